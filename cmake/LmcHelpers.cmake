@@ -1,0 +1,66 @@
+# Build helpers shared by every directory: warning flags, sanitizer flags and the
+# lmc_cc_library / lmc_cc_test / lmc_cc_binary functions (modelled on absl_cc_library).
+
+set(LMC_WARNING_FLAGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+    -Wimplicit-fallthrough -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # Clang checks ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations at compile time.
+  list(APPEND LMC_WARNING_FLAGS -Wthread-safety)
+endif()
+if(LMC_WERROR)
+  list(APPEND LMC_WARNING_FLAGS -Werror)
+endif()
+
+if(LMC_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+elseif(LMC_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT LMC_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "LMC_SANITIZE must be '', 'address' or 'thread', not '${LMC_SANITIZE}'")
+endif()
+
+# lmc_cc_library(NAME n SRCS ... DEPS ... [PUBLIC_DEPS ...])
+# A static library whose include root is the repository's `runtime/` (so "lmc/..." resolves)
+# plus the repository root (so "handlers/...", "tools/..." resolve).
+function(lmc_cc_library)
+  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(${L_NAME} STATIC ${L_SRCS})
+  target_include_directories(${L_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR})
+  target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
+  target_link_libraries(${L_NAME} PUBLIC ${L_DEPS})
+endfunction()
+
+# lmc_cc_binary(NAME n [OUTPUT_NAME o] SRCS ... DEPS ...)
+function(lmc_cc_binary)
+  cmake_parse_arguments(L "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${L_NAME} ${L_SRCS})
+  target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
+  target_link_libraries(${L_NAME} PRIVATE ${L_DEPS})
+  if(L_OUTPUT_NAME)
+    set_target_properties(${L_NAME} PROPERTIES OUTPUT_NAME ${L_OUTPUT_NAME})
+  endif()
+endfunction()
+
+# lmc_cc_test(NAME n SRCS ... DEPS ... [LABELS ...] [TIMEOUT s])
+# A GoogleTest binary registered with ctest (each TEST becomes one ctest entry).
+function(lmc_cc_test)
+  if(NOT LMC_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(L "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${L_NAME} ${L_SRCS})
+  target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
+  target_link_libraries(${L_NAME} PRIVATE ${L_DEPS} GTest::gmock GTest::gtest_main)
+  if(NOT L_TIMEOUT)
+    set(L_TIMEOUT 120)
+  endif()
+  if(NOT L_LABELS)
+    set(L_LABELS unit)
+  endif()
+  gtest_discover_tests(${L_NAME} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${L_TIMEOUT} LABELS "${L_LABELS}")
+endfunction()
+
+include(GoogleTest OPTIONAL)
