@@ -1,0 +1,81 @@
+// File: lmc/base/config.h
+//
+// The runtime's configuration, read from environment variables through an injectable map so
+// that tests never touch the real environment. Unusable values of optional settings fall back
+// to their defaults and leave a warning in Config::warnings (logged once the logger exists);
+// only a missing AWS_LAMBDA_RUNTIME_API is an error.
+//
+//   Variable                         Field               Default / rule
+//   AWS_LAMBDA_RUNTIME_API           runtime_api         required, "host:port"
+//   AWS_LAMBDA_MAX_CONCURRENCY       max_concurrency     1; 1..1600, otherwise 1 plus a warning
+//   LMC_POOL_SIZE                    pool_size           max_concurrency; 1..max_concurrency
+//   _HANDLER                         handler             ""
+//   LAMBDA_TASK_ROOT                 task_root           "/var/task"
+//   AWS_LAMBDA_LOG_FORMAT            log_format          JSON; "JSON" or "Text"
+//   AWS_LAMBDA_LOG_LEVEL             log_level           INFO; TRACE..FATAL
+//   AWS_LAMBDA_FUNCTION_NAME         function_name       ""
+//   AWS_LAMBDA_FUNCTION_VERSION      function_version    "$LATEST"
+//   AWS_LAMBDA_FUNCTION_MEMORY_SIZE  memory_mb           0 (unknown)
+//   AWS_REGION / AWS_DEFAULT_REGION  region              ""
+//   AWS_LAMBDA_INITIALIZATION_TYPE   initialization_type ""
+//   TMPDIR                           tmp_root            "/tmp"; must be an absolute path
+//
+// Example:
+//
+//   absl::StatusOr<lmc::Config> config = lmc::ParseConfig(lmc::EnvFromProcess());
+//   if (!config.ok()) { ... }
+//   for (const std::string& w : config->warnings) logger.Warn(w);
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <map>
+#include "absl/status/statusor.h"
+#include "lmc/base/log_sink.h"
+
+namespace lmc {
+
+// EnvMap
+//
+// Environment variables by name. std::less<> allows lookups by std::string_view.
+using EnvMap = std::map<std::string, std::string, std::less<>>;
+
+// Returns a copy of the process environment. Call it before starting threads that may setenv().
+EnvMap EnvFromProcess();
+
+// The largest AWS_LAMBDA_MAX_CONCURRENCY Lambda accepts (PerExecutionEnvironmentMaxConcurrency).
+inline constexpr int kMaxConcurrencyLimit = 1600;
+
+// Config
+//
+// A plain value; copy freely.
+struct Config {
+  std::string runtime_api;
+  int max_concurrency = 1;
+  // Number of poll loops (each with its own worker thread and connection) that run at once.
+  // Never above max_concurrency: a loop beyond that could never be given an event.
+  int pool_size = 1;
+  std::string handler;
+  std::string task_root = "/var/task";
+  LogFormat log_format = LogFormat::kJson;
+  LogLevel log_level = LogLevel::kInfo;
+  std::string function_name;
+  std::string function_version = "$LATEST";
+  int memory_mb = 0;
+  std::string region;
+  std::string initialization_type;
+  std::filesystem::path tmp_root = "/tmp";
+
+  // Human-readable notes about values that were ignored, one per line, for a WARN log record.
+  std::vector<std::string> warnings;
+};
+
+// ParseConfig()
+//
+// Reads the variables in the table above from `env`. Returns InvalidArgument when
+// AWS_LAMBDA_RUNTIME_API is missing or malformed; every other problem is a warning.
+absl::StatusOr<Config> ParseConfig(const EnvMap& env);
+
+}  // namespace lmc
