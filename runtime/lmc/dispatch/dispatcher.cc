@@ -1,0 +1,78 @@
+#include "lmc/dispatch/dispatcher.h"
+
+#include <pthread.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace lmc {
+
+Dispatcher::Dispatcher(const DispatchSettings& settings, int loops, ClientFactory make_client)
+    : settings_(settings), loop_count_(loops), make_client_(std::move(make_client)) {}
+
+Dispatcher::~Dispatcher() {
+  Stop();
+  Wait().IgnoreError();
+}
+
+absl::Status Dispatcher::Start() {
+  std::vector<std::unique_ptr<PollLoop>> loops;
+  loops.reserve(static_cast<size_t>(loop_count_));
+  for (int i = 0; i < loop_count_; ++i) {
+    absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client = make_client_();
+    if (!client.ok()) return client.status();
+    loops.push_back(std::make_unique<PollLoop>(
+        i, std::move(*client), settings_,
+        [this](const absl::Status& reason) { OnFatal(reason); }));
+  }
+  absl::MutexLock lock(&mu_);
+  loops_ = std::move(loops);
+  if (stopping_) return absl::OkStatus();  // Stop() came first: start nothing.
+  threads_.reserve(loops_.size());
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    PollLoop* loop = loops_[i].get();
+    threads_.emplace_back([loop, i] {
+      // Thread names show up in gdb, perf and /proc: "lmc-loop-12".
+      const std::string name = absl::StrCat("lmc-loop-", i);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      loop->Run();
+    });
+  }
+  return absl::OkStatus();
+}
+
+void Dispatcher::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  for (const auto& loop : loops_) loop->Stop();
+}
+
+void Dispatcher::OnFatal(const absl::Status& reason) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (fatal_.ok()) fatal_ = reason;
+  }
+  settings_.sink->Write(LogLevel::kFatal, {},
+                        absl::StrCat(reason.ToString(),
+                                     "; stopping after the invocations in flight finish"));
+  Stop();
+}
+
+absl::Status Dispatcher::Wait() {
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+  absl::MutexLock lock(&mu_);
+  return fatal_;
+}
+
+uint64_t Dispatcher::invocations() const {
+  absl::MutexLock lock(&mu_);
+  uint64_t total = 0;
+  for (const auto& loop : loops_) total += loop->invocations();
+  return total;
+}
+
+}  // namespace lmc

@@ -1,0 +1,218 @@
+#include "lmc/runtime.h"
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lmc/base/log_sink.h"
+#include "lmc/base/strings.h"
+#include "lmc/dispatch/dispatcher.h"
+#include "lmc/dispatch/shutdown_signals.h"
+#include "lmc/transport/runtime_api_client.h"
+
+namespace lmc {
+namespace {
+
+// The log format and level, read directly from `env`: used to report a configuration error in
+// the format the operator asked for before the full configuration exists.
+std::pair<LogFormat, LogLevel> EarlyLogSettings(const EnvMap& env) {
+  LogFormat format = LogFormat::kJson;
+  LogLevel level = LogLevel::kInfo;
+  if (auto it = env.find("AWS_LAMBDA_LOG_FORMAT"); it != env.end()) {
+    format = ParseLogFormat(it->second).value_or(LogFormat::kJson);
+  }
+  if (auto it = env.find("AWS_LAMBDA_LOG_LEVEL"); it != env.end()) {
+    level = ParseLogLevel(it->second).value_or(LogLevel::kInfo);
+  }
+  return {format, level};
+}
+
+// Reports a start-up failure through /runtime/init/error (when the Runtime API is reachable) and
+// the log, and returns the exit status.
+int FailInit(RuntimeApiClient* client, const LogSink& sink, const Error& error) {
+  sink.Write(LogLevel::kFatal, {},
+             absl::StrCat("init failed: ", error.type(), ": ", error.message()));
+  if (client != nullptr) {
+    absl::StatusOr<ApiReply> reply = client->PostInitError(HeaderErrorType(error.type()),
+                                                           error.ToJson());
+    if (!reply.ok()) {
+      sink.Write(LogLevel::kError, {},
+                 absl::StrCat("could not report the init error: ", reply.status().ToString()));
+    }
+  }
+  return kExitInitFailed;
+}
+
+// Picks the handler: the one named by _HANDLER, or the only one registered when _HANDLER is
+// unset (container images often leave it out).
+const RegisteredHandler* SelectHandler(const HandlerRegistry& registry, const Config& config) {
+  if (config.handler.empty() && registry.size() == 1) {
+    return registry.Find(registry.Names().front());
+  }
+  return registry.Find(config.handler);
+}
+
+// Keeps an internal extension registered for the process's lifetime. Lambda sends SIGTERM at
+// shutdown only when at least one extension is registered; an internal one that subscribes to
+// no events is enough. It must keep calling /extension/event/next, which blocks until shutdown.
+class SigtermExtension {
+ public:
+  static std::unique_ptr<SigtermExtension> Register(const Config& config, const LogSink& sink) {
+    absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client =
+        RuntimeApiClient::Create(config.runtime_api, sink);
+    if (!client.ok()) return nullptr;
+    absl::StatusOr<ApiReply> reply = (*client)->RegisterExtension("lmc", R"({"events":[]})");
+    if (!reply.ok() || reply->status != 200 || reply->extension_id.empty()) {
+      sink.Write(LogLevel::kWarn, {},
+                 absl::StrCat("could not register the internal extension (",
+                              reply.ok() ? absl::StrCat("HTTP ", reply->status)
+                                         : reply.status().ToString(),
+                              "); SIGTERM will not announce shutdown"));
+      return nullptr;
+    }
+    return std::unique_ptr<SigtermExtension>(
+        new SigtermExtension(std::move(*client), std::move(reply->extension_id)));
+  }
+
+  ~SigtermExtension() {
+    client_->Abort();
+    thread_.join();
+  }
+
+ private:
+  SigtermExtension(std::unique_ptr<RuntimeApiClient> client, std::string id)
+      : client_(std::move(client)), id_(std::move(id)) {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "lmc-extension");
+      // Parks in event/next until shutdown. Calling it once is what Lambda needs (init waits for
+      // every extension's first call); whatever the answer, there is no reason to call again,
+      // and not calling again rules out a busy loop on an API that answers at once.
+      client_->NextExtensionEvent(id_).IgnoreError();
+    });
+  }
+
+  std::unique_ptr<RuntimeApiClient> client_;
+  std::string id_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int Run(const HandlerRegistry& registry, const RunOptions& options) {
+  const EnvMap env = options.env.has_value() ? *options.env : EnvFromProcess();
+  // A network server must not die because a peer closed a socket it was writing to.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<Config> parsed = ParseConfig(env);
+  if (!parsed.ok()) {
+    const auto [format, level] = EarlyLogSettings(env);
+    LogSink sink(options.log_fd, format, level, *options.clock);
+    sink.Write(LogLevel::kFatal, {}, AsStd(parsed.status().message()));
+    return kExitInitFailed;
+  }
+  const Config& config = *parsed;
+  LogSink sink(options.log_fd, config.log_format, config.log_level, *options.clock);
+  for (const std::string& warning : config.warnings) sink.Write(LogLevel::kWarn, {}, warning);
+
+  if (absl::Status status = InitializeTransport(); !status.ok()) {
+    sink.Write(LogLevel::kFatal, {}, status.ToString());
+    return kExitInitFailed;
+  }
+  absl::StatusOr<std::unique_ptr<RuntimeApiClient>> control =
+      RuntimeApiClient::Create(config.runtime_api, sink);
+  if (!control.ok()) {
+    sink.Write(LogLevel::kFatal, {}, control.status().ToString());
+    return kExitInitFailed;
+  }
+
+  const RegisteredHandler* handler = SelectHandler(registry, config);
+  if (handler == nullptr) {
+    const std::string known = absl::StrJoin(registry.Names(), ", ");
+    return FailInit(control->get(), sink,
+                    Error("Runtime.NoSuchHandler",
+                          config.handler.empty()
+                              ? absl::StrCat("_HANDLER is not set; registered handlers: ", known)
+                              : absl::StrCat("no handler named \"", config.handler,
+                                             "\" is registered; registered handlers: ", known)));
+  }
+  sink.Write(LogLevel::kInfo, {},
+             absl::StrCat("lmc starting: handler=", handler->name,
+                          " concurrency=", config.max_concurrency, " loops=", config.pool_size,
+                          " log_format=", config.log_format == LogFormat::kJson ? "JSON" : "Text",
+                          " tmp=", config.tmp_root.string()));
+
+  std::unique_ptr<SigtermExtension> extension;
+  if (options.register_extension) extension = SigtermExtension::Register(config, sink);
+
+  const FunctionInfo function{config.function_name, config.function_version, config.memory_mb,
+                              config.region, config.max_concurrency};
+  if (handler->init) {
+    const Logger init_logger(sink);
+    const InitContext init_context{config.task_root, function, init_logger};
+    absl::Status init_status;
+    try {
+      init_status = handler->init(init_context);
+    } catch (const std::exception& e) {
+      init_status = absl::InternalError(absl::StrCat("the init hook threw: ", e.what()));
+    } catch (...) {
+      init_status = absl::InternalError("the init hook threw a non-std::exception value");
+    }
+    if (!init_status.ok()) {
+      return FailInit(control->get(), sink,
+                      Error("Function.InitError", init_status.ToString()));
+    }
+  }
+
+  std::unique_ptr<ShutdownSignals> signals;
+  if (options.handle_signals) {
+    absl::StatusOr<std::unique_ptr<ShutdownSignals>> installed =
+        ShutdownSignals::Install(config.log_format);
+    if (installed.ok()) {
+      signals = std::move(*installed);
+    } else {
+      sink.Write(LogLevel::kWarn, {}, installed.status().ToString());
+    }
+  }
+
+  DispatchSettings settings;
+  settings.handler = &handler->handler;
+  settings.sink = &sink;
+  settings.clock = options.clock;
+  settings.function = function;
+  settings.tmp_root = config.tmp_root;
+  Dispatcher dispatcher(settings, config.pool_size, [&] {
+    return RuntimeApiClient::Create(config.runtime_api, sink);
+  });
+  if (absl::Status status = dispatcher.Start(); !status.ok()) {
+    return FailInit(control->get(), sink, Error("Runtime.StartFailed", status.ToString()));
+  }
+
+  std::thread signal_waiter;
+  if (signals != nullptr) {
+    signal_waiter = std::thread([&] {
+      pthread_setname_np(pthread_self(), "lmc-signals");
+      const int signal_number = signals->Wait();
+      if (signal_number == 0) return;
+      sink.Write(LogLevel::kInfo, {},
+                 absl::StrCat(signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+                              ": no new events; finishing the invocations in flight"));
+      dispatcher.Stop();
+    });
+  }
+  const absl::Status result = dispatcher.Wait();
+  if (signals != nullptr) {
+    signals->Wake();
+    signal_waiter.join();
+  }
+  extension.reset();
+  sink.Write(LogLevel::kInfo, {},
+             absl::StrCat("lmc stopped after ", dispatcher.invocations(), " invocations",
+                          result.ok() ? "" : absl::StrCat(": ", result.ToString())));
+  return result.ok() ? kExitOk : kExitRuntimeApiFailed;
+}
+
+}  // namespace lmc

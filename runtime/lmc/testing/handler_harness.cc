@@ -1,0 +1,64 @@
+#include "lmc/testing/handler_harness.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lmc/base/padded_buffer.h"
+#include "lmc/base/temp_dir.h"
+#include "lmc/dispatch/poll_loop.h"
+#include "lmc/event.h"
+
+namespace lmc::testing {
+
+Outcome Invoke(const Handler& handler, const Invocation& invocation) {
+  Outcome outcome;
+  const Clock& clock = invocation.clock != nullptr ? *invocation.clock : Clock::Real();
+  // An anonymous in-memory file receives the log lines; read back afterwards.
+  const int log_fd = ::memfd_create("lmc-test-log", MFD_CLOEXEC);
+  {
+    const LogSink sink(log_fd, invocation.log_format, invocation.log_level, clock);
+    const std::filesystem::path root = invocation.tmp_root.empty()
+                                           ? std::filesystem::temp_directory_path()
+                                           : invocation.tmp_root;
+    const std::optional<std::string_view> tenant =
+        invocation.tenant_id.has_value() ? std::optional<std::string_view>(*invocation.tenant_id)
+                                         : std::nullopt;
+    absl::StatusOr<InvocationTempDir> dir = InvocationTempDir::Create(root, tenant);
+    if (!dir.ok()) {
+      outcome.result = Error("Runtime.TmpDirUnavailable", dir.status().ToString());
+    } else {
+      outcome.tmp_dir = dir->path();
+      PaddedBuffer buffer;
+      buffer.Append(invocation.event.data(), invocation.event.size());
+      simdjson::ondemand::parser parser;
+      const InvocationFields fields{invocation.request_id,
+                                    invocation.invocation_id,
+                                    invocation.function_arn,
+                                    invocation.trace_id,
+                                    invocation.client_context,
+                                    invocation.cognito_identity,
+                                    tenant,
+                                    clock.Now() + invocation.timeout};
+      const Context context(fields, outcome.tmp_dir, sink, invocation.function, clock);
+      const Event event(buffer.view(), buffer.capacity() + PaddedBuffer::kPadding,
+                        invocation.content_type, &parser);
+      outcome.result = CallHandler(handler, event, context);
+      if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
+      dir->Remove().IgnoreError();
+      outcome.tmp_dir_removed = !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
+    }
+  }
+  if (log_fd >= 0) {
+    char buf[65536];
+    ssize_t n;
+    off_t offset = 0;
+    while ((n = ::pread(log_fd, buf, sizeof(buf), offset)) > 0) {
+      outcome.logs.append(buf, static_cast<size_t>(n));
+      offset += n;
+    }
+    ::close(log_fd);
+  }
+  return outcome;
+}
+
+}  // namespace lmc::testing

@@ -1,0 +1,373 @@
+#include "lmc/transport/runtime_api_client.h"
+
+#include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "lmc/base/strings.h"
+
+namespace lmc {
+namespace {
+
+constexpr size_t kMaxReplyBodyBytes = 64 * 1024;
+constexpr size_t kMaxLoggedBodyBytes = 1024;
+constexpr std::string_view kUserAgent = "lmc/0.1";
+
+// Frees a curl_slist on scope exit.
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// Appends "Name: value" to `list`. curl copies the string.
+void AddHeader(Slist& list, std::string_view name, std::string_view value) {
+  std::string line = absl::StrCat(AsAbsl(name), ": ", AsAbsl(value));
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown != nullptr) {
+    (void)list.release();
+    list.reset(grown);
+  }
+}
+
+}  // namespace
+
+absl::Status InitializeTransport() {
+  // Function-local static: initialised exactly once, before any caller proceeds.
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (kInit != CURLE_OK) {
+    return absl::InternalError(absl::StrCat("curl_global_init failed: ", curl_easy_strerror(kInit)));
+  }
+  return absl::OkStatus();
+}
+
+struct RuntimeApiClient::Impl {
+  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts)
+      : sink(log_sink), options(opts) {}
+
+  ~Impl() {
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+
+  // What the current transfer's callbacks write into.
+  enum class Target { kNext, kReply };
+
+  const LogSink& sink;
+  const RuntimeApiClientOptions options;
+  CURL* curl = nullptr;
+  std::string runtime_base;    // http://host:port/2018-06-01
+  std::string extension_base;  // http://host:port/2020-01-01
+  std::string url;             // Reused for every request.
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  // Per-transfer state, touched only by the owning thread (and curl callbacks on it).
+  Target target = Target::kReply;
+  NextInvocation* next = nullptr;
+  bool event_too_large = false;
+  ApiReply reply;
+
+  // Abort() state: shared with whatever thread calls Abort().
+  absl::Mutex mu;
+  bool abort_next ABSL_GUARDED_BY(mu) = false;
+  bool in_next ABSL_GUARDED_BY(mu) = false;
+  // Sockets libcurl currently has open for this handle (at most a couple: MAXCONNECTS is 1).
+  std::vector<int> sockets ABSL_GUARDED_BY(mu);
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* self_ptr) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    const size_t bytes = size * count;
+    const std::string_view line(data, bytes);
+    if (self->target == Target::kNext) {
+      self->next->ApplyHeaderLine(line);
+      if (self->next->content_length.has_value() &&
+          *self->next->content_length <= self->options.max_event_bytes) {
+        self->next->body.Reserve(static_cast<size_t>(*self->next->content_length));
+      }
+    } else {
+      const size_t colon = line.find(':');
+      if (colon != std::string_view::npos &&
+          EqualsIgnoreCase(line.substr(0, colon), "lambda-extension-identifier")) {
+        self->reply.extension_id.assign(StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+    }
+    return bytes;
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t count, void* self_ptr) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    const size_t bytes = size * count;
+    if (self->target == Target::kNext) {
+      if (self->next->body.size() + bytes > self->options.max_event_bytes) {
+        self->event_too_large = true;
+        return 0;  // Makes curl fail the transfer with CURLE_WRITE_ERROR.
+      }
+      self->next->body.Append(data, bytes);
+    } else {
+      const size_t room = kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, self->reply.body.size());
+      self->reply.body.append(data, std::min(room, bytes));
+    }
+    return bytes;
+  }
+
+  static curl_socket_t OnOpenSocket(void* self_ptr, curlsocktype /*purpose*/,
+                                    curl_sockaddr* address) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    absl::MutexLock lock(&self->mu);
+    if (self->in_next && self->abort_next) return CURL_SOCKET_BAD;
+    const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd >= 0) self->sockets.push_back(fd);
+    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+  }
+
+  static int OnCloseSocket(void* self_ptr, curl_socket_t fd) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    absl::MutexLock lock(&self->mu);
+    // Forget the fd before closing it, under the lock: Abort() must never shutdown() a number
+    // the kernel may already have handed to someone else.
+    std::erase(self->sockets, fd);
+    return ::close(fd);
+  }
+
+  absl::Status Setup(std::string_view endpoint) {
+    curl = curl_easy_init();
+    if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+    runtime_base = absl::StrCat("http://", AsAbsl(endpoint), "/2018-06-01");
+    extension_base = absl::StrCat("http://", AsAbsl(endpoint), "/2020-01-01");
+    const std::string user_agent(kUserAgent);
+    bool ok = true;
+    const auto set = [&](CURLoption option, auto value) {
+      ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
+    };
+    set(CURLOPT_ERRORBUFFER, error_buffer);
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_TCP_NODELAY, 1L);
+    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    set(CURLOPT_PROXY, "");
+    set(CURLOPT_NOPROXY, "*");
+    set(CURLOPT_PROTOCOLS_STR, "http");
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    set(CURLOPT_MAXCONNECTS, 1L);
+    set(CURLOPT_USERAGENT, user_agent.c_str());
+    set(CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+    set(CURLOPT_HEADERDATA, this);
+    set(CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+    set(CURLOPT_WRITEDATA, this);
+    set(CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);
+    set(CURLOPT_OPENSOCKETDATA, this);
+    set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
+    set(CURLOPT_CLOSESOCKETDATA, this);
+    if (!ok) return absl::InternalError("configuring libcurl failed");
+    return absl::OkStatus();
+  }
+
+  void LogNon2xx(std::string_view method, int status, std::string_view body) {
+    if (status >= 200 && status < 300) return;
+    if (body.size() > kMaxLoggedBodyBytes) body = body.substr(0, kMaxLoggedBodyBytes);
+    sink.Write(LogLevel::kWarn, {},
+               absl::StrCat("Runtime API replied ", status, " to ", AsAbsl(method), " ",
+                            url.substr(url.find('/', 7)), ": ", AsAbsl(body)));
+  }
+
+  // A POST whose body is sent from `body` without a copy.
+  absl::StatusOr<ApiReply> Post(std::string_view body, Slist headers,
+                                std::chrono::milliseconds timeout) {
+    target = Target::kReply;
+    reply = ApiReply();
+    AddHeader(headers, "Expect", "");  // "Expect:" with no value removes curl's default.
+    // POSTFIELDS takes a pointer; the caller's bytes are sent in place (no copy).
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    error_buffer[0] = '\0';
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    if (rc != CURLE_OK) {
+      return absl::UnavailableError(absl::StrCat(
+          "POST ", url, " failed: ", curl_easy_strerror(rc),
+          error_buffer[0] != '\0' ? absl::StrCat(" (", error_buffer, ")") : std::string()));
+    }
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    reply.status = static_cast<int>(status);
+    LogNon2xx("POST", reply.status, reply.body);
+    return std::move(reply);
+  }
+
+  // A long-polling GET whose reply is returned as an ApiReply (extension event/next). Like
+  // Next(), it waits without a timeout and is cancelled by Abort().
+  absl::StatusOr<ApiReply> LongPollGet(Slist headers) {
+    {
+      absl::MutexLock lock(&mu);
+      if (abort_next) return absl::CancelledError("the runtime is shutting down");
+      in_next = true;
+    }
+    target = Target::kReply;
+    reply = ApiReply();
+    error_buffer[0] = '\0';
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    bool aborted = false;
+    {
+      absl::MutexLock lock(&mu);
+      in_next = false;
+      aborted = abort_next;
+    }
+    if (rc != CURLE_OK) {
+      if (aborted) return absl::CancelledError("the runtime is shutting down");
+      return absl::UnavailableError(
+          absl::StrCat("GET ", url, " failed: ", curl_easy_strerror(rc)));
+    }
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    reply.status = static_cast<int>(status);
+    LogNon2xx("GET", reply.status, reply.body);
+    return std::move(reply);
+  }
+};
+
+RuntimeApiClient::RuntimeApiClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RuntimeApiClient::~RuntimeApiClient() = default;
+
+absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
+    std::string_view endpoint, const LogSink& sink, RuntimeApiClientOptions options) {
+  auto impl = std::make_unique<Impl>(sink, options);
+  if (absl::Status status = impl->Setup(endpoint); !status.ok()) return status;
+  return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));
+}
+
+absl::Status RuntimeApiClient::Next(NextInvocation& out) {
+  Impl& s = *impl_;
+  {
+    absl::MutexLock lock(&s.mu);
+    if (s.abort_next) return absl::CancelledError("the runtime is shutting down");
+    s.in_next = true;
+  }
+  out.Reset();
+  s.target = Impl::Target::kNext;
+  s.next = &out;
+  s.event_too_large = false;
+  s.url.assign(s.runtime_base).append("/runtime/invocation/next");
+  s.error_buffer[0] = '\0';
+  curl_easy_setopt(s.curl, CURLOPT_URL, s.url.c_str());
+  curl_easy_setopt(s.curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, nullptr);
+  // No timeout: /next long-polls until an event arrives, however long that is.
+  curl_easy_setopt(s.curl, CURLOPT_TIMEOUT_MS, 0L);
+  const CURLcode rc = curl_easy_perform(s.curl);
+  s.next = nullptr;
+  bool aborted = false;
+  {
+    absl::MutexLock lock(&s.mu);
+    s.in_next = false;
+    aborted = s.abort_next;
+  }
+  if (rc != CURLE_OK) {
+    if (aborted) return absl::CancelledError("the runtime is shutting down");
+    if (s.event_too_large) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the event is larger than ", s.options.max_event_bytes, " bytes"));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "GET /runtime/invocation/next failed: ", curl_easy_strerror(rc),
+        s.error_buffer[0] != '\0' ? absl::StrCat(" (", s.error_buffer, ")") : std::string()));
+  }
+  long status = 0;
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
+  out.http_status = static_cast<int>(status);
+  if (out.http_status != 200) s.LogNon2xx("GET", out.http_status, out.body.view());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request_id,
+                                                        std::string_view invocation_id,
+                                                        std::string_view content_type,
+                                                        std::string_view body,
+                                                        std::chrono::milliseconds timeout) {
+  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
+  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(content_type)) {
+    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  }
+  Impl& s = *impl_;
+  s.url.assign(s.runtime_base)
+      .append("/runtime/invocation/")
+      .append(request_id)
+      .append("/response");
+  Slist headers;
+  AddHeader(headers, "Content-Type", content_type);  // An empty value removes the header.
+  if (!invocation_id.empty()) AddHeader(headers, "Lambda-Runtime-Invocation-Id", invocation_id);
+  return s.Post(body, std::move(headers), timeout);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
+                                                     std::string_view invocation_id,
+                                                     std::string_view error_type,
+                                                     std::string_view error_json,
+                                                     std::chrono::milliseconds timeout) {
+  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
+  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(error_type)) {
+    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  }
+  Impl& s = *impl_;
+  s.url.assign(s.runtime_base)
+      .append("/runtime/invocation/")
+      .append(request_id)
+      .append("/error");
+  Slist headers;
+  AddHeader(headers, "Content-Type", "application/json");
+  if (!error_type.empty()) AddHeader(headers, "Lambda-Runtime-Function-Error-Type", error_type);
+  if (!invocation_id.empty()) AddHeader(headers, "Lambda-Runtime-Invocation-Id", invocation_id);
+  return s.Post(error_json, std::move(headers), timeout);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
+                                                         std::string_view error_json) {
+  if (!IsValidHeaderValue(error_type)) return absl::InvalidArgumentError("unsafe error type");
+  Impl& s = *impl_;
+  s.url.assign(s.runtime_base).append("/runtime/init/error");
+  Slist headers;
+  AddHeader(headers, "Content-Type", "application/json");
+  if (!error_type.empty()) AddHeader(headers, "Lambda-Runtime-Function-Error-Type", error_type);
+  return s.Post(error_json, std::move(headers), std::chrono::milliseconds(0));
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
+                                                             std::string_view events_json) {
+  if (!IsValidHeaderValue(name)) return absl::InvalidArgumentError("unsafe extension name");
+  Impl& s = *impl_;
+  s.url.assign(s.extension_base).append("/extension/register");
+  Slist headers;
+  AddHeader(headers, "Content-Type", "application/json");
+  AddHeader(headers, "Lambda-Extension-Name", name);
+  return s.Post(events_json, std::move(headers), std::chrono::milliseconds(0));
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
+  if (!IsValidHeaderValue(identifier)) return absl::InvalidArgumentError("unsafe identifier");
+  Impl& s = *impl_;
+  s.url.assign(s.extension_base).append("/extension/event/next");
+  Slist headers;
+  AddHeader(headers, "Lambda-Extension-Identifier", identifier);
+  return s.LongPollGet(std::move(headers));
+}
+
+void RuntimeApiClient::Abort() {
+  Impl& s = *impl_;
+  absl::MutexLock lock(&s.mu);
+  s.abort_next = true;
+  if (!s.in_next) return;
+  // Wakes libcurl's poll() on the socket at once; the transfer fails and Next() sees the flag.
+  for (int fd : s.sockets) ::shutdown(fd, SHUT_RDWR);
+}
+
+}  // namespace lmc
