@@ -15,7 +15,7 @@
 #include <chrono>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc {
 
@@ -42,20 +42,20 @@ class FakeClock final : public Clock {
       : now_(start) {}
 
   TimePoint Now() const override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return now_;
   }
   void Advance(std::chrono::nanoseconds by) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ += std::chrono::duration_cast<TimePoint::duration>(by);
   }
   void Set(TimePoint t) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ = t;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   TimePoint now_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -135,7 +135,7 @@ void LogSink::Write(LogLevel level, const LogFields& fields, std::string_view me
 }
 
 void LogSink::WriteLine(std::string_view line) const {
-  absl::MutexLock lock(&write_mu_);
+  MutexLock lock(&write_mu_);
   while (!line.empty()) {
     const ssize_t n = ::write(fd_, line.data(), line.size());
     if (n > 0) {

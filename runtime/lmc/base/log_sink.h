@@ -25,7 +25,7 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "lmc/base/mutex.h"
 #include "lmc/base/clock.h"
 
 namespace lmc {
@@ -97,7 +97,7 @@ class LogSink {
   const LogLevel min_level_;
   const Clock& clock_;
   // Serialises whole-line writes to fd_ (see the class comment).
-  mutable absl::Mutex write_mu_;
+  mutable Mutex write_mu_;
 };
 
 // Appends `time` as RFC 3339 UTC with milliseconds, e.g. "2026-11-23T11:17:00.123Z".

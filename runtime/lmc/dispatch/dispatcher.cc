@@ -26,7 +26,7 @@ absl::Status Dispatcher::Start() {
         i, std::move(*client), settings_,
         [this](const absl::Status& reason) { OnFatal(reason); }));
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   loops_ = std::move(loops);
   if (stopping_) return absl::OkStatus();  // Stop() came first: start nothing.
   threads_.reserve(loops_.size());
@@ -43,14 +43,14 @@ absl::Status Dispatcher::Start() {
 }
 
 void Dispatcher::Stop() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stopping_ = true;
   for (const auto& loop : loops_) loop->Stop();
 }
 
 void Dispatcher::OnFatal(const absl::Status& reason) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (fatal_.ok()) fatal_ = reason;
   }
   settings_.sink->Write(LogLevel::kFatal, {},
@@ -64,12 +64,12 @@ absl::Status Dispatcher::Wait() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return fatal_;
 }
 
 uint64_t Dispatcher::invocations() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   uint64_t total = 0;
   for (const auto& loop : loops_) total += loop->invocations();
   return total;

@@ -27,7 +27,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "lmc/base/mutex.h"
 #include "lmc/dispatch/poll_loop.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -68,7 +68,7 @@ class Dispatcher {
   const int loop_count_;
   const ClientFactory make_client_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);
   // Created in Start() and never resized after, so loops stay valid for Stop() and stats.

@@ -84,22 +84,21 @@ PollLoop::PollLoop(int index, std::unique_ptr<RuntimeApiClient> client,
 PollLoop::~PollLoop() = default;
 
 bool PollLoop::stopping() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stop_;
 }
 
 void PollLoop::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
   client_->Abort();
 }
 
 bool PollLoop::WaitUnlessStopped(std::chrono::milliseconds delay) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::FromChrono(delay));
-  return stop_;
+  MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; }, delay);
 }
 
 void PollLoop::Run() {

@@ -27,7 +27,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "lmc/base/mutex.h"
 #include "lmc/base/backoff.h"
 #include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
@@ -115,7 +115,7 @@ class PollLoop {
   const std::unique_ptr<State> state_;
   std::atomic<uint64_t> invocations_{0};
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -70,7 +70,7 @@ struct RuntimeApiClient::Impl {
   ApiReply reply;
 
   // Abort() state: shared with whatever thread calls Abort().
-  absl::Mutex mu;
+  Mutex mu;
   bool abort_next ABSL_GUARDED_BY(mu) = false;
   bool in_next ABSL_GUARDED_BY(mu) = false;
   // Sockets libcurl currently has open for this handle (at most a couple: MAXCONNECTS is 1).
@@ -115,7 +115,7 @@ struct RuntimeApiClient::Impl {
   static curl_socket_t OnOpenSocket(void* self_ptr, curlsocktype /*purpose*/,
                                     curl_sockaddr* address) {
     auto* self = static_cast<Impl*>(self_ptr);
-    absl::MutexLock lock(&self->mu);
+    MutexLock lock(&self->mu);
     if (self->in_next && self->abort_next) return CURL_SOCKET_BAD;
     const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     if (fd >= 0) self->sockets.push_back(fd);
@@ -124,7 +124,7 @@ struct RuntimeApiClient::Impl {
 
   static int OnCloseSocket(void* self_ptr, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(self_ptr);
-    absl::MutexLock lock(&self->mu);
+    MutexLock lock(&self->mu);
     // Forget the fd before closing it, under the lock: Abort() must never shutdown() a number
     // the kernel may already have handed to someone else.
     std::erase(self->sockets, fd);
@@ -203,7 +203,7 @@ struct RuntimeApiClient::Impl {
   // Next(), it waits without a timeout and is cancelled by Abort().
   absl::StatusOr<ApiReply> LongPollGet(Slist headers) {
     {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(&mu);
       if (abort_next) return absl::CancelledError("the runtime is shutting down");
       in_next = true;
     }
@@ -218,7 +218,7 @@ struct RuntimeApiClient::Impl {
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     bool aborted = false;
     {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(&mu);
       in_next = false;
       aborted = abort_next;
     }
@@ -249,7 +249,7 @@ absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
 absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   Impl& s = *impl_;
   {
-    absl::MutexLock lock(&s.mu);
+    MutexLock lock(&s.mu);
     if (s.abort_next) return absl::CancelledError("the runtime is shutting down");
     s.in_next = true;
   }
@@ -268,7 +268,7 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   s.next = nullptr;
   bool aborted = false;
   {
-    absl::MutexLock lock(&s.mu);
+    MutexLock lock(&s.mu);
     s.in_next = false;
     aborted = s.abort_next;
   }
@@ -363,7 +363,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view i
 
 void RuntimeApiClient::Abort() {
   Impl& s = *impl_;
-  absl::MutexLock lock(&s.mu);
+  MutexLock lock(&s.mu);
   s.abort_next = true;
   if (!s.in_next) return;
   // Wakes libcurl's poll() on the socket at once; the transfer fails and Next() sees the flag.

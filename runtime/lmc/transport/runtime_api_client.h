@@ -37,7 +37,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "lmc/base/mutex.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/transport/next_invocation.h"
 
