@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/base/strings.h"
+#include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/dispatcher.h"
 #include "lmc/dispatch/shutdown_signals.h"
 #include "lmc/transport/runtime_api_client.h"
@@ -117,6 +118,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
   const Config& config = *parsed;
   LogSink sink(options.log_fd, config.log_format, config.log_level, *options.clock);
   for (const std::string& warning : config.warnings) sink.Write(LogLevel::kWarn, {}, warning);
+  if (options.handle_signals) InstallCrashHandler(config.log_format);
 
   if (absl::Status status = InitializeTransport(); !status.ok()) {
     sink.Write(LogLevel::kFatal, {}, status.ToString());

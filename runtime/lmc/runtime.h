@@ -45,7 +45,8 @@ struct RunOptions {
   std::optional<EnvMap> env;
   // Where log lines go (not owned).
   int log_fd = STDOUT_FILENO;
-  // Catch SIGTERM/SIGINT to drain gracefully. Only one Run() at a time may do so.
+  // Catch SIGTERM/SIGINT to drain gracefully, and report crashes (SIGSEGV, SIGABRT, ...) as one
+  // log line. Process-wide: only one Run() at a time may do so.
   bool handle_signals = true;
   // Register the internal extension that makes Lambda deliver SIGTERM.
   bool register_extension = true;

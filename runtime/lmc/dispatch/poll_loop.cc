@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "lmc/base/strings.h"
 #include "lmc/base/temp_dir.h"
+#include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/outcome.h"
 #include "lmc/event.h"
 #include "lmc/transport/next_invocation.h"
@@ -102,6 +103,38 @@ bool PollLoop::WaitUnlessStopped(std::chrono::milliseconds delay) {
 }
 
 void PollLoop::Run() {
+  PrepareThreadForCrashReports();
+  for (;;) {
+    std::string what;
+    try {
+      RunUntilStopped();
+      return;
+    } catch (const std::exception& e) {
+      what = absl::StrCat(DemangledName(typeid(e)), ": ", e.what());
+    } catch (...) {
+      what = "a non-std::exception value";
+    }
+    const LogSink& sink = *settings_.sink;
+    sink.Write(LogLevel::kError, {},
+               absl::StrCat("loop ", index_, ": unexpected exception (", what,
+                            "); restarting the loop"));
+    if (answer_pending_) {
+      answer_pending_ = false;
+      const NextInvocation& next = state_->next;
+      try {
+        Deliver(Error("Runtime.InternalError", absl::StrCat("the runtime failed: ", what)),
+                IsValidHeaderValue(next.invocation_id) ? std::string_view(next.invocation_id) : "",
+                settings_.clock->Now() + kFallbackTimeout, LogFields{next.request_id, {}, {}});
+      } catch (...) {
+        sink.Write(LogLevel::kError, {}, "could not report the failure to the Runtime API");
+      }
+    }
+    // A short pause so an exception that repeats on every event cannot spin.
+    if (WaitUnlessStopped(state_->backoff.NextDelay())) return;
+  }
+}
+
+void PollLoop::RunUntilStopped() {
   const LogSink& sink = *settings_.sink;
   int consecutive_fatal = 0;
   while (!stopping()) {
@@ -172,6 +205,8 @@ void PollLoop::Process() {
   const std::optional<std::string_view> tenant =
       next.has_tenant_id ? std::optional<std::string_view>(next.tenant_id) : std::nullopt;
   const LogFields fields{next.request_id, tenant, next.trace_id};
+  const ScopedCrashContext crash_context(next.request_id);
+  answer_pending_ = true;
 
   std::string_view invocation_id = next.invocation_id;
   if (!IsValidHeaderValue(invocation_id)) {
@@ -200,6 +235,7 @@ void PollLoop::Process() {
   absl::StatusOr<InvocationTempDir> dir = InvocationTempDir::Create(settings_.tmp_root, tenant);
   if (!dir.ok()) {
     sink.Write(LogLevel::kError, fields, dir.status().ToString());
+    answer_pending_ = false;
     Deliver(Error("Runtime.TmpDirUnavailable", std::string(AsStd(dir.status().message()))),
             invocation_id, deadline, fields);
     return;
@@ -213,6 +249,7 @@ void PollLoop::Process() {
                     next.content_type, &state_->parser);
   const Result result = CallHandler(*settings_.handler, event, context);
 
+  answer_pending_ = false;
   Deliver(result, invocation_id, deadline, fields);
 
   uint64_t left_behind = 0;

@@ -80,7 +80,9 @@ class PollLoop {
   PollLoop& operator=(const PollLoop&) = delete;
 
   // Polls and runs events until Stop() or a fatal condition. An event already taken is always
-  // run and answered before Run() returns.
+  // run and answered before Run() returns. An exception escaping the loop's own code (not the
+  // handler's: those become Errors) is logged, the event in hand is answered with
+  // Runtime.InternalError, and the loop starts over.
   void Run();
 
   // Asks Run() to return: a waiting /next is cancelled at once, a backoff wait is cut short, a
@@ -93,6 +95,8 @@ class PollLoop {
  private:
   struct State;
 
+  // The loop proper; Run() restarts it after an unexpected exception.
+  void RunUntilStopped();
   // Runs one event end to end.
   void Process();
   // Delivers `result` for the current event, retrying transient failures within bounds.
@@ -114,6 +118,9 @@ class PollLoop {
   // Buffers, parser and backoff reused for every event; touched only by Run()'s thread.
   const std::unique_ptr<State> state_;
   std::atomic<uint64_t> invocations_{0};
+  // True from the moment an event with a usable request id is taken until its answer was
+  // attempted: what an unexpected exception must still answer. Loop thread only.
+  bool answer_pending_ = false;
 
   mutable Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
