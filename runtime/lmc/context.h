@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "lmc/base/clock.h"
+#include "lmc/cancellation.h"
 #include "lmc/logger.h"
 
 namespace lmc {
@@ -62,13 +63,16 @@ struct InvocationFields {
 // before returning. Constructed by the runtime (or by tests); handlers never need to.
 class Context {
  public:
-  // `fields` views, `tmp_dir`, `sink`, `function` and `clock` must outlive the Context.
+  // `fields` views, `tmp_dir`, `sink`, `function`, `clock` and `cancellation` (which may be
+  // null: never cancelled) must outlive the Context.
   Context(const InvocationFields& fields, const std::filesystem::path& tmp_dir,
-          const LogSink& sink, const FunctionInfo& function, const Clock& clock)
+          const LogSink& sink, const FunctionInfo& function, const Clock& clock,
+          const Cancellation* cancellation = nullptr)
       : fields_(fields),
         tmp_dir_(tmp_dir),
         function_(function),
         clock_(clock),
+        cancellation_(cancellation),
         logger_(sink, LogFields{fields.request_id, fields.tenant_id, fields.trace_id}) {}
 
   Context(const Context&) = delete;
@@ -105,11 +109,23 @@ class Context {
   // Static facts about the function.
   const FunctionInfo& function() const { return function_; }
 
+  // True once the handler should stop: its deadline passed (the runtime's watchdog noticed) or
+  // the runtime is shutting down. Cheap enough to call in a loop.
+  bool cancelled() const { return cancellation_ != nullptr && cancellation_->cancelled(); }
+  // Why it was cancelled (kNone while it is not).
+  CancellationReason cancellation_reason() const {
+    return cancellation_ != nullptr ? cancellation_->reason() : CancellationReason::kNone;
+  }
+  // Blocks until cancelled or `timeout` passes; returns cancelled(). A handler waiting on
+  // something else can use it as an interruptible sleep.
+  bool WaitForCancellation(std::chrono::nanoseconds timeout) const;
+
  private:
   InvocationFields fields_;
   const std::filesystem::path& tmp_dir_;
   const FunctionInfo& function_;
   const Clock& clock_;
+  const Cancellation* cancellation_;
   Logger logger_;
 };
 

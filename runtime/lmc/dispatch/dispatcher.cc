@@ -9,7 +9,10 @@
 namespace lmc {
 
 Dispatcher::Dispatcher(const DispatchSettings& settings, int loops, ClientFactory make_client)
-    : settings_(settings), loop_count_(loops), make_client_(std::move(make_client)) {}
+    : settings_(settings),
+      loop_count_(loops),
+      make_client_(std::move(make_client)),
+      watchdog_(*settings.sink, *settings.clock) {}
 
 Dispatcher::~Dispatcher() {
   Stop();
@@ -24,11 +27,12 @@ absl::Status Dispatcher::Start() {
     if (!client.ok()) return client.status();
     loops.push_back(std::make_unique<PollLoop>(
         i, std::move(*client), settings_,
-        [this](const absl::Status& reason) { OnFatal(reason); }));
+        [this](const absl::Status& reason) { OnFatal(reason); }, watchdog_.AddSlot()));
   }
   MutexLock lock(&mu_);
   loops_ = std::move(loops);
   if (stopping_) return absl::OkStatus();  // Stop() came first: start nothing.
+  watchdog_.Start();
   threads_.reserve(loops_.size());
   for (size_t i = 0; i < loops_.size(); ++i) {
     PollLoop* loop = loops_[i].get();
@@ -46,6 +50,8 @@ void Dispatcher::Stop() {
   MutexLock lock(&mu_);
   stopping_ = true;
   for (const auto& loop : loops_) loop->Stop();
+  // Handlers that watch Context::cancelled() can wrap up within Lambda's shutdown window.
+  watchdog_.CancelAll(CancellationReason::kShuttingDown);
 }
 
 void Dispatcher::OnFatal(const absl::Status& reason) {

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lmc/base/mutex.h"
+#include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/dispatch/poll_loop.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -61,12 +62,17 @@ class Dispatcher {
   // Invocations run so far, by all loops. Thread-safe.
   uint64_t invocations() const;
 
+  // Invocations reported as running past their deadline. Thread-safe.
+  uint64_t overdue_invocations() const { return watchdog_.overdue_reported(); }
+
  private:
   void OnFatal(const absl::Status& reason);
 
   const DispatchSettings& settings_;
   const int loop_count_;
   const ClientFactory make_client_;
+  // Declared before loops_: destroyed after them, so no loop outlives its slot.
+  DeadlineWatchdog watchdog_;
 
   mutable Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -50,6 +50,7 @@ struct PollLoop::State {
 
   NextInvocation next;
   simdjson::ondemand::parser parser;
+  Cancellation cancellation;
   Backoff backoff;
   Backoff post_backoff;
 };
@@ -75,11 +76,13 @@ std::string_view HeaderErrorType(std::string_view error_type) {
 }
 
 PollLoop::PollLoop(int index, std::unique_ptr<RuntimeApiClient> client,
-                   const DispatchSettings& settings, FatalCallback on_fatal)
+                   const DispatchSettings& settings, FatalCallback on_fatal,
+                   DeadlineWatchdog::Slot* watchdog_slot)
     : index_(index),
       client_(std::move(client)),
       settings_(settings),
       on_fatal_(std::move(on_fatal)),
+      watchdog_slot_(watchdog_slot),
       state_(std::make_unique<State>(settings)) {}
 
 PollLoop::~PollLoop() = default;
@@ -244,10 +247,16 @@ void PollLoop::Process() {
   const InvocationFields invocation{next.request_id,    invocation_id,      next.function_arn,
                                     next.trace_id,      next.client_context, next.cognito_identity,
                                     tenant,             deadline};
-  const Context context(invocation, dir->path(), sink, settings_.function, clock);
+  state_->cancellation.Reset();
+  const Context context(invocation, dir->path(), sink, settings_.function, clock,
+                        &state_->cancellation);
   const Event event(next.body.view(), next.body.capacity() + PaddedBuffer::kPadding,
                     next.content_type, &state_->parser);
+  if (watchdog_slot_ != nullptr) {
+    watchdog_slot_->Begin(next.request_id, tenant, deadline, &state_->cancellation);
+  }
   const Result result = CallHandler(*settings_.handler, event, context);
+  if (watchdog_slot_ != nullptr) watchdog_slot_->End();
 
   answer_pending_ = false;
   Deliver(result, invocation_id, deadline, fields);

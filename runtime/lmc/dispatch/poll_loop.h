@@ -32,6 +32,7 @@
 #include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/context.h"
+#include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/handler.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -72,8 +73,9 @@ class PollLoop {
   // Called (from the loop's thread) when the loop gives up because of a fatal condition.
   using FatalCallback = std::function<void(const absl::Status& reason)>;
 
+  // `watchdog_slot` (may be null: no overrun reports) must outlive the loop.
   PollLoop(int index, std::unique_ptr<RuntimeApiClient> client, const DispatchSettings& settings,
-           FatalCallback on_fatal);
+           FatalCallback on_fatal, DeadlineWatchdog::Slot* watchdog_slot = nullptr);
   ~PollLoop();
 
   PollLoop(const PollLoop&) = delete;
@@ -115,6 +117,7 @@ class PollLoop {
   const std::unique_ptr<RuntimeApiClient> client_;
   const DispatchSettings& settings_;
   const FatalCallback on_fatal_;
+  DeadlineWatchdog::Slot* const watchdog_slot_;
   // Buffers, parser and backoff reused for every event; touched only by Run()'s thread.
   const std::unique_ptr<State> state_;
   std::atomic<uint64_t> invocations_{0};

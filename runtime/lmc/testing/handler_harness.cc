@@ -39,7 +39,8 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
                                     invocation.cognito_identity,
                                     tenant,
                                     clock.Now() + invocation.timeout};
-      const Context context(fields, outcome.tmp_dir, sink, invocation.function, clock);
+      const Context context(fields, outcome.tmp_dir, sink, invocation.function, clock,
+                            invocation.cancellation);
       const Event event(buffer.view(), buffer.capacity() + PaddedBuffer::kPadding,
                         invocation.content_type, &parser);
       outcome.result = CallHandler(handler, event, context);

@@ -49,6 +49,9 @@ struct Invocation {
   std::filesystem::path tmp_root;
   // Clock for deadlines; null: the real clock.
   const Clock* clock = nullptr;
+  // Cancellation the handler observes; null: never cancelled. Cancel it from the handler (or a
+  // thread) to test cancellation paths.
+  const Cancellation* cancellation = nullptr;
   FunctionInfo function{"test-function", "$LATEST", 2048, "us-east-1", 1};
 };
 
