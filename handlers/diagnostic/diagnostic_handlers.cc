@@ -26,9 +26,7 @@ constexpr int64_t kMaxTotalFileBytes = int64_t{1} << 30;
 constexpr int64_t kMaxLogLines = 1000000;
 constexpr int64_t kMaxLogLineSize = 1 << 20;
 
-Error InvalidEvent(std::string_view why) {
-  return Error("InvalidEvent", std::string(why));
-}
+Error InvalidEvent(std::string_view why) { return Error("InvalidEvent", std::string(why)); }
 
 // The fields the diagnostic handlers read, gathered in one pass over the event object.
 struct Fields {
@@ -42,7 +40,8 @@ struct Fields {
 std::optional<Error> ReadFields(const Event& event, Fields& out) {
   simdjson::ondemand::document doc;
   simdjson::ondemand::object object;
-  if (event.Json().get(doc) != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+  if (event.Json().get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(object) != simdjson::SUCCESS) {
     return InvalidEvent("the event must be a JSON object");
   }
   for (auto field : object) {
@@ -71,18 +70,28 @@ std::optional<Error> ReadFields(const Event& event, Fields& out) {
       return std::nullopt;
     };
     std::optional<Error> error;
-    if (key == "ms") error = read_int(out.ms);
-    else if (key == "files") error = read_int(out.files);
-    else if (key == "bytes") error = read_int(out.bytes);
-    else if (key == "lines") error = read_int(out.lines);
-    else if (key == "size") error = read_int(out.size);
-    else if (key == "type") error = read_string(out.type);
-    else if (key == "message") error = read_string(out.message);
-    else if (key == "level") error = read_string(out.level);
+    if (key == "ms")
+      error = read_int(out.ms);
+    else if (key == "files")
+      error = read_int(out.files);
+    else if (key == "bytes")
+      error = read_int(out.bytes);
+    else if (key == "lines")
+      error = read_int(out.lines);
+    else if (key == "size")
+      error = read_int(out.size);
+    else if (key == "type")
+      error = read_string(out.type);
+    else if (key == "message")
+      error = read_string(out.message);
+    else if (key == "level")
+      error = read_string(out.level);
     else if (key == "fail") {
       bool b = false;
-      if (value.get_bool().get(b) != simdjson::SUCCESS) error = InvalidEvent("\"fail\" must be a boolean");
-      else out.fail = b;
+      if (value.get_bool().get(b) != simdjson::SUCCESS)
+        error = InvalidEvent("\"fail\" must be a boolean");
+      else
+        out.fail = b;
     }
     if (error.has_value()) return error;
   }

@@ -104,7 +104,8 @@ TEST(ContextInfo, GarbledOrAbsentMobileHeadersAreNull) {
 }
 
 TEST(Fail, ReportsTheExactTypeAndMessage) {
-  Outcome outcome = Invoke(Fail, WithEvent(R"({"type":"My.\"Odd\"\nType","message":"line1\nline2 \u00e9"})"));
+  Outcome outcome =
+      Invoke(Fail, WithEvent(R"({"type":"My.\"Odd\"\nType","message":"line1\nline2 \u00e9"})"));
   ASSERT_FALSE(outcome.result.ok());
   EXPECT_EQ(outcome.result.error().type(), "My.\"Odd\"\nType");
   EXPECT_EQ(outcome.result.error().message(), "line1\nline2 \xC3\xA9");

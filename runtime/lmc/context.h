@@ -34,11 +34,11 @@ namespace lmc {
 //
 // Static facts about the function, read once from the environment at start-up.
 struct FunctionInfo {
-  std::string name;          // AWS_LAMBDA_FUNCTION_NAME
-  std::string version;       // AWS_LAMBDA_FUNCTION_VERSION
-  int memory_mb = 0;         // AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 0 when unknown
-  std::string region;        // AWS_REGION
-  int max_concurrency = 1;   // AWS_LAMBDA_MAX_CONCURRENCY as used by this process
+  std::string name;         // AWS_LAMBDA_FUNCTION_NAME
+  std::string version;      // AWS_LAMBDA_FUNCTION_VERSION
+  int memory_mb = 0;        // AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 0 when unknown
+  std::string region;       // AWS_REGION
+  int max_concurrency = 1;  // AWS_LAMBDA_MAX_CONCURRENCY as used by this process
 };
 
 // InvocationFields
@@ -47,7 +47,7 @@ struct FunctionInfo {
 // the duration of the invocation.
 struct InvocationFields {
   std::string_view request_id;
-  std::string_view invocation_id;     // "" when the Runtime API sent none
+  std::string_view invocation_id;  // "" when the Runtime API sent none
   std::string_view function_arn;
   std::string_view trace_id;          // "" when absent
   std::string_view client_context;    // raw JSON; "" when absent
@@ -65,8 +65,8 @@ class Context {
  public:
   // `fields` views, `tmp_dir`, `sink`, `function`, `clock` and `cancellation` (which may be
   // null: never cancelled) must outlive the Context.
-  Context(const InvocationFields& fields, const std::filesystem::path& tmp_dir,
-          const LogSink& sink, const FunctionInfo& function, const Clock& clock,
+  Context(const InvocationFields& fields, const std::filesystem::path& tmp_dir, const LogSink& sink,
+          const FunctionInfo& function, const Clock& clock,
           const Cancellation* cancellation = nullptr)
       : fields_(fields),
         tmp_dir_(tmp_dir),

@@ -76,7 +76,9 @@ class Response {
 class Error {
  public:
   Error(std::string type, std::string message, std::vector<std::string> stack_trace = {})
-      : type_(std::move(type)), message_(std::move(message)), stack_trace_(std::move(stack_trace)) {}
+      : type_(std::move(type)),
+        message_(std::move(message)),
+        stack_trace_(std::move(stack_trace)) {}
 
   // Maps a non-OK status to an Error whose type names the code, e.g. "InvalidArgument".
   static Error FromStatus(const absl::Status& status);
@@ -101,14 +103,15 @@ class Error {
 class Result {
  public:
   Result(Response response) : value_(std::move(response)) {}  // NOLINT: implicit by design
-  Result(Error error) : value_(std::move(error)) {}            // NOLINT: implicit by design
+  Result(Error error) : value_(std::move(error)) {}           // NOLINT: implicit by design
   // An OK status is a success with a JSON `null` body.
   Result(const absl::Status& status)  // NOLINT: implicit by design
       : value_(status.ok() ? std::variant<Response, Error>(Response::Json("null"))
                            : std::variant<Response, Error>(Error::FromStatus(status))) {}
   Result(absl::StatusOr<Response> response)  // NOLINT: implicit by design
-      : value_(response.ok() ? std::variant<Response, Error>(std::move(*response))
-                             : std::variant<Response, Error>(Error::FromStatus(response.status()))) {}
+      : value_(response.ok()
+                   ? std::variant<Response, Error>(std::move(*response))
+                   : std::variant<Response, Error>(Error::FromStatus(response.status()))) {}
 
   bool ok() const { return std::holds_alternative<Response>(value_); }
   // Requires ok().

@@ -91,7 +91,8 @@ TEST(HandlerRegistry, RegistersFindsAndRefusesDuplicates) {
     return Response::Borrowed(e.bytes(), "application/json");
   };
   ASSERT_TRUE(registry.Register("b", echo).ok());
-  ASSERT_TRUE(registry.Register("a", echo, [](const InitContext&) { return absl::OkStatus(); }).ok());
+  ASSERT_TRUE(
+      registry.Register("a", echo, [](const InitContext&) { return absl::OkStatus(); }).ok());
   EXPECT_EQ(registry.Register("a", echo).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.Register("", echo).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry.Register("c", nullptr).code(), absl::StatusCode::kInvalidArgument);
@@ -134,8 +135,9 @@ TEST(Context, LoggerLinesCarryTheInvocationIds) {
         return absl::OkStatus();
       },
       invocation);
-  EXPECT_NE(outcome.logs.find("\"requestId\":\"req-ctx\",\"tenantId\":\"ten\",\"traceId\":\"Root=1-x\""),
-            std::string::npos)
+  EXPECT_NE(
+      outcome.logs.find("\"requestId\":\"req-ctx\",\"tenantId\":\"ten\",\"traceId\":\"Root=1-x\""),
+      std::string::npos)
       << outcome.logs;
 }
 

@@ -10,8 +10,8 @@ absl::Status HandlerRegistry::Register(std::string name, Handler handler, InitHo
     return absl::InvalidArgumentError(absl::StrCat("handler \"", name, "\" is empty"));
   }
   if (handlers_.contains(name)) {
-    return absl::AlreadyExistsError(absl::StrCat("a handler named \"", name,
-                                                 "\" is already registered"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("a handler named \"", name, "\" is already registered"));
   }
   RegisteredHandler entry{name, std::move(handler), std::move(init)};
   handlers_.emplace(std::move(name), std::move(entry));

@@ -38,8 +38,8 @@ int FailInit(RuntimeApiClient* client, const LogSink& sink, const Error& error) 
   sink.Write(LogLevel::kFatal, {},
              absl::StrCat("init failed: ", error.type(), ": ", error.message()));
   if (client != nullptr) {
-    absl::StatusOr<ApiReply> reply = client->PostInitError(HeaderErrorType(error.type()),
-                                                           error.ToJson());
+    absl::StatusOr<ApiReply> reply =
+        client->PostInitError(HeaderErrorType(error.type()), error.ToJson());
     if (!reply.ok()) {
       sink.Write(LogLevel::kError, {},
                  absl::StrCat("could not report the init error: ", reply.status().ToString()));
@@ -69,10 +69,10 @@ class SigtermExtension {
     absl::StatusOr<ApiReply> reply = (*client)->RegisterExtension("lmc", R"({"events":[]})");
     if (!reply.ok() || reply->status != 200 || reply->extension_id.empty()) {
       sink.Write(LogLevel::kWarn, {},
-                 absl::StrCat("could not register the internal extension (",
-                              reply.ok() ? absl::StrCat("HTTP ", reply->status)
-                                         : reply.status().ToString(),
-                              "); SIGTERM will not announce shutdown"));
+                 absl::StrCat(
+                     "could not register the internal extension (",
+                     reply.ok() ? absl::StrCat("HTTP ", reply->status) : reply.status().ToString(),
+                     "); SIGTERM will not announce shutdown"));
       return nullptr;
     }
     return std::unique_ptr<SigtermExtension>(
@@ -164,8 +164,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
       init_status = absl::InternalError("the init hook threw a non-std::exception value");
     }
     if (!init_status.ok()) {
-      return FailInit(control->get(), sink,
-                      Error("Function.InitError", init_status.ToString()));
+      return FailInit(control->get(), sink, Error("Function.InitError", init_status.ToString()));
     }
   }
 
@@ -186,9 +185,8 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
   settings.clock = options.clock;
   settings.function = function;
   settings.tmp_root = config.tmp_root;
-  Dispatcher dispatcher(settings, config.pool_size, [&] {
-    return RuntimeApiClient::Create(config.runtime_api, sink);
-  });
+  Dispatcher dispatcher(settings, config.pool_size,
+                        [&] { return RuntimeApiClient::Create(config.runtime_api, sink); });
   if (absl::Status status = dispatcher.Start(); !status.ok()) {
     return FailInit(control->get(), sink, Error("Runtime.StartFailed", status.ToString()));
   }

@@ -24,8 +24,9 @@
 // Runtime API fails in a way documented as non-recoverable.
 #pragma once
 
-#include <optional>
 #include <unistd.h>
+
+#include <optional>
 
 #include "lmc/base/clock.h"
 #include "lmc/base/config.h"

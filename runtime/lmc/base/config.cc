@@ -33,7 +33,8 @@ bool IsValidEndpoint(std::string_view endpoint) {
   const size_t colon = endpoint.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   for (char c : endpoint.substr(0, colon)) {
-    if (c == '/' || c == '@' || c == '?' || c == '#' || absl::ascii_isspace(static_cast<unsigned char>(c)) ||
+    if (c == '/' || c == '@' || c == '?' || c == '#' ||
+        absl::ascii_isspace(static_cast<unsigned char>(c)) ||
         absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
       return false;
     }
@@ -86,14 +87,12 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
   if (const std::string* v = Find(env, "LMC_POOL_SIZE"); v != nullptr && !v->empty()) {
     const auto n = ParseInteger(*v);
     if (!n.has_value() || *n < 1) {
-      config.warnings.push_back(absl::StrCat("LMC_POOL_SIZE=\"", *v,
-                                             "\" is not a positive integer; using ",
-                                             config.max_concurrency));
+      config.warnings.push_back(absl::StrCat(
+          "LMC_POOL_SIZE=\"", *v, "\" is not a positive integer; using ", config.max_concurrency));
     } else if (*n > config.max_concurrency) {
-      config.warnings.push_back(absl::StrCat("LMC_POOL_SIZE=", *n,
-                                             " exceeds AWS_LAMBDA_MAX_CONCURRENCY=",
-                                             config.max_concurrency, "; using ",
-                                             config.max_concurrency));
+      config.warnings.push_back(absl::StrCat(
+          "LMC_POOL_SIZE=", *n, " exceeds AWS_LAMBDA_MAX_CONCURRENCY=", config.max_concurrency,
+          "; using ", config.max_concurrency));
     } else {
       config.pool_size = static_cast<int>(*n);
     }
@@ -108,8 +107,8 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
     if (auto format = ParseLogFormat(*v)) {
       config.log_format = *format;
     } else {
-      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_LOG_FORMAT=\"", *v,
-                                             "\" is neither JSON nor Text; using JSON"));
+      config.warnings.push_back(
+          absl::StrCat("AWS_LAMBDA_LOG_FORMAT=\"", *v, "\" is neither JSON nor Text; using JSON"));
     }
   }
   if (const std::string* v = Find(env, "AWS_LAMBDA_LOG_LEVEL"); v != nullptr && !v->empty()) {
@@ -131,8 +130,8 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
     if (n.has_value() && *n > 0 && *n <= 1 << 20) {
       config.memory_mb = static_cast<int>(*n);
     } else {
-      config.warnings.push_back(
-          absl::StrCat("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\"", *v, "\" is not a size in MB; ignored"));
+      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\"", *v,
+                                             "\" is not a size in MB; ignored"));
     }
   }
   if (const std::string* v = Find(env, "AWS_REGION"); v && !v->empty()) {

@@ -28,10 +28,10 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
-#include <map>
 #include "absl/status/statusor.h"
 #include "lmc/base/log_sink.h"
 

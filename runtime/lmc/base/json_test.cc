@@ -16,7 +16,9 @@ std::string DecodeJsonString(const std::string& json) {
   return std::string(out);
 }
 
-TEST(AppendJsonString, PlainAsciiIsCopied) { EXPECT_EQ(JsonQuote("hello world"), "\"hello world\""); }
+TEST(AppendJsonString, PlainAsciiIsCopied) {
+  EXPECT_EQ(JsonQuote("hello world"), "\"hello world\"");
+}
 
 TEST(AppendJsonString, QuotesBackslashesAndControlCharactersAreEscaped) {
   EXPECT_EQ(JsonQuote("a\"b\\c\nd\re\tf"), R"("a\"b\\c\nd\re\tf")");

@@ -69,12 +69,11 @@ void AppendTimestamp(Clock::TimePoint time, std::string& out) {
   const year_month_day ymd(day);
   const hh_mm_ss<milliseconds> tod(ms_since_epoch - day.time_since_epoch());
   char buf[32];
-  const int n = std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                              static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                              static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
-                              static_cast<int>(tod.minutes().count()),
-                              static_cast<int>(tod.seconds().count()),
-                              static_cast<int>(tod.subseconds().count()));
+  const int n = std::snprintf(
+      buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
+      static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
   out.append(buf, static_cast<size_t>(n));
 }
 

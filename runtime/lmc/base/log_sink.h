@@ -25,8 +25,8 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/mutex.h"
 #include "lmc/base/clock.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc {
 

@@ -38,9 +38,10 @@ TEST(AppendTimestamp, IsRfc3339UtcWithMilliseconds) {
 TEST(LogSink, JsonLineHasFieldsInOrderAndEndsWithNewline) {
   const std::string line =
       FormatJson(LogLevel::kWarn, {"req-1", std::string_view("tenant/1"), "Root=1-abc"}, "hi");
-  EXPECT_EQ(line,
-            "{\"timestamp\":\"2025-11-23T11:17:00.123Z\",\"level\":\"WARN\",\"requestId\":\"req-1\","
-            "\"tenantId\":\"tenant/1\",\"traceId\":\"Root=1-abc\",\"message\":\"hi\"}\n");
+  EXPECT_EQ(
+      line,
+      "{\"timestamp\":\"2025-11-23T11:17:00.123Z\",\"level\":\"WARN\",\"requestId\":\"req-1\","
+      "\"tenantId\":\"tenant/1\",\"traceId\":\"Root=1-abc\",\"message\":\"hi\"}\n");
 }
 
 TEST(LogSink, AbsentFieldsAreLeftOutButEmptyTenantIsKept) {

@@ -20,11 +20,11 @@
 #define LMC_STATUS_MACROS_CONCAT_(x, y) LMC_STATUS_MACROS_CONCAT_INNER_(x, y)
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function when not OK.
-#define LMC_RETURN_IF_ERROR(expr)                                        \
-  do {                                                                   \
-    if (::absl::Status lmc_status_ = (expr); !lmc_status_.ok()) {        \
-      return lmc_status_;                                                \
-    }                                                                    \
+#define LMC_RETURN_IF_ERROR(expr)                                 \
+  do {                                                            \
+    if (::absl::Status lmc_status_ = (expr); !lmc_status_.ok()) { \
+      return lmc_status_;                                         \
+    }                                                             \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status when not OK, otherwise moves the

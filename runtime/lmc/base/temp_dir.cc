@@ -24,7 +24,8 @@ constexpr int kMaxOpenDepth = 32;
 constexpr int kMaxRounds = 64;
 
 absl::Status ErrnoStatus(std::string_view what, std::string_view name, int err) {
-  return absl::InternalError(absl::StrCat(AsAbsl(what), " ", AsAbsl(name), ": ", std::strerror(err)));
+  return absl::InternalError(
+      absl::StrCat(AsAbsl(what), " ", AsAbsl(name), ": ", std::strerror(err)));
 }
 
 // Closes a descriptor on scope exit.
@@ -198,8 +199,8 @@ std::string EncodeTenantForPath(std::string_view tenant_id) {
   std::string out;
   out.reserve(tenant_id.size());
   for (unsigned char c : tenant_id) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-';
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (keep) {
       out.push_back(static_cast<char>(c));
     } else {
@@ -237,8 +238,8 @@ absl::Status RemoveTree(const std::filesystem::path& path, uint64_t* removed) {
     if (errno == ENOENT) return absl::OkStatus();
     return ErrnoStatus("open", parent.string(), errno);
   }
-  const int root = ::openat(parent_fd.get(), name.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int root =
+      ::openat(parent_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0) {
     if (errno == ENOENT) return absl::OkStatus();
     if (errno == ELOOP || errno == ENOTDIR) {
@@ -273,8 +274,8 @@ absl::StatusOr<InvocationTempDir> InvocationTempDir::Create(
   }
   // mkdtemp creates the directory with mode 0700 and a unique random suffix, atomically.
   if (::mkdtemp(name_template.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a temp dir under ", root.string(), ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create a temp dir under ", root.string(), ": ", std::strerror(errno)));
   }
   return InvocationTempDir(std::filesystem::path(std::move(name_template)));
 }

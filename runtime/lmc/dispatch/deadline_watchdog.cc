@@ -92,11 +92,12 @@ std::optional<Clock::TimePoint> DeadlineWatchdog::Scan() {
       if (slot->cancellation_ != nullptr) {
         slot->cancellation_->Cancel(CancellationReason::kDeadlineExceeded);
       }
-      const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->deadline_);
-      const LogFields fields{slot->request_id_,
-                             slot->has_tenant_ ? std::optional<std::string_view>(slot->tenant_id_)
-                                               : std::nullopt,
-                             {}};
+      const auto late =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->deadline_);
+      const LogFields fields{
+          slot->request_id_,
+          slot->has_tenant_ ? std::optional<std::string_view>(slot->tenant_id_) : std::nullopt,
+          {}};
       sink_.Write(LogLevel::kWarn, fields,
                   absl::StrCat("the invocation is still running ", late.count(),
                                " ms after its deadline; Lambda has already failed it. The handler "
@@ -114,16 +115,16 @@ void DeadlineWatchdog::Loop() {
     // is seen by it or finds a planned wake-up it must beat and pokes.
     planned_wake_ms_.store(INT64_MAX, std::memory_order_release);
     const std::optional<Clock::TimePoint> earliest = Scan();
-    if (earliest.has_value()) planned_wake_ms_.store(ToMillis(*earliest), std::memory_order_release);
+    if (earliest.has_value())
+      planned_wake_ms_.store(ToMillis(*earliest), std::memory_order_release);
     MutexLock lock(&mu_);
     if (stop_) return;
     const auto wake_when = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || rescan_; };
     if (earliest.has_value()) {
       const auto wait = std::max(*earliest - clock_.Now(), Clock::TimePoint::duration(0));
       // +1 ms: wake just after the deadline, not just before it.
-      mu_.AwaitWithTimeout(wake_when,
-                           std::chrono::duration_cast<std::chrono::nanoseconds>(wait) +
-                               std::chrono::milliseconds(1));
+      mu_.AwaitWithTimeout(wake_when, std::chrono::duration_cast<std::chrono::nanoseconds>(wait) +
+                                          std::chrono::milliseconds(1));
     } else {
       mu_.Await(wake_when);
     }

@@ -60,7 +60,8 @@ TEST_F(DeadlineWatchdogTest, OverdueInvocationIsCancelledAndReportedOnce) {
   watchdog.Poke();
   slot->End();
   const std::string log = log_.Read();
-  EXPECT_THAT(log, HasSubstr("\"level\":\"WARN\",\"requestId\":\"req-late\",\"tenantId\":\"tenant-1\""));
+  EXPECT_THAT(log,
+              HasSubstr("\"level\":\"WARN\",\"requestId\":\"req-late\",\"tenantId\":\"tenant-1\""));
   EXPECT_THAT(log, HasSubstr("50 ms after its deadline"));
   EXPECT_EQ(watchdog.overdue_reported(), 1u);
 }

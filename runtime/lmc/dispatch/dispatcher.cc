@@ -26,8 +26,8 @@ absl::Status Dispatcher::Start() {
     absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client = make_client_();
     if (!client.ok()) return client.status();
     loops.push_back(std::make_unique<PollLoop>(
-        i, std::move(*client), settings_,
-        [this](const absl::Status& reason) { OnFatal(reason); }, watchdog_.AddSlot()));
+        i, std::move(*client), settings_, [this](const absl::Status& reason) { OnFatal(reason); },
+        watchdog_.AddSlot()));
   }
   MutexLock lock(&mu_);
   loops_ = std::move(loops);
@@ -59,9 +59,9 @@ void Dispatcher::OnFatal(const absl::Status& reason) {
     MutexLock lock(&mu_);
     if (fatal_.ok()) fatal_ = reason;
   }
-  settings_.sink->Write(LogLevel::kFatal, {},
-                        absl::StrCat(reason.ToString(),
-                                     "; stopping after the invocations in flight finish"));
+  settings_.sink->Write(
+      LogLevel::kFatal, {},
+      absl::StrCat(reason.ToString(), "; stopping after the invocations in flight finish"));
   Stop();
 }
 

@@ -15,7 +15,7 @@ PostAction ClassifyPost(const absl::Status& status, int http_status, bool is_err
   if (!status.ok()) {
     // InvalidArgument: the request could not even be formed; nothing to retry.
     return status.code() == absl::StatusCode::kInvalidArgument ? PostAction::kDrop
-                                                                : PostAction::kRetry;
+                                                               : PostAction::kRetry;
   }
   if (http_status >= 200 && http_status < 300) return PostAction::kDone;
   if (http_status == 400 || http_status == 403 || http_status == 410) return PostAction::kGone;

@@ -33,7 +33,9 @@ std::string DemangledName(const std::type_info& type) {
   return out;
 }
 
-std::string_view Clip(std::string_view s, size_t max) { return s.size() > max ? s.substr(0, max) : s; }
+std::string_view Clip(std::string_view s, size_t max) {
+  return s.size() > max ? s.substr(0, max) : s;
+}
 
 // True for the retry counts worth a log line (1, 2, 4, 8, ...): a long outage leaves a few
 // lines, not one per attempt.
@@ -118,9 +120,9 @@ void PollLoop::Run() {
       what = "a non-std::exception value";
     }
     const LogSink& sink = *settings_.sink;
-    sink.Write(LogLevel::kError, {},
-               absl::StrCat("loop ", index_, ": unexpected exception (", what,
-                            "); restarting the loop"));
+    sink.Write(
+        LogLevel::kError, {},
+        absl::StrCat("loop ", index_, ": unexpected exception (", what, "); restarting the loop"));
     if (answer_pending_) {
       answer_pending_ = false;
       const NextInvocation& next = state_->next;
@@ -166,9 +168,9 @@ void PollLoop::RunUntilStopped() {
       }
       case NextAction::kFatal:
         if (++consecutive_fatal >= settings_.max_consecutive_fatal) {
-          on_fatal_(absl::UnavailableError(absl::StrCat(
-              "the Runtime API answered /next with 500 ", consecutive_fatal,
-              " times in a row (non-recoverable state)")));
+          on_fatal_(absl::UnavailableError(
+              absl::StrCat("the Runtime API answered /next with 500 ", consecutive_fatal,
+                           " times in a row (non-recoverable state)")));
           return;
         }
         [[fallthrough]];
@@ -176,11 +178,11 @@ void PollLoop::RunUntilStopped() {
         const auto delay = state_->backoff.NextDelay();
         if (WorthLogging(state_->backoff.attempts())) {
           sink.Write(LogLevel::kWarn, {},
-                     absl::StrCat("loop ", index_, ": /next failed (",
-                                  status.ok() ? absl::StrCat("HTTP ", next.http_status)
-                                              : status.ToString(),
-                                  "), attempt ", state_->backoff.attempts(), "; retrying in ",
-                                  delay.count(), " ms"));
+                     absl::StrCat(
+                         "loop ", index_, ": /next failed (",
+                         status.ok() ? absl::StrCat("HTTP ", next.http_status) : status.ToString(),
+                         "), attempt ", state_->backoff.attempts(), "; retrying in ", delay.count(),
+                         " ms"));
         }
         WaitUnlessStopped(delay);
         break;
@@ -199,10 +201,10 @@ void PollLoop::Process() {
 
   if (!IsValidRequestId(next.request_id)) {
     // Unusable in a URL: nothing can be posted for it. Lambda will time it out.
-    sink.Write(LogLevel::kError, {},
-               absl::StrCat("loop ", index_, ": skipping an event whose request id (",
-                            next.request_id.size(),
-                            " bytes) is missing or not a safe URL segment"));
+    sink.Write(
+        LogLevel::kError, {},
+        absl::StrCat("loop ", index_, ": skipping an event whose request id (",
+                     next.request_id.size(), " bytes) is missing or not a safe URL segment"));
     return;
   }
   const std::optional<std::string_view> tenant =
@@ -244,9 +246,9 @@ void PollLoop::Process() {
     return;
   }
 
-  const InvocationFields invocation{next.request_id,    invocation_id,      next.function_arn,
-                                    next.trace_id,      next.client_context, next.cognito_identity,
-                                    tenant,             deadline};
+  const InvocationFields invocation{
+      next.request_id,       invocation_id, next.function_arn, next.trace_id, next.client_context,
+      next.cognito_identity, tenant,        deadline};
   state_->cancellation.Reset();
   const Context context(invocation, dir->path(), sink, settings_.function, clock,
                         &state_->cancellation);
@@ -263,8 +265,9 @@ void PollLoop::Process() {
 
   uint64_t left_behind = 0;
   if (absl::Status removed = dir->Remove(&left_behind); !removed.ok()) {
-    sink.Write(LogLevel::kWarn, fields,
-               absl::StrCat("could not fully remove the invocation's temp dir: ", removed.ToString()));
+    sink.Write(
+        LogLevel::kWarn, fields,
+        absl::StrCat("could not fully remove the invocation's temp dir: ", removed.ToString()));
   } else if (left_behind > 0 && sink.Enabled(LogLevel::kDebug)) {
     sink.Write(LogLevel::kDebug, fields,
                absl::StrCat("removed ", left_behind, " entries left in the temp dir"));
@@ -296,8 +299,8 @@ void PollLoop::Deliver(const Result& result, std::string_view invocation_id,
   }
   const Error& error = result.error();
   sink.Write(LogLevel::kError, fields,
-             absl::StrCat("invocation failed: ", AsAbsl(Clip(error.type(), kMaxLoggedMessage)), ": ",
-                          AsAbsl(Clip(error.message(), kMaxLoggedMessage))));
+             absl::StrCat("invocation failed: ", AsAbsl(Clip(error.type(), kMaxLoggedMessage)),
+                          ": ", AsAbsl(Clip(error.message(), kMaxLoggedMessage))));
   Post(true, invocation_id, "application/json", error.ToJson(), HeaderErrorType(error.type()),
        deadline, fields);
 }
@@ -317,9 +320,9 @@ PollLoop::Delivery PollLoop::Post(bool is_error, std::string_view invocation_id,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock.Now());
     const auto timeout = std::max(left, std::chrono::milliseconds(1000));
     const absl::StatusOr<ApiReply> reply =
-        is_error ? client_->PostError(next.request_id, invocation_id, error_type, body, timeout)
-                 : client_->PostResponse(next.request_id, invocation_id, content_type, body,
-                                         timeout);
+        is_error
+            ? client_->PostError(next.request_id, invocation_id, error_type, body, timeout)
+            : client_->PostResponse(next.request_id, invocation_id, content_type, body, timeout);
     const int http_status = reply.ok() ? reply->status : 0;
     switch (ClassifyPost(reply.status(), http_status, is_error)) {
       case PostAction::kDone:
@@ -340,18 +343,18 @@ PollLoop::Delivery PollLoop::Post(bool is_error, std::string_view invocation_id,
     }
     if (attempt >= settings_.max_post_attempts || clock.Now() >= give_up) {
       sink.Write(LogLevel::kError, fields,
-                 absl::StrCat("giving up delivering the ", is_error ? "error" : "response",
-                              " after ", attempt, " attempts: ",
-                              reply.ok() ? absl::StrCat("HTTP ", http_status)
-                                         : reply.status().ToString()));
+                 absl::StrCat(
+                     "giving up delivering the ", is_error ? "error" : "response", " after ",
+                     attempt, " attempts: ",
+                     reply.ok() ? absl::StrCat("HTTP ", http_status) : reply.status().ToString()));
       return Delivery::kFailed;
     }
     const auto delay = backoff.NextDelay();
-    sink.Write(LogLevel::kWarn, fields,
-               absl::StrCat("delivering the ", is_error ? "error" : "response", " failed (",
-                            reply.ok() ? absl::StrCat("HTTP ", http_status)
-                                       : reply.status().ToString(),
-                            "); retrying in ", delay.count(), " ms"));
+    sink.Write(
+        LogLevel::kWarn, fields,
+        absl::StrCat("delivering the ", is_error ? "error" : "response", " failed (",
+                     reply.ok() ? absl::StrCat("HTTP ", http_status) : reply.status().ToString(),
+                     "); retrying in ", delay.count(), " ms"));
     // Not cut short by Stop(): an invocation already taken must still be answered.
     absl::SleepFor(absl::FromChrono(delay));
   }

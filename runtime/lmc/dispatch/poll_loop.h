@@ -27,10 +27,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "lmc/base/mutex.h"
 #include "lmc/base/backoff.h"
 #include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
+#include "lmc/base/mutex.h"
 #include "lmc/context.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/handler.h"

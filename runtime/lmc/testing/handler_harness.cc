@@ -17,9 +17,8 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
   const int log_fd = ::memfd_create("lmc-test-log", MFD_CLOEXEC);
   {
     const LogSink sink(log_fd, invocation.log_format, invocation.log_level, clock);
-    const std::filesystem::path root = invocation.tmp_root.empty()
-                                           ? std::filesystem::temp_directory_path()
-                                           : invocation.tmp_root;
+    const std::filesystem::path root =
+        invocation.tmp_root.empty() ? std::filesystem::temp_directory_path() : invocation.tmp_root;
     const std::optional<std::string_view> tenant =
         invocation.tenant_id.has_value() ? std::optional<std::string_view>(*invocation.tenant_id)
                                          : std::nullopt;
@@ -46,7 +45,8 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
       outcome.result = CallHandler(handler, event, context);
       if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
       dir->Remove().IgnoreError();
-      outcome.tmp_dir_removed = !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
+      outcome.tmp_dir_removed =
+          !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
     }
   }
   if (log_fd >= 0) {

@@ -38,7 +38,8 @@ struct Invocation {
   std::string request_id = "11111111-2222-4333-8444-555555555555";
   std::string invocation_id;
   std::string function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test";
-  std::string trace_id = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+  std::string trace_id =
+      "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
   std::string client_context;
   std::string cognito_identity;
   std::optional<std::string> tenant_id;
@@ -62,9 +63,9 @@ struct Outcome {
   Result result = Response::Json("null");
   // The handler's Response body, copied (a Borrowed body would dangle after Invoke()).
   std::string body;
-  std::string logs;              // Every line the handler logged, as written.
-  std::filesystem::path tmp_dir; // The temp dir the handler was given.
-  bool tmp_dir_removed = false;  // True when it no longer exists after the invocation.
+  std::string logs;               // Every line the handler logged, as written.
+  std::filesystem::path tmp_dir;  // The temp dir the handler was given.
+  bool tmp_dir_removed = false;   // True when it no longer exists after the invocation.
 };
 
 // Runs `handler` once on `invocation`. Not thread-safe with respect to itself only in that each

@@ -15,8 +15,9 @@ TEST(IsValidRequestId, AcceptsUuidsAndUnreservedCharacters) {
 }
 
 TEST(IsValidRequestId, RejectsAnythingThatCouldChangeAUrlOrPath) {
-  for (const std::string& bad : std::vector<std::string>{"", "a/b", "..%2f", "a b", "a?b", "a#b", "a\r\nb", std::string("a\0b", 3), "\xc3\xa9",
-        std::string(kMaxRequestIdLength + 1, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "a/b", "..%2f", "a b", "a?b", "a#b", "a\r\nb", std::string("a\0b", 3), "\xc3\xa9",
+           std::string(kMaxRequestIdLength + 1, 'a')}) {
     EXPECT_FALSE(IsValidRequestId(bad)) << bad;
   }
 }
@@ -97,8 +98,8 @@ TEST(NextInvocation, InterimStatusLineResetsHeaders) {
 
 TEST(NextInvocation, MalformedLinesAreIgnored) {
   NextInvocation next;
-  for (const char* line : {"no colon here\r\n", ": empty name\r\n", "\r\n", "",
-                           "Lambda-Runtime-: x\r\n"}) {
+  for (const char* line :
+       {"no colon here\r\n", ": empty name\r\n", "\r\n", "", "Lambda-Runtime-: x\r\n"}) {
     next.ApplyHeaderLine(line);
   }
   EXPECT_EQ(next.request_id, "");

@@ -39,14 +39,14 @@ absl::Status InitializeTransport() {
   // Function-local static: initialised exactly once, before any caller proceeds.
   static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (kInit != CURLE_OK) {
-    return absl::InternalError(absl::StrCat("curl_global_init failed: ", curl_easy_strerror(kInit)));
+    return absl::InternalError(
+        absl::StrCat("curl_global_init failed: ", curl_easy_strerror(kInit)));
   }
   return absl::OkStatus();
 }
 
 struct RuntimeApiClient::Impl {
-  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts)
-      : sink(log_sink), options(opts) {}
+  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts) : sink(log_sink), options(opts) {}
 
   ~Impl() {
     if (curl != nullptr) curl_easy_cleanup(curl);
@@ -106,7 +106,8 @@ struct RuntimeApiClient::Impl {
       }
       self->next->body.Append(data, bytes);
     } else {
-      const size_t room = kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, self->reply.body.size());
+      const size_t room =
+          kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, self->reply.body.size());
       self->reply.body.append(data, std::min(room, bytes));
     }
     return bytes;
@@ -224,8 +225,7 @@ struct RuntimeApiClient::Impl {
     }
     if (rc != CURLE_OK) {
       if (aborted) return absl::CancelledError("the runtime is shutting down");
-      return absl::UnavailableError(
-          absl::StrCat("GET ", url, " failed: ", curl_easy_strerror(rc)));
+      return absl::UnavailableError(absl::StrCat("GET ", url, " failed: ", curl_easy_strerror(rc)));
     }
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -319,10 +319,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id
     return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
   }
   Impl& s = *impl_;
-  s.url.assign(s.runtime_base)
-      .append("/runtime/invocation/")
-      .append(request_id)
-      .append("/error");
+  s.url.assign(s.runtime_base).append("/runtime/invocation/").append(request_id).append("/error");
   Slist headers;
   AddHeader(headers, "Content-Type", "application/json");
   if (!error_type.empty()) AddHeader(headers, "Lambda-Runtime-Function-Error-Type", error_type);

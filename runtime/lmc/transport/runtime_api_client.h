@@ -37,8 +37,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lmc/base/mutex.h"
 #include "lmc/base/log_sink.h"
+#include "lmc/base/mutex.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {
@@ -92,8 +92,7 @@ class RuntimeApiClient {
   // caller's memory, not copied). `invocation_id` is echoed in Lambda-Runtime-Invocation-Id
   // when non-empty. An empty `content_type` sends none. `timeout` of zero means none.
   // InvalidArgument when request_id or a header value is unsafe to send.
-  absl::StatusOr<ApiReply> PostResponse(std::string_view request_id,
-                                        std::string_view invocation_id,
+  absl::StatusOr<ApiReply> PostResponse(std::string_view request_id, std::string_view invocation_id,
                                         std::string_view content_type, std::string_view body,
                                         std::chrono::milliseconds timeout = {});
 
@@ -104,8 +103,7 @@ class RuntimeApiClient {
                                      std::chrono::milliseconds timeout = {});
 
   // POST /2018-06-01/runtime/init/error.
-  absl::StatusOr<ApiReply> PostInitError(std::string_view error_type,
-                                         std::string_view error_json);
+  absl::StatusOr<ApiReply> PostInitError(std::string_view error_type, std::string_view error_json);
 
   // POST /2020-01-01/extension/register as extension `name` subscribing to `events_json`
   // (e.g. {"events":[]}). On a 200 the identifier is in ApiReply::extension_id.
@@ -116,8 +114,8 @@ class RuntimeApiClient {
   absl::StatusOr<ApiReply> NextExtensionEvent(std::string_view identifier);
 
   // Makes the Next() (or NextExtensionEvent()) in progress, if any, fail promptly with
-  // kCancelled, and every later one fail at once. POSTs are not affected (answers for events already taken must still go out).
-  // Thread-safe, idempotent.
+  // kCancelled, and every later one fail at once. POSTs are not affected (answers for events
+  // already taken must still go out). Thread-safe, idempotent.
   void Abort();
 
  private:
