@@ -1,6 +1,7 @@
 #include "lmc/runtime.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <memory>
 #include <string>
@@ -46,6 +47,28 @@ int FailInit(RuntimeApiClient* client, const LogSink& sink, const Error& error) 
     }
   }
   return kExitInitFailed;
+}
+
+// Each loop holds a connection, and handlers open files: make sure N = 1600 loops fit under the
+// descriptor limit by raising the soft limit to the hard one (the default soft limit, 1024, is
+// too low). Warns when even the hard limit is too low.
+void RaiseDescriptorLimit(int loops, const LogSink& sink) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  // A connection per loop, plus one for the control client and the extension, plus headroom
+  // for handlers and the process itself.
+  const rlim_t needed = static_cast<rlim_t>(loops) + 2 + 256;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    sink.Write(LogLevel::kWarn, {},
+               absl::StrCat("the open-file limit is ", limit.rlim_cur, "; ", loops,
+                            " poll loops need about ", needed,
+                            ". Connections may fail under full load"));
+  }
 }
 
 // Picks the handler: the one named by _HANDLER, or the only one registered when _HANDLER is
@@ -179,6 +202,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
     }
   }
 
+  RaiseDescriptorLimit(config.pool_size, sink);
   DispatchSettings settings;
   settings.handler = &handler->handler;
   settings.sink = &sink;

@@ -1,0 +1,58 @@
+// Shutdown: SIGTERM stops polling, lets every invocation in flight finish and answer, exits 0.
+#include "tests/integration/bootstrap_fixture.h"
+
+namespace lmc::integration {
+namespace {
+
+
+TEST_F(BootstrapTest, SigtermWithEightInFlightAnswersAllAndExitsZero) {
+  StartEmulator();
+  EnqueueMany(R"({"ms":1000})", 8);
+  StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=8"});
+  ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.in_flight == 8; }, kWait));
+  const auto status = Terminate();
+  EXPECT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0);
+  EXPECT_EQ(emulator().stats().responses, 8u);
+  EXPECT_EQ(emulator().stats().in_flight, 0u);
+  JsonLogLines();
+}
+
+TEST_F(BootstrapTest, SigtermAtConcurrency1600AnswersEveryInvocationInFlight) {
+  StartEmulator();
+  constexpr int kN = 1600;
+  EnqueueMany(R"({"ms":2000})", kN);
+  StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=1600"});
+  ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.in_flight == kN; }, kWait));
+  const auto status = Terminate();
+  EXPECT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0);
+  EXPECT_EQ(emulator().stats().responses, static_cast<uint64_t>(kN));
+  EXPECT_LE(emulator().stats().max_outstanding, static_cast<size_t>(kN));
+}
+
+TEST_F(BootstrapTest, SigtermWhileIdleExitsZero) {
+  StartEmulator();
+  StartBootstrap("echo", {"AWS_LAMBDA_MAX_CONCURRENCY=4"});
+  ASSERT_TRUE(emulator().WaitForWaitingNext(4, kWait));
+  const auto status = Terminate();
+  EXPECT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0);
+}
+
+TEST_F(BootstrapTest, RuntimeApiShutdownWithSigtermExitsZero) {
+  // As RAPID does at shutdown: parked /next calls get 500, and the runtime gets SIGTERM.
+  StartEmulator();
+  EnqueueMany(R"({"ms":300})", 2);
+  StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=4"});
+  ASSERT_TRUE(emulator().WaitFor(
+      [](const emulator::Stats& s) { return s.in_flight == 2 && s.waiting_next == 2; }, kWait));
+  emulator().BeginShutdown();
+  const auto status = Terminate();
+  EXPECT_TRUE(status.exited);
+  EXPECT_EQ(status.code, 0);
+  EXPECT_EQ(emulator().stats().responses, 2u);
+}
+
+}  // namespace
+}  // namespace lmc::integration
