@@ -30,6 +30,7 @@
 #include "lmc/base/json.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
+#include "tools/emulator/internal/mutex.h"
 
 namespace lmc::emulator {
 namespace internal {
@@ -295,7 +296,7 @@ class Emulator::Impl {
 
   void Enqueue(EventSpec event) {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       queue_.push_back(std::move(event));
     }
     Wake();
@@ -303,7 +304,7 @@ class Emulator::Impl {
 
   void SetGenerator(std::function<EventSpec(uint64_t)> make, uint64_t count) {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       generator_ = std::make_shared<const std::function<EventSpec(uint64_t)>>(std::move(make));
       generator_count_ = count;
       generator_next_ = 0;
@@ -313,20 +314,20 @@ class Emulator::Impl {
 
   void InjectNextFaults(std::vector<NextFault> faults) {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       next_faults_.insert(next_faults_.end(), faults.begin(), faults.end());
     }
     Wake();
   }
 
   void InjectPostFaults(std::vector<PostFault> faults) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     post_faults_.insert(post_faults_.end(), faults.begin(), faults.end());
   }
 
   void BeginShutdown(std::string reason) {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       if (!shutdown_) {
         shutdown_ = true;
         shutdown_reason_ = std::move(reason);
@@ -336,12 +337,12 @@ class Emulator::Impl {
   }
 
   Stats stats() const {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return SnapshotLocked();
   }
 
   std::vector<InvocationRecord> records() const {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     std::vector<InvocationRecord> out;
     if (options_.keep_records) {
       out.reserve(kept_.size());
@@ -358,24 +359,24 @@ class Emulator::Impl {
   }
 
   std::optional<InvocationRecord> record(std::string_view request_id) const {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     const Invocation* inv = FindLocked(std::string(request_id));
     if (inv == nullptr) return std::nullopt;
     return inv->record;
   }
 
   std::vector<Answer> init_errors() const {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return init_error_posts_;
   }
 
   std::vector<ExtensionRegistration> extensions() const {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     return extensions_;
   }
 
   bool WaitForClosed(uint64_t n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto reached = [this, n]() {
       mu_.AssertReaderHeld();
       return closed_ >= n;
@@ -384,7 +385,7 @@ class Emulator::Impl {
   }
 
   bool WaitForWaitingNext(size_t n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto reached = [this, n]() {
       mu_.AssertReaderHeld();
       return waiting_next_ >= n;
@@ -393,7 +394,7 @@ class Emulator::Impl {
   }
 
   bool WaitForInitError(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto reached = [this]() {
       mu_.AssertReaderHeld();
       return !init_error_posts_.empty();
@@ -402,7 +403,7 @@ class Emulator::Impl {
   }
 
   bool WaitFor(const std::function<bool(const Stats&)>& predicate, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto reached = [this, &predicate]() {
       mu_.AssertReaderHeld();
       return predicate(SnapshotLocked());
@@ -411,7 +412,7 @@ class Emulator::Impl {
   }
 
   // Releasing the mutex makes absl re-evaluate every waiter's condition.
-  void NotifyWaiters() { absl::MutexLock lock(&mu_); }
+  void NotifyWaiters() { internal::MutexLock lock(&mu_); }
 
  private:
   // One dispatched event (guarded by mu_ through its owner).
@@ -595,7 +596,7 @@ class Emulator::Impl {
 
   const EmulatorOptions options_;
 
-  mutable absl::Mutex mu_;
+  mutable internal::Mutex mu_;
   std::deque<EventSpec> queue_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::function<EventSpec(uint64_t)>> generator_ ABSL_GUARDED_BY(mu_);
   uint64_t generator_count_ ABSL_GUARDED_BY(mu_) = 0;
@@ -700,11 +701,12 @@ void Emulator::Impl::Run() {
       if (key == kListenKey) {
         AcceptAll();
       } else if (key == kWakeKey) {
-        // Clear the flag before looking at the state, so a change made after this point
-        // writes the eventfd again.
-        wake_pending_.store(false);
+        // Drain first, then clear the flag: a Wake() after the clear writes the eventfd again,
+        // and one between the two is covered by the state checks that end this iteration.
+        // (Clearing first would let a drain swallow the write of a Wake() that follows it.)
         uint64_t count;
         [[maybe_unused]] ssize_t r = read(wake_fd_.load(), &count, sizeof(count));
+        wake_pending_.store(false);
       } else {
         auto it = connections_.find(key);
         if (it == connections_.end()) continue;  // closed earlier in this batch
@@ -744,7 +746,7 @@ void Emulator::Impl::AcceptAll() {
       continue;
     }
     connections_.emplace(c->id, std::move(c));
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++counters_.connections;
     counters_.max_connections = std::max(counters_.max_connections, counters_.connections);
   }
@@ -840,7 +842,7 @@ bool Emulator::Impl::Flush(Connection& c) {
 
 void Emulator::Impl::MarkDispatched(Connection& c) {
   const absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   size_t fired = 0;
   for (const DispatchMark& mark : c.marks) {
     if (mark.end > c.out_pos) break;
@@ -874,7 +876,7 @@ void Emulator::Impl::Destroy(Connection& c, bool reset) {
         parked_extensions_.end());
   }
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (c.state == ConnState::kParkedNext) --waiting_next_;  // its waiting_ entry goes stale
     --counters_.connections;
   }
@@ -925,7 +927,7 @@ void Emulator::Impl::RunDueTimers() {
 void Emulator::Impl::ApplyShutdownToExtensions() {
   std::string reason;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (!shutdown_ || shutdown_applied_) return;
     reason = shutdown_reason_;
   }
@@ -937,7 +939,7 @@ void Emulator::Impl::ApplyShutdownToExtensions() {
     Connection& c = *it->second;
     bool wants_shutdown = false;
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       for (const ExtensionRegistration& e : extensions_) {
         if (e.identifier == c.extension_id) {
           wants_shutdown =
@@ -966,7 +968,7 @@ void Emulator::Impl::ServeWaiters() {
     Connection& c = *it->second;
     NextAction action;
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       action = DecideNextLocked(/*allow_fault=*/true, /*allow_event=*/true);
       if (action.kind == NextAction::Kind::kPark) return;  // nothing to hand out yet
       --waiting_next_;
@@ -1077,7 +1079,7 @@ void Emulator::Impl::HandleRequest(Connection& c, absl::Time now) {
 void Emulator::Impl::HandleNext(Connection& c, absl::Time now) {
   NextAction action;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++counters_.next_calls;
     if (counters_.first_next_at == absl::InfinitePast()) counters_.first_next_at = now;
     // Older parked calls get events first (FIFO); ServeWaiters() runs at the end of the loop.
@@ -1090,7 +1092,7 @@ void Emulator::Impl::Park(Connection& c) {
   c.state = ConnState::kParkedNext;
   c.park_seq = ++park_seq_;
   waiting_.emplace_back(c.id, c.park_seq);
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   ++waiting_next_;
   UpdatePeaksLocked();
 }
@@ -1126,7 +1128,7 @@ void Emulator::Impl::ApplyNextFault(Connection& c, const NextFault& fault) {
   // A pure delay: now serve the call as if it had just arrived.
   NextAction action;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     action = DecideNextLocked(/*allow_fault=*/false, /*allow_event=*/waiting_.empty());
   }
   ActOnNext(c, std::move(action));
@@ -1197,7 +1199,7 @@ void Emulator::Impl::Dispatch(Connection& c, EventSpec event) {
   c.marks.push_back(DispatchMark{c.out.size(), 0, r.request_id});
 
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     inv->serial = ++next_serial_;
     c.marks.back().serial = inv->serial;
     ++counters_.dispatched;
@@ -1229,7 +1231,7 @@ void Emulator::Impl::HandleAnswer(Connection& c, Answer::Kind kind, std::string 
   post.received_at = now;
   std::swap(post.request, c.request);
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (!post_faults_.empty()) {
       post.fault = post_faults_.front();
       post_faults_.pop_front();
@@ -1262,7 +1264,7 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
   std::string_view message;
   bool closes = true;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     Invocation* inv = FindLocked(post.request_id);
     const PostFault* fault = post.fault ? &*post.fault : nullptr;
     const size_t limit = post.kind == Answer::Kind::kResponse ? options_.max_response_bytes
@@ -1347,7 +1349,7 @@ void Emulator::Impl::HandleInitError(Connection& c, absl::Time now) {
   if (const std::string* ct = answer.FindHeader("content-type")) answer.content_type = *ct;
   int status = 202;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++counters_.init_errors;
     if (init_error_accepted_) {
       status = 403;
@@ -1414,7 +1416,7 @@ void Emulator::Impl::HandleExtensionRegister(Connection& c) {
   w.EndObject();
   const std::string identifier = reg.identifier;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++counters_.extension_registrations;
     extensions_.push_back(std::move(reg));
   }
@@ -1428,7 +1430,7 @@ void Emulator::Impl::HandleExtensionNext(Connection& c) {
   std::string reason;
   bool shutting_down = false;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     ++counters_.extension_next_calls;
     for (const ExtensionRegistration& e : extensions_) {
       if (id != nullptr && e.identifier == *id) {
