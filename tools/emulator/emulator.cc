@@ -341,18 +341,19 @@ class Emulator::Impl {
     return SnapshotLocked();
   }
 
-  std::vector<InvocationRecord> records() const {
+  std::vector<InvocationRecord> records(size_t limit) const {
     internal::MutexLock lock(&mu_);
     std::vector<InvocationRecord> out;
     if (options_.keep_records) {
-      out.reserve(kept_.size());
-      for (const auto& inv : kept_) out.push_back(inv->record);
+      out.reserve(std::min(limit, kept_.size()));
+      for (size_t i = 0; i < kept_.size() && i < limit; ++i) out.push_back(kept_[i]->record);
     } else {
       std::vector<const Invocation*> open;
       open.reserve(live_.size());
       for (const auto& [id, inv] : live_) open.push_back(inv.get());
       std::sort(open.begin(), open.end(),
                 [](const Invocation* a, const Invocation* b) { return a->serial < b->serial; });
+      open.resize(std::min(limit, open.size()));
       for (const Invocation* inv : open) out.push_back(inv->record);
     }
     return out;
@@ -1545,7 +1546,9 @@ void Emulator::InjectPostFaults(std::vector<PostFault> faults) {
 }
 void Emulator::BeginShutdown(std::string reason) { impl_->BeginShutdown(std::move(reason)); }
 Stats Emulator::stats() const { return impl_->stats(); }
-std::vector<InvocationRecord> Emulator::records() const { return impl_->records(); }
+std::vector<InvocationRecord> Emulator::records(size_t limit) const {
+  return impl_->records(limit);
+}
 std::optional<InvocationRecord> Emulator::record(std::string_view request_id) const {
   return impl_->record(request_id);
 }

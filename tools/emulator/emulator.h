@@ -212,8 +212,9 @@ struct EmulatorOptions {
   std::string function_version = "$LATEST";
   std::string handler;
   // Called once per invocation that closes, on the server thread, without the emulator's lock,
-  // with a copy of the record. Keep it short: the server serves nobody while it runs. It may call
-  // any method but the blocking WaitFor* ones.
+  // with a copy of the record, before the closing POST is answered. Keep it short: the server
+  // serves nobody while it runs. It may call any method but the blocking WaitFor* ones. Waiters
+  // may see the close (Stats::closed) before the callback has run.
   std::function<void(const InvocationRecord&)> on_closed;
 };
 
@@ -268,8 +269,9 @@ class Emulator {
 
   // Snapshots (copies), consistent with one another at the moment of the call.
   Stats stats() const;
-  // In dispatch order. With keep_records=false: the open invocations only.
-  std::vector<InvocationRecord> records() const;
+  // In dispatch order, at most `limit` of them (the first ones). With keep_records=false: the
+  // open invocations only.
+  std::vector<InvocationRecord> records(size_t limit = SIZE_MAX) const;
   // The most recently dispatched invocation with this request id, if still known.
   std::optional<InvocationRecord> record(std::string_view request_id) const;
   std::vector<Answer> init_errors() const;  // every /init/error POST, in arrival order

@@ -87,7 +87,11 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
   posix_spawnattr_setsigdefault(&res.attr, &all);
   posix_spawnattr_setflags(&res.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  posix_spawn_file_actions_addopen(&res.actions, 0, "/dev/null", O_RDONLY, 0);
+  const std::string stdin_path = options.stdin_path.empty() ? "/dev/null" : options.stdin_path;
+  if (access(stdin_path.c_str(), R_OK) != 0) {
+    return absl::ErrnoToStatus(errno, "cannot read " + stdin_path);
+  }
+  posix_spawn_file_actions_addopen(&res.actions, 0, stdin_path.c_str(), O_RDONLY, 0);
   const bool capture = options.output_path.empty() && options.capture_output;
   if (!options.output_path.empty()) {
     res.output_fd =
@@ -99,7 +103,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
     for (int stream = 0; stream < 2; ++stream) {
       // O_CLOEXEC: a child spawned concurrently by another thread must not inherit our pipes.
       if (pipe2(res.pipes[stream], O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-      posix_spawn_file_actions_adddup2(&res.actions, res.pipes[stream][1], stream + 1);
+      const int source = options.merge_stderr ? res.pipes[0][1] : res.pipes[stream][1];
+      posix_spawn_file_actions_adddup2(&res.actions, source, stream + 1);
     }
   }
   res.stop_fd = eventfd(0, EFD_CLOEXEC);

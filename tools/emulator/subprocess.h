@@ -58,6 +58,11 @@ class Subprocess {
     bool capture_output = true;
     // Non-empty: stdout and stderr are appended to this file instead (capture_output ignored).
     std::string output_path;
+    // true (with capture_output): stderr goes into the stdout capture, so the two interleave
+    // as the child wrote them; stderr_text() stays empty.
+    bool merge_stderr = false;
+    // The child's stdin: this file, or /dev/null when empty.
+    std::string stdin_path;
     // Per-stream capture bound; the head is kept and the rest counted in *_dropped_bytes().
     size_t max_capture_bytes = 64 * 1024 * 1024;
   };

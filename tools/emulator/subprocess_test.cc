@@ -192,6 +192,26 @@ TEST(Subprocess, OutputCanGoToAFile) {
   unlink(path.c_str());
 }
 
+TEST(Subprocess, StdinCanComeFromAFileAndStderrCanMergeIntoStdout) {
+  const std::string path = ::testing::TempDir() + "/lmc_subprocess_stdin.txt";
+  std::ofstream(path) << "line one\nline two\n";
+  Subprocess::Options options;
+  options.argv = {"/bin/sh", "-c", "read first; echo \"got $first\"; echo oops >&2; cat"};
+  options.stdin_path = path;
+  options.merge_stderr = true;
+  auto p = Subprocess::Start(std::move(options));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE((*p)->WaitForExit(kWait));
+  EXPECT_EQ((*p)->stdout_text(), "got line one\noops\nline two\n");
+  EXPECT_EQ((*p)->stderr_text(), "");
+  unlink(path.c_str());
+
+  Subprocess::Options missing;
+  missing.argv = {"/bin/true"};
+  missing.stdin_path = "/nonexistent/stdin";
+  EXPECT_FALSE(Subprocess::Start(std::move(missing)).ok());
+}
+
 TEST(Subprocess, GrandchildHoldingThePipesDoesNotBlockExitOrDestruction) {
   // The shell exits at once; its background child keeps stdout open for a while.
   auto p = Shell("sleep 5 & echo started");

@@ -29,9 +29,11 @@ RawHttpClient::~RawHttpClient() {
 absl::Status RawHttpClient::Connect(int port, absl::Duration io_timeout) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return absl::ErrnoToStatus(errno, "socket");
-  const timeval tv = absl::ToTimeval(io_timeout);
-  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (io_timeout != absl::InfiniteDuration()) {
+    const timeval tv = absl::ToTimeval(io_timeout);
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
   const int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   sockaddr_in addr{};

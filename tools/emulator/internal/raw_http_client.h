@@ -37,7 +37,8 @@ struct RawHttpResponse {
 // RawHttpClient
 //
 // One connection. Not thread-safe; owns its socket (closed by the destructor). Every blocking
-// read and write gives up after `io_timeout` so a broken server fails a test instead of hanging.
+// read and write gives up after `io_timeout` so a broken server fails a test instead of hanging
+// (absl::InfiniteDuration(): never, for long-polling clients such as a fake runtime).
 class RawHttpClient {
  public:
   RawHttpClient() = default;
