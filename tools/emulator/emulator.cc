@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -463,10 +464,11 @@ class Emulator::Impl {
     std::vector<DispatchMark> marks;
     bool close_after_flush = false;
     bool reset_now = false;
-    bool peer_closed = false;  // EOF read: the client will send nothing more
-    bool broken = false;       // a socket error: drop without further I/O
-    uint64_t park_seq = 0;     // identifies the current parking in waiting_
-    uint64_t timer_token = 0;  // the armed timer, 0 when none
+    bool peer_closed = false;      // EOF read: the client will send nothing more
+    bool broken = false;           // a socket error: drop without further I/O
+    bool watching_output = false;  // EPOLLOUT is registered (output was blocked)
+    uint64_t park_seq = 0;         // identifies the current parking in waiting_
+    uint64_t timer_token = 0;      // the armed timer, 0 when none
     std::optional<NextFault> pending_next_fault;
     std::optional<PendingPost> pending_post;
     std::string extension_id;  // while kParkedExtension
@@ -549,7 +551,9 @@ class Emulator::Impl {
   // --- Server thread ---
   void Run();
   void AcceptAll();
-  void ReadFrom(Connection& c);
+  // Reads what the socket holds into the parser. `until_eagain`: keep reading until EAGAIN or
+  // EOF even after a short read (the edge reported a hang-up).
+  void ReadFrom(Connection& c, bool until_eagain);
   void Service(Connection& c);
   void ProcessRequests(Connection& c);
   bool Flush(Connection& c);
@@ -688,6 +692,7 @@ absl::Status Emulator::Impl::Start() {
     return absl::ErrnoToStatus(errno, "epoll_ctl");
   }
   thread_ = std::thread([this] { Run(); });
+  pthread_setname_np(thread_.native_handle(), "lmc-emulator");  // for top, perf, gdb
   return absl::OkStatus();
 }
 
@@ -712,7 +717,10 @@ void Emulator::Impl::Run() {
         auto it = connections_.find(key);
         if (it == connections_.end()) continue;  // closed earlier in this batch
         Connection& c = *it->second;
-        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ReadFrom(c);
+        const uint32_t ready = events[i].events;
+        if (ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+          ReadFrom(c, /*until_eagain=*/(ready & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+        }
         Service(c);
       }
     }
@@ -739,8 +747,10 @@ void Emulator::Impl::AcceptAll() {
     c->id = next_connection_key_++;
     c->fd = fd;
     epoll_event ev{};
-    // Edge-triggered: every handler reads and writes until EAGAIN.
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    // Edge-triggered: reads go until EAGAIN or a short read. EPOLLOUT is added only while
+    // output is blocked (see Flush()): registered permanently, every ACK that frees send
+    // buffer space would wake the server for nothing.
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = c->id;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       close(fd);
@@ -753,7 +763,7 @@ void Emulator::Impl::AcceptAll() {
   }
 }
 
-void Emulator::Impl::ReadFrom(Connection& c) {
+void Emulator::Impl::ReadFrom(Connection& c, bool until_eagain) {
   for (;;) {
     const ssize_t n = recv(c.fd, read_buffer_.data(), read_buffer_.size(), 0);
     if (n > 0) {
@@ -765,6 +775,10 @@ void Emulator::Impl::ReadFrom(Connection& c) {
           return;
         }
       }
+      // A short read drained the socket: bytes arriving later raise a new edge, so the
+      // recv() that would only say EAGAIN can be skipped (a syscall per request). Not when the
+      // edge also reported the peer's FIN: that EOF must be read now, no further edge comes.
+      if (!until_eagain && static_cast<size_t>(n) < read_buffer_.size()) return;
       continue;
     }
     if (n == 0) {
@@ -828,6 +842,15 @@ bool Emulator::Impl::Flush(Connection& c) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
     return false;
+  }
+  // Watch for writability only while output is blocked.
+  const bool blocked = c.out_pos < c.out.size();
+  if (blocked != c.watching_output) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (blocked ? EPOLLOUT : 0u);
+    ev.data.u64 = c.id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev) != 0) return false;
+    c.watching_output = blocked;
   }
   if (!c.marks.empty()) MarkDispatched(c);
   if (c.out_pos == c.out.size()) {
