@@ -68,17 +68,6 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:
@@ -188,13 +177,6 @@ std::string PercentDecode(std::string_view s) {
     }
   }
   return out;
-}
-
-const std::string* FindField(const Fields& fields, std::string_view lower_name) {
-  for (const auto& [name, value] : fields) {
-    if (name == lower_name) return &value;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -499,7 +481,7 @@ class Emulator::Impl {
     }
   }
 
-  Stats SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  Stats SnapshotLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     Stats s = counters_;
     s.queued = queue_.size() + static_cast<size_t>(generator_count_ - generator_next_);
     s.waiting_next = waiting_next_;
@@ -526,14 +508,17 @@ class Emulator::Impl {
     return it == live_.end() ? nullptr : it->second.get();
   }
 
-  // Marks `inv` closed at `at`. With keep_records=false the invocation is destroyed: `inv` must
-  // not be used afterwards.
-  void CloseLocked(Invocation* inv, absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Marks `inv` closed at `at`, by an answer or (`superseded`) by a newer attempt with its
+  // request id; only answers count towards the latency histogram. With keep_records=false the
+  // invocation is destroyed: `inv` must not be used afterwards.
+  void CloseLocked(Invocation* inv, absl::Time at, bool superseded = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     inv->record.closed = true;
+    inv->record.superseded = superseded;
     ++closed_;
     --in_flight_;
     counters_.last_close_at = std::max(counters_.last_close_at, at);
-    if (inv->record.dispatched_at != absl::InfinitePast()) {
+    if (!superseded && inv->record.dispatched_at != absl::InfinitePast()) {
       latency_.Add(at - inv->record.dispatched_at);
     }
     if (options_.on_closed) closed_callbacks_.push_back(inv->record);
@@ -571,7 +556,8 @@ class Emulator::Impl {
     enum class Kind { kPark, kForbidden, kShutdown, kFault, kEvent, kGenerate };
     Kind kind = Kind::kPark;
     NextFault fault;
-    EventSpec event;
+    // Optional so that deciding costs no allocation (a default EventSpec allocates strings).
+    std::optional<EventSpec> event;
     std::shared_ptr<const std::function<EventSpec(uint64_t)>> generator;
     uint64_t index = 0;
   };
@@ -1041,7 +1027,7 @@ void Emulator::Impl::ActOnNext(Connection& c, NextAction action) {
     case NextAction::Kind::kFault:
       return ApplyNextFault(c, action.fault);
     case NextAction::Kind::kEvent:
-      return Dispatch(c, std::move(action.event));
+      return Dispatch(c, *std::move(action.event));
     case NextAction::Kind::kGenerate:
       // User code: runs without the lock so it may call back into the emulator.
       return Dispatch(c, (*action.generator)(action.index));
@@ -1232,8 +1218,7 @@ void Emulator::Impl::Dispatch(Connection& c, EventSpec event) {
     // An open invocation with the same id is superseded: Lambda forgot the old attempt (it
     // timed out) and routes this id's answers to the new one.
     if (Invocation* old = FindLocked(r.request_id); old != nullptr && !old->record.closed) {
-      old->record.superseded = true;
-      CloseLocked(old, now);
+      CloseLocked(old, now, /*superseded=*/true);
     }
     if (options_.keep_records) {
       by_id_[inv->record.request_id] = inv.get();

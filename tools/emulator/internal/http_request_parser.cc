@@ -30,19 +30,6 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-// Debian's Abseil is built with its own absl::string_view (not std::string_view), so the
-// absl/strings helpers are avoided here in favour of these few lines.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Splits a comma-separated field value into its items, blanks trimmed (empty items kept).
 std::vector<std::string_view> SplitList(std::string_view value) {
   std::vector<std::string_view> items;
@@ -64,8 +51,21 @@ bool ListContains(std::string_view value, std::string_view token) {
 
 }  // namespace
 
-const std::string* HttpRequest::FindHeader(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
+// Debian's Abseil is built with its own absl::string_view (not std::string_view), so the
+// absl/strings helpers that take one are avoided in favour of these few lines.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
+        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const std::string* FindField(const HttpFields& fields, std::string_view lower_name) {
+  for (const auto& [name, value] : fields) {
     if (name == lower_name) return &value;
   }
   return nullptr;

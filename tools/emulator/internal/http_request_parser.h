@@ -35,6 +35,17 @@ namespace lmc::emulator::internal {
 // removed. Repeated fields stay separate entries.
 using HttpFields = std::vector<std::pair<std::string, std::string>>;
 
+// FindField()
+//
+// The value of the first field named `lower_name` (which must be lower case), or nullptr. The
+// pointer is valid until `fields` is modified.
+const std::string* FindField(const HttpFields& fields, std::string_view lower_name);
+
+// EqualsIgnoreCase()
+//
+// ASCII case-insensitive comparison, as HTTP compares tokens such as "chunked" or "streaming".
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // HttpRequest
 //
 // One complete request. Plain data; the parser fills it and the caller owns it.
@@ -51,11 +62,10 @@ struct HttpRequest {
   bool keep_alive = true;
   bool expect_continue = false;  // `Expect: 100-continue` on an HTTP/1.1 request
 
-  // FindHeader()
-  //
-  // Returns the value of the first header named `lower_name` (which must be lower case), or
-  // nullptr. The pointer is valid until the request is modified.
-  const std::string* FindHeader(std::string_view lower_name) const;
+  // FindField() over `headers`.
+  const std::string* FindHeader(std::string_view lower_name) const {
+    return FindField(headers, lower_name);
+  }
 
   // Empties every field but keeps the allocated capacity, so a reused request costs no
   // allocations for typical sizes.

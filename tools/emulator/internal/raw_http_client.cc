@@ -12,15 +12,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "lmc/base/status_macros.h"
 
 namespace lmc::emulator::internal {
-
-const std::string* RawHttpResponse::FindHeader(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_name) return &value;
-  }
-  return nullptr;
-}
 
 RawHttpClient::~RawHttpClient() {
   if (fd_ >= 0) close(fd_);
@@ -148,14 +142,14 @@ std::string BuildRequest(std::string_view method, std::string_view path, std::st
 
 absl::StatusOr<RawHttpResponse> RawHttpClient::Get(
     std::string_view path, const std::vector<std::pair<std::string, std::string>>& headers) {
-  if (absl::Status s = Send(BuildRequest("GET", path, "", headers)); !s.ok()) return s;
+  LMC_RETURN_IF_ERROR(Send(BuildRequest("GET", path, "", headers)));
   return ReadResponse();
 }
 
 absl::StatusOr<RawHttpResponse> RawHttpClient::Post(
     std::string_view path, std::string_view body,
     const std::vector<std::pair<std::string, std::string>>& headers) {
-  if (absl::Status s = Send(BuildRequest("POST", path, body, headers)); !s.ok()) return s;
+  LMC_RETURN_IF_ERROR(Send(BuildRequest("POST", path, body, headers)));
   return ReadResponse();
 }
 

@@ -23,15 +23,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/emulator/internal/http_request_parser.h"
 
 namespace lmc::emulator::internal {
 
 struct RawHttpResponse {
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in order
+  HttpFields headers;  // names lower-cased, in order
   std::string body;
   // The first header named `lower_name` (lower case), or nullptr.
-  const std::string* FindHeader(std::string_view lower_name) const;
+  const std::string* FindHeader(std::string_view lower_name) const {
+    return FindField(headers, lower_name);
+  }
 };
 
 // RawHttpClient
