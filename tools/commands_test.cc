@@ -158,7 +158,9 @@ TEST(LmcInvoke, FailsOnDuplicateAnswers) {
   EXPECT_EQ(r.code, 1);
   JsonReport report(r.out);
   EXPECT_EQ(report.Uint("answered"), 2u);
-  EXPECT_EQ(report.Uint("duplicate_answers"), 2u);
+  // One worker answers event 1 twice before it asks for event 2, so that duplicate is always
+  // seen; the last event's duplicate may lose the race with the SIGTERM that follows the close.
+  EXPECT_GE(report.Uint("duplicate_answers"), 1u);
 }
 
 TEST(LmcInvoke, KillsABootstrapThatIgnoresSigterm) {

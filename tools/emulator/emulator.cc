@@ -1154,7 +1154,9 @@ void Emulator::Impl::Dispatch(Connection& c, EventSpec event) {
   }
   r.tenant_id = event.tenant_id;
   r.deadline = now + absl::FromChrono(event.timeout);
-  r.dispatched_at = absl::InfinitePast();  // set when the reply is flushed
+  // Refined by MarkDispatched() once the last byte is handed to the kernel. Set now as well:
+  // the client can read the reply before this thread returns from send() and records that.
+  r.dispatched_at = now;
   inv->answer_status = event.answer_status;
   inv->expect_invocation_id = event.send_invocation_id;
 

@@ -141,7 +141,9 @@ struct InvocationRecord {
   std::string invocation_id;             // empty when no Lambda-Runtime-Invocation-Id was sent
   std::optional<std::string> tenant_id;  // as sent (nullopt: no header)
   std::string event_body;
-  absl::Time dispatched_at;     // when the /next reply was fully handed to the kernel
+  // When the /next reply was fully handed to the kernel; until the server thread has recorded
+  // that (microseconds after the client may already hold the reply), when it was queued.
+  absl::Time dispatched_at;
   absl::Time deadline;          // dispatch time + EventSpec::timeout
   std::vector<Answer> answers;  // every POST for this invocation, in arrival order
   // An answer closed it: one answered 202, 400 (open id), 403 or 410. An answer rejected only
