@@ -1,0 +1,152 @@
+#include "tools/emulator/command_support.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/emulator/internal/mutex.h"
+
+namespace lmc::emulator {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Builds a mutable argv for ArgReader from literals.
+class Argv {
+ public:
+  explicit Argv(std::vector<std::string> args) : storage_(std::move(args)) {
+    storage_.insert(storage_.begin(), "cmd");
+    for (std::string& s : storage_) pointers_.push_back(s.data());
+  }
+  int argc() const { return static_cast<int>(pointers_.size()); }
+  char** argv() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<char*> pointers_;
+};
+
+TEST(ArgReader, ReadsValuesInBothSpellingsSwitchesAndValueLists) {
+  Argv a({"--port", "9001", "--json", "--env=A=1", "--events", "x", "y", "--show", "3"});
+  ArgReader args(a.argc(), a.argv());
+  std::string port, env, show;
+  std::vector<std::string> events;
+  bool json = false;
+  while (!args.done()) {
+    if (args.Value("--port", &port) || args.Value("--env", &env) || args.Value("--show", &show) ||
+        args.Values("--events", &events)) {
+      continue;
+    }
+    if (args.Switch("--json")) {
+      json = true;
+      continue;
+    }
+    args.Fail("unknown");
+  }
+  EXPECT_FALSE(args.failed()) << args.error();
+  EXPECT_EQ(port, "9001");
+  EXPECT_EQ(env, "A=1");
+  EXPECT_EQ(show, "3");
+  EXPECT_TRUE(json);
+  EXPECT_THAT(events, ElementsAre("x", "y"));
+}
+
+TEST(ArgReader, MissingValueIsAnError) {
+  Argv a({"--port"});
+  ArgReader args(a.argc(), a.argv());
+  std::string port;
+  EXPECT_TRUE(args.Value("--port", &port));
+  EXPECT_TRUE(args.failed());
+  EXPECT_TRUE(args.done());
+  EXPECT_EQ(args.error(), "--port needs a value");
+}
+
+TEST(ArgReader, SimilarNamesDoNotMatch) {
+  Argv a({"--portal=1"});
+  ArgReader args(a.argc(), a.argv());
+  std::string port;
+  EXPECT_FALSE(args.Value("--port", &port));
+  EXPECT_EQ(args.current(), "--portal=1");
+}
+
+TEST(ParseNumbers, WholeStringMustBeANumber) {
+  uint64_t u = 0;
+  EXPECT_TRUE(ParseUint("42", &u));
+  EXPECT_EQ(u, 42u);
+  EXPECT_FALSE(ParseUint("", &u));
+  EXPECT_FALSE(ParseUint("4x", &u));
+  EXPECT_FALSE(ParseUint("-1", &u));
+  double d = 0;
+  EXPECT_TRUE(ParseDouble("0.25", &d));
+  EXPECT_EQ(d, 0.25);
+  EXPECT_FALSE(ParseDouble("1.5s", &d));
+}
+
+TEST(LoadEventFiles, FilesAndDirectoriesInOrder) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "lmc_event_files";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "events");
+  std::ofstream(dir / "events" / "b.json") << "{\"b\":2}";
+  std::ofstream(dir / "events" / "a.json") << "{\"a\":1}";
+  std::ofstream(dir / "events" / "notes.txt") << "ignored";
+  std::ofstream(dir / "single.bin", std::ios::binary) << std::string("\0\1", 2);
+  absl::StatusOr<std::vector<std::string>> events =
+      LoadEventFiles({(dir / "single.bin").string(), (dir / "events").string()});
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_THAT(*events, ElementsAre(std::string("\0\1", 2), "{\"a\":1}", "{\"b\":2}"));
+  EXPECT_FALSE(LoadEventFiles({(dir / "missing.json").string()}).ok());
+  fs::create_directories(dir / "empty");
+  EXPECT_FALSE(LoadEventFiles({(dir / "empty").string()}).ok());
+  fs::remove_all(dir);
+}
+
+TEST(SplitEventLines, OneEventPerNonBlankLine) {
+  EXPECT_THAT(SplitEventLines("{\"a\":1}\r\n\n{\"b\":2}\n{\"c\":3}"),
+              ElementsAre("{\"a\":1}", "{\"b\":2}", "{\"c\":3}"));
+  EXPECT_TRUE(SplitEventLines("\n\n").empty());
+}
+
+TEST(OneLine, EscapesControlCharactersAndTruncates) {
+  EXPECT_EQ(OneLine("a\nb\tc", 10), "a\\nb\\tc");
+  EXPECT_EQ(OneLine(std::string("\0\x7f", 2), 10), "\\x00\\x7f");
+  EXPECT_EQ(OneLine("abcdef", 3), "abc...");
+  EXPECT_EQ(OneLine("abc", 3), "abc");
+}
+
+TEST(SignalWatcher, DeliversSigtermToTheCallbackInsteadOfKillingTheProcess) {
+  internal::Mutex mu;
+  int received = 0;
+  {
+    SignalWatcher watcher([&](int signal) {
+      internal::MutexLock lock(&mu);
+      received = signal;
+    });
+    ASSERT_TRUE(watcher.status().ok()) << watcher.status();
+    // The signal is blocked in this thread, so it stays pending for the watcher's signalfd.
+    ASSERT_EQ(kill(getpid(), SIGTERM), 0);
+    internal::MutexLock lock(&mu);
+    auto got = [&] {
+      mu.AssertReaderHeld();
+      return received != 0;
+    };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&got), absl::Seconds(10)));
+    EXPECT_EQ(received, SIGTERM);
+  }
+  // Restore the default mask for the other tests in this binary.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+}  // namespace
+}  // namespace lmc::emulator

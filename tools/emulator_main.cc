@@ -1,0 +1,292 @@
+// lmc-emulator: the Runtime API emulator as a standalone server, for running a bootstrap by hand.
+//
+//   $ lmc-emulator --event '{"n":1}' --count 3 --exit-when-done
+//   AWS_LAMBDA_RUNTIME_API=127.0.0.1:41235
+//   (in another shell) AWS_LAMBDA_RUNTIME_API=127.0.0.1:41235 _HANDLER=echo build/bootstrap
+//
+// The first stdout line is the address to export; then one line per answered invocation; then
+// statistics on SIGINT/SIGTERM, or once every event is answered with --exit-when-done.
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tools/emulator/command_support.h"
+#include "tools/emulator/emulator.h"
+
+namespace lmc::emulator {
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage: lmc-emulator [options]
+
+Serves the Lambda Runtime API on 127.0.0.1 until SIGINT/SIGTERM. Prints
+AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port> first, then one line per answered invocation.
+
+events (any combination; queued events go out before generated ones):
+  --events FILE_OR_DIR ...  one event per file; a directory means its *.json files, by name
+  --stdin                   one event per line of standard input, queued as lines arrive
+  --event JSON --count N    the same event N times (default 1)
+
+options:
+  --port P                  listen port (default: an ephemeral port)
+  --tenant ID               send Lambda-Runtime-Aws-Tenant-Id: ID with every event
+  --timeout-ms MS           invocation timeout behind Lambda-Runtime-Deadline-Ms (default 30000)
+  --enforce-deadlines       answer late POSTs with 410 InvokeTimeout
+  --concurrency-report      add in-flight and waiting /next counts to every answer line
+  --exit-when-done          print statistics and exit once every event is answered
+)";
+
+constexpr size_t kBodyChars = 120;
+
+struct Config {
+  int port = 0;
+  std::vector<std::string> event_paths;
+  bool read_stdin = false;
+  std::optional<std::string> event;
+  std::optional<uint64_t> count;
+  std::optional<std::string> tenant;
+  uint64_t timeout_ms = 30000;
+  bool enforce_deadlines = false;
+  bool concurrency_report = false;
+  bool exit_when_done = false;
+};
+
+std::optional<std::string> ParseArgs(int argc, char** argv, Config& config) {
+  ArgReader args(argc, argv);
+  while (!args.done()) {
+    std::string v;
+    uint64_t n = 0;
+    if (args.Values("--events", &config.event_paths)) continue;
+    if (args.Value("--port", &v)) {
+      if (!ParseUint(v, &n) || n > 65535) args.Fail("--port wants 0..65535");
+      config.port = static_cast<int>(n);
+    } else if (args.Switch("--stdin")) {
+      config.read_stdin = true;
+    } else if (args.Value("--event", &v)) {
+      config.event = v;
+    } else if (args.Value("--count", &v)) {
+      if (!ParseUint(v, &n) || n == 0) args.Fail("--count wants a positive number");
+      config.count = n;
+    } else if (args.Value("--tenant", &v)) {
+      config.tenant = v;
+    } else if (args.Value("--timeout-ms", &v)) {
+      if (!ParseUint(v, &config.timeout_ms)) args.Fail("--timeout-ms wants a number");
+    } else if (args.Switch("--enforce-deadlines")) {
+      config.enforce_deadlines = true;
+    } else if (args.Switch("--concurrency-report")) {
+      config.concurrency_report = true;
+    } else if (args.Switch("--exit-when-done")) {
+      config.exit_when_done = true;
+    } else {
+      args.Fail(absl::StrCat("unknown argument: ", std::string(args.current())));
+    }
+  }
+  if (args.failed()) return args.error();
+  if (config.count && !config.event) return "--count goes with --event";
+  return std::nullopt;
+}
+
+// Counts the events handed to the emulator and whether more may come (stdin still open); the
+// done-predicate reads it under the emulator's waits, so changes are followed by NotifyWaiters().
+struct EventTally {
+  std::atomic<uint64_t> total{0};
+  std::atomic<bool> complete{false};
+};
+
+// Queues one event per line of stdin as lines arrive; stops at EOF or when `stop_fd` is
+// signalled. Runs on its own thread.
+void ReadStdinEvents(Emulator& emulator, const EventSpec& base, EventTally& tally, int stop_fd) {
+  std::string pending;
+  char chunk[65536];
+  pollfd fds[2] = {{0, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  auto enqueue_lines = [&](bool flush) {
+    size_t consumed = 0;
+    for (size_t nl; (nl = pending.find('\n', consumed)) != std::string::npos; consumed = nl + 1) {
+      for (std::string& line : SplitEventLines(pending.substr(consumed, nl - consumed))) {
+        EventSpec e = base;
+        e.body = std::move(line);
+        ++tally.total;
+        emulator.Enqueue(std::move(e));
+      }
+    }
+    pending.erase(0, consumed);
+    if (flush) {
+      for (std::string& line : SplitEventLines(pending)) {
+        EventSpec e = base;
+        e.body = std::move(line);
+        ++tally.total;
+        emulator.Enqueue(std::move(e));
+      }
+      pending.clear();
+    }
+  };
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents != 0) return;
+    const ssize_t n = read(0, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending.append(chunk, static_cast<size_t>(n));
+    enqueue_lines(false);
+  }
+  enqueue_lines(true);
+  tally.complete.store(true);
+  emulator.NotifyWaiters();
+}
+
+void PrintStats(const Stats& s) {
+  std::printf(
+      "stats next_calls=%llu dispatched=%llu responses=%llu errors=%llu rejected_posts=%llu "
+      "duplicate_answers=%llu unknown_request_posts=%llu init_errors=%llu queued=%zu "
+      "in_flight=%zu\n",
+      static_cast<unsigned long long>(s.next_calls), static_cast<unsigned long long>(s.dispatched),
+      static_cast<unsigned long long>(s.responses), static_cast<unsigned long long>(s.errors),
+      static_cast<unsigned long long>(s.rejected_posts),
+      static_cast<unsigned long long>(s.duplicate_answers),
+      static_cast<unsigned long long>(s.unknown_request_posts),
+      static_cast<unsigned long long>(s.init_errors), s.queued, s.in_flight);
+  std::printf("stats latency_ms p50=%.1f p99=%.1f max=%.1f\n", s.latency_p50_ms, s.latency_p99_ms,
+              s.latency_max_ms);
+  std::printf(
+      "stats concurrency max_in_flight=%zu max_waiting_next=%zu max_outstanding=%zu "
+      "max_connections=%zu\n",
+      s.max_in_flight, s.max_waiting_next, s.max_outstanding, s.max_connections);
+  std::fflush(stdout);
+}
+
+int Run(const Config& config) {
+  std::atomic<bool> interrupted{false};
+  NotifyTarget wake_target;
+  // Before any other thread: they all inherit the blocked SIGINT/SIGTERM.
+  SignalWatcher watcher([&](int) {
+    interrupted.store(true);
+    wake_target.Notify();
+  });
+
+  std::vector<std::string> file_events;
+  if (!config.event_paths.empty()) {
+    absl::StatusOr<std::vector<std::string>> loaded = LoadEventFiles(config.event_paths);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "lmc-emulator: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    file_events = *std::move(loaded);
+  }
+
+  // Filled in below, before the server can close anything; read by on_closed.
+  Emulator* self = nullptr;
+  // Answer lines printed so far. The done-predicate counts these rather than Stats::closed, so
+  // the statistics come after the last answer line (waiters can see a close before on_closed
+  // has run).
+  std::atomic<uint64_t> printed{0};
+  EmulatorOptions options;
+  options.port = config.port;
+  options.enforce_deadlines = config.enforce_deadlines;
+  // A manual session may run for hours: keep only open invocations.
+  options.keep_records = false;
+  options.on_closed = [&self, &config, &printed](const InvocationRecord& r) {
+    std::string line;
+    if (r.answers.empty()) {
+      line = absl::StrCat("superseded ", r.request_id);
+    } else {
+      const Answer& a = r.answers.back();
+      const double ms = r.dispatched_at == absl::InfinitePast()
+                            ? 0
+                            : absl::ToDoubleMilliseconds(a.received_at - r.dispatched_at);
+      line = absl::StrFormat("answered %s %s %d %.1fms %s", r.request_id,
+                             a.kind == Answer::Kind::kResponse ? "response" : "error",
+                             a.status_returned, ms, OneLine(a.body, kBodyChars));
+    }
+    if (config.concurrency_report) {
+      const Stats s = self->stats();
+      absl::StrAppend(&line, " in_flight=", s.in_flight, " waiting_next=", s.waiting_next);
+    }
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);  // one call: lines never interleave
+    std::fflush(stdout);
+    ++printed;
+    self->NotifyWaiters();
+  };
+  Emulator emulator(options);
+  self = &emulator;
+  wake_target.Set(&emulator);
+  // Declared after the emulator, so destroyed (detaching the signal path) before it.
+  const auto detach = absl::MakeCleanup([&wake_target] { wake_target.Set(nullptr); });
+  if (absl::Status s = emulator.Start(); !s.ok()) {
+    std::fprintf(stderr, "lmc-emulator: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("AWS_LAMBDA_RUNTIME_API=%s\n", emulator.address().c_str());
+  std::fflush(stdout);
+
+  EventSpec base;
+  base.tenant_id = config.tenant;
+  base.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_ms));
+  EventTally tally;
+  for (std::string& body : file_events) {
+    EventSpec e = base;
+    e.body = std::move(body);
+    ++tally.total;
+    emulator.Enqueue(std::move(e));
+  }
+  if (config.event) {
+    EventSpec e = base;
+    e.body = *config.event;
+    tally.total += config.count.value_or(1);
+    emulator.SetGenerator([e](uint64_t) { return e; }, config.count.value_or(1));
+  }
+  const int stop_fd = eventfd(0, EFD_CLOEXEC);
+  std::thread stdin_reader;
+  if (config.read_stdin) {
+    stdin_reader = std::thread([&] { ReadStdinEvents(emulator, base, tally, stop_fd); });
+  } else {
+    tally.complete.store(true);
+  }
+
+  emulator.WaitFor(
+      [&](const Stats&) {
+        return interrupted.load() || (config.exit_when_done && tally.complete.load() &&
+                                      printed.load() >= tally.total.load());
+      },
+      absl::InfiniteDuration());
+  if (stdin_reader.joinable()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(stop_fd, &one, sizeof(one));
+    stdin_reader.join();
+  }
+  close(stop_fd);
+  PrintStats(emulator.stats());
+  return 0;
+}
+
+}  // namespace
+}  // namespace lmc::emulator
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::fputs(lmc::emulator::kUsage, stdout);
+      return 0;
+    }
+  }
+  lmc::emulator::Config config;
+  if (std::optional<std::string> error = lmc::emulator::ParseArgs(argc, argv, config)) {
+    std::fprintf(stderr, "lmc-emulator: %s\n\n%s", error->c_str(), lmc::emulator::kUsage);
+    return 2;
+  }
+  return lmc::emulator::Run(config);
+}
