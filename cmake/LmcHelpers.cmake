@@ -43,24 +43,26 @@ function(lmc_cc_binary)
   endif()
 endfunction()
 
-# lmc_cc_test(NAME n SRCS ... DEPS ... [LABELS ...] [TIMEOUT s])
-# A GoogleTest binary registered with ctest (each TEST becomes one ctest entry).
+# lmc_cc_test(NAME n SRCS ... DEPS ... [LABEL l] [PREFIX p] [TIMEOUT s])
+# A GoogleTest binary registered with ctest (each TEST becomes one ctest entry, named
+# "<PREFIX>Suite.Case", so `ctest -R <prefix>` selects a group). LABEL is one ctest label
+# (default "unit"); `ctest -L integration` runs only the end-to-end tests.
 function(lmc_cc_test)
   if(NOT LMC_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(L "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(L "" "NAME;TIMEOUT;LABEL;PREFIX" "SRCS;DEPS" ${ARGN})
   add_executable(${L_NAME} ${L_SRCS})
   target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
   target_link_libraries(${L_NAME} PRIVATE ${L_DEPS} GTest::gmock GTest::gtest_main)
   if(NOT L_TIMEOUT)
     set(L_TIMEOUT 120)
   endif()
-  if(NOT L_LABELS)
-    set(L_LABELS unit)
+  if(NOT L_LABEL)
+    set(L_LABEL unit)
   endif()
-  gtest_discover_tests(${L_NAME} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${L_TIMEOUT} LABELS "${L_LABELS}")
+  gtest_discover_tests(${L_NAME} TEST_PREFIX "${L_PREFIX}" DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${L_TIMEOUT} LABELS ${L_LABEL})
 endfunction()
 
 include(GoogleTest OPTIONAL)

@@ -83,7 +83,7 @@ std::vector<LogLine> BootstrapTest::JsonLogLines() const {
   std::vector<LogLine> out;
   simdjson::dom::parser parser;
   for (const std::string& text : {bootstrap_->stdout_text(), bootstrap_->stderr_text()}) {
-    for (std::string_view raw : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    for (const std::string& raw : std::vector<std::string>(absl::StrSplit(text, '\n', absl::SkipEmpty()))) {
       simdjson::dom::object object;
       const simdjson::padded_string padded(raw);
       if (parser.parse(padded).get(object) != simdjson::SUCCESS) {
@@ -91,7 +91,7 @@ std::vector<LogLine> BootstrapTest::JsonLogLines() const {
         continue;
       }
       LogLine line;
-      line.raw = std::string(raw);
+      line.raw = raw;
       std::string_view s;
       if (object["timestamp"].get(s) != simdjson::SUCCESS) ADD_FAILURE() << "no timestamp: " << raw;
       if (object["level"].get(s) == simdjson::SUCCESS) {

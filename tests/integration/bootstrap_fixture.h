@@ -67,6 +67,8 @@ class BootstrapTest : public ::testing::Test {
   // not a JSON object with "timestamp", "level" and "message".
   std::vector<LogLine> JsonLogLines() const;
 
+  // Note: Emulator::WaitFor() evaluates its predicate with the emulator's lock held; the
+  // predicate may read the Stats it is given but must not call back into the emulator.
   emulator::Emulator& emulator() { return *emulator_; }
   emulator::Subprocess& bootstrap() { return *bootstrap_; }
   const std::filesystem::path& tmp_root() const { return tmp_root_; }

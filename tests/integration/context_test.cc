@@ -30,7 +30,7 @@ TEST_F(BootstrapTest, EveryHeaderReachesTheHandler) {
   EXPECT_EQ(std::string_view(doc["client_context"]["custom"]["k"]), "v");
   EXPECT_EQ(std::string_view(doc["cognito_identity"]["cognitoIdentityId"]), "id-1");
   EXPECT_EQ(int64_t(doc["deadline_ms"]), absl::ToUnixMillis(record->deadline));
-  const std::string tmp_dir(std::string_view(doc["tmp_dir"]));
+  const std::string tmp_dir{std::string_view(doc["tmp_dir"])};
   EXPECT_EQ(std::filesystem::path(tmp_dir).parent_path(), tmp_root());
   EXPECT_EQ(Terminate().code, 0);
 }

@@ -49,15 +49,10 @@ TEST_F(BootstrapTest, UnusableRepliesAreSkippedAndServiceGoesOn) {
                       R"({"ms":1})"));
   const std::vector<std::string> good = EnqueueMany(R"({"ms":1})", 3);
   StartBootstrap("sleep", {"AWS_LAMBDA_LOG_LEVEL=DEBUG"});
-  for (const std::string& id : good) {
-    ASSERT_TRUE(emulator().WaitFor(
-        [&](const emulator::Stats&) {
-          const auto r = emulator().record(id);
-          return r.has_value() && r->closed;
-        },
-        kWait))
-        << id;
-  }
+  // Accepted answers expected: garbage-deadline, odd-tenant and the three good events. The
+  // others cannot be answered (no usable id) or were never fully received (huge header).
+  ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.responses >= 5; }, kWait));
+  for (const std::string& id : good) EXPECT_TRUE(emulator().record(id)->closed) << id;
   EXPECT_TRUE(emulator().record("no-id").has_value());
   EXPECT_TRUE(emulator().record("no-id")->answers.empty());
   EXPECT_TRUE(emulator().record("bad-id")->answers.empty());

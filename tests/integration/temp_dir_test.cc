@@ -50,7 +50,7 @@ TEST_F(BootstrapTest, ConcurrentInvocationsGetSeparateTempDirsRemovedAfterwards)
   for (const auto& record : emulator().records()) {
     ASSERT_EQ(record.answers.size(), 1u);
     simdjson::dom::element doc = ParseJson(parser, record.answers[0].body);
-    const std::string dir(std::string_view(doc["tmp_dir"]));
+    const std::string dir{std::string_view(doc["tmp_dir"])};
     EXPECT_EQ(fs::path(dir).parent_path(), tmp_root());
     EXPECT_EQ(simdjson::dom::array(doc["files"]).size(), 5u);
     EXPECT_FALSE(fs::exists(dir)) << dir;
@@ -71,7 +71,7 @@ TEST_F(BootstrapTest, TempDirIsRemovedWhenTheHandlerFails) {
   ASSERT_EQ(record.answers.size(), 1u);
   EXPECT_EQ(record.answers[0].kind, emulator::Answer::Kind::kError);
   simdjson::dom::parser parser;
-  const std::string dir(std::string_view(ParseJson(parser, record.answers[0].body)["errorMessage"]));
+  const std::string dir{std::string_view(ParseJson(parser, record.answers[0].body)["errorMessage"])};
   EXPECT_EQ(fs::path(dir).parent_path(), tmp_root());
   EXPECT_FALSE(fs::exists(dir));
   EXPECT_TRUE(Entries(tmp_root()).empty());

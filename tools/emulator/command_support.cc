@@ -158,12 +158,12 @@ std::string OneLine(std::string_view bytes, size_t max_chars) {
 }
 
 void NotifyTarget::Set(Emulator* emulator) {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   emulator_ = emulator;
 }
 
 void NotifyTarget::Notify() {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   if (emulator_ != nullptr) emulator_->NotifyWaiters();
 }
 

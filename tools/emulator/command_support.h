@@ -30,7 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tools/emulator/emulator.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc::emulator {
 
@@ -105,7 +105,7 @@ class NotifyTarget {
   void Notify();
 
  private:
-  internal::Mutex mu_;
+  lmc::Mutex mu_;
   Emulator* emulator_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 

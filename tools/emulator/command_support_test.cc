@@ -11,7 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc::emulator {
 namespace {
@@ -122,17 +122,17 @@ TEST(OneLine, EscapesControlCharactersAndTruncates) {
 }
 
 TEST(SignalWatcher, DeliversSigtermToTheCallbackInsteadOfKillingTheProcess) {
-  internal::Mutex mu;
+  lmc::Mutex mu;
   int received = 0;
   {
     SignalWatcher watcher([&](int signal) {
-      internal::MutexLock lock(&mu);
+      lmc::MutexLock lock(&mu);
       received = signal;
     });
     ASSERT_TRUE(watcher.status().ok()) << watcher.status();
     // The signal is blocked in this thread, so it stays pending for the watcher's signalfd.
     ASSERT_EQ(kill(getpid(), SIGTERM), 0);
-    internal::MutexLock lock(&mu);
+    lmc::MutexLock lock(&mu);
     auto got = [&] {
       mu.AssertReaderHeld();
       return received != 0;

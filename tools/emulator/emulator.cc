@@ -31,7 +31,7 @@
 #include "lmc/base/json.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc::emulator {
 namespace internal {
@@ -279,7 +279,7 @@ class Emulator::Impl {
 
   void Enqueue(EventSpec event) {
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       queue_.push_back(std::move(event));
     }
     Wake();
@@ -287,7 +287,7 @@ class Emulator::Impl {
 
   void SetGenerator(std::function<EventSpec(uint64_t)> make, uint64_t count) {
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       generator_ = std::make_shared<const std::function<EventSpec(uint64_t)>>(std::move(make));
       generator_count_ = count;
       generator_next_ = 0;
@@ -297,20 +297,20 @@ class Emulator::Impl {
 
   void InjectNextFaults(std::vector<NextFault> faults) {
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       next_faults_.insert(next_faults_.end(), faults.begin(), faults.end());
     }
     Wake();
   }
 
   void InjectPostFaults(std::vector<PostFault> faults) {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     post_faults_.insert(post_faults_.end(), faults.begin(), faults.end());
   }
 
   void BeginShutdown(std::string reason) {
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       if (!shutdown_) {
         shutdown_ = true;
         shutdown_reason_ = std::move(reason);
@@ -320,12 +320,12 @@ class Emulator::Impl {
   }
 
   Stats stats() const {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     return SnapshotLocked();
   }
 
   std::vector<InvocationRecord> records(size_t limit) const {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     std::vector<InvocationRecord> out;
     if (options_.keep_records) {
       out.reserve(std::min(limit, kept_.size()));
@@ -343,24 +343,24 @@ class Emulator::Impl {
   }
 
   std::optional<InvocationRecord> record(std::string_view request_id) const {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     const Invocation* inv = FindLocked(std::string(request_id));
     if (inv == nullptr) return std::nullopt;
     return inv->record;
   }
 
   std::vector<Answer> init_errors() const {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     return init_error_posts_;
   }
 
   std::vector<ExtensionRegistration> extensions() const {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     return extensions_;
   }
 
   bool WaitForClosed(uint64_t n, absl::Duration timeout) {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     auto reached = [this, n]() {
       mu_.AssertReaderHeld();
       return closed_ >= n;
@@ -369,7 +369,7 @@ class Emulator::Impl {
   }
 
   bool WaitForWaitingNext(size_t n, absl::Duration timeout) {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     auto reached = [this, n]() {
       mu_.AssertReaderHeld();
       return waiting_next_ >= n;
@@ -378,7 +378,7 @@ class Emulator::Impl {
   }
 
   bool WaitForInitError(absl::Duration timeout) {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     auto reached = [this]() {
       mu_.AssertReaderHeld();
       return !init_error_posts_.empty();
@@ -387,7 +387,7 @@ class Emulator::Impl {
   }
 
   bool WaitFor(const std::function<bool(const Stats&)>& predicate, absl::Duration timeout) {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     auto reached = [this, &predicate]() {
       mu_.AssertReaderHeld();
       return predicate(SnapshotLocked());
@@ -396,7 +396,7 @@ class Emulator::Impl {
   }
 
   // Releasing the mutex makes absl re-evaluate every waiter's condition.
-  void NotifyWaiters() { internal::MutexLock lock(&mu_); }
+  void NotifyWaiters() { lmc::MutexLock lock(&mu_); }
 
  private:
   // One dispatched event (guarded by mu_ through its owner).
@@ -587,7 +587,7 @@ class Emulator::Impl {
 
   const EmulatorOptions options_;
 
-  mutable internal::Mutex mu_;
+  mutable lmc::Mutex mu_;
   std::deque<EventSpec> queue_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::function<EventSpec(uint64_t)>> generator_ ABSL_GUARDED_BY(mu_);
   uint64_t generator_count_ ABSL_GUARDED_BY(mu_) = 0;
@@ -743,7 +743,7 @@ void Emulator::Impl::AcceptAll() {
       continue;
     }
     connections_.emplace(c->id, std::move(c));
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++counters_.connections;
     counters_.max_connections = std::max(counters_.max_connections, counters_.connections);
   }
@@ -852,7 +852,7 @@ bool Emulator::Impl::Flush(Connection& c) {
 
 void Emulator::Impl::MarkDispatched(Connection& c) {
   const absl::Time now = absl::Now();
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   size_t fired = 0;
   for (const DispatchMark& mark : c.marks) {
     if (mark.end > c.out_pos) break;
@@ -886,7 +886,7 @@ void Emulator::Impl::Destroy(Connection& c, bool reset) {
         parked_extensions_.end());
   }
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     if (c.state == ConnState::kParkedNext) --waiting_next_;  // its waiting_ entry goes stale
     --counters_.connections;
   }
@@ -937,7 +937,7 @@ void Emulator::Impl::RunDueTimers() {
 void Emulator::Impl::ApplyShutdownToExtensions() {
   std::string reason;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     if (!shutdown_ || shutdown_applied_) return;
     reason = shutdown_reason_;
   }
@@ -949,7 +949,7 @@ void Emulator::Impl::ApplyShutdownToExtensions() {
     Connection& c = *it->second;
     bool wants_shutdown = false;
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       for (const ExtensionRegistration& e : extensions_) {
         if (e.identifier == c.extension_id) {
           wants_shutdown =
@@ -978,7 +978,7 @@ void Emulator::Impl::ServeWaiters() {
     Connection& c = *it->second;
     NextAction action;
     {
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       action = DecideNextLocked(/*allow_fault=*/true, /*allow_event=*/true);
       if (action.kind == NextAction::Kind::kPark) return;  // nothing to hand out yet
       --waiting_next_;
@@ -1089,7 +1089,7 @@ void Emulator::Impl::HandleRequest(Connection& c, absl::Time now) {
 void Emulator::Impl::HandleNext(Connection& c, absl::Time now) {
   NextAction action;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++counters_.next_calls;
     if (counters_.first_next_at == absl::InfinitePast()) counters_.first_next_at = now;
     // Older parked calls get events first (FIFO); ServeWaiters() runs at the end of the loop.
@@ -1102,7 +1102,7 @@ void Emulator::Impl::Park(Connection& c) {
   c.state = ConnState::kParkedNext;
   c.park_seq = ++park_seq_;
   waiting_.emplace_back(c.id, c.park_seq);
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   ++waiting_next_;
   UpdatePeaksLocked();
 }
@@ -1138,7 +1138,7 @@ void Emulator::Impl::ApplyNextFault(Connection& c, const NextFault& fault) {
   // A pure delay: now serve the call as if it had just arrived.
   NextAction action;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     action = DecideNextLocked(/*allow_fault=*/false, /*allow_event=*/waiting_.empty());
   }
   ActOnNext(c, std::move(action));
@@ -1211,7 +1211,7 @@ void Emulator::Impl::Dispatch(Connection& c, EventSpec event) {
   c.marks.push_back(DispatchMark{c.out.size(), 0, r.request_id});
 
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     inv->serial = ++next_serial_;
     c.marks.back().serial = inv->serial;
     ++counters_.dispatched;
@@ -1242,7 +1242,7 @@ void Emulator::Impl::HandleAnswer(Connection& c, Answer::Kind kind, std::string 
   post.received_at = now;
   std::swap(post.request, c.request);
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     if (!post_faults_.empty()) {
       post.fault = post_faults_.front();
       post_faults_.pop_front();
@@ -1275,7 +1275,7 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
   std::string_view message;
   bool closes = true;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     Invocation* inv = FindLocked(post.request_id);
     const PostFault* fault = post.fault ? &*post.fault : nullptr;
     const size_t limit = post.kind == Answer::Kind::kResponse ? options_.max_response_bytes
@@ -1360,7 +1360,7 @@ void Emulator::Impl::HandleInitError(Connection& c, absl::Time now) {
   if (const std::string* ct = answer.FindHeader("content-type")) answer.content_type = *ct;
   int status = 202;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++counters_.init_errors;
     if (init_error_accepted_) {
       status = 403;
@@ -1427,7 +1427,7 @@ void Emulator::Impl::HandleExtensionRegister(Connection& c) {
   w.EndObject();
   const std::string identifier = reg.identifier;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++counters_.extension_registrations;
     extensions_.push_back(std::move(reg));
   }
@@ -1441,7 +1441,7 @@ void Emulator::Impl::HandleExtensionNext(Connection& c) {
   std::string reason;
   bool shutting_down = false;
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++counters_.extension_next_calls;
     for (const ExtensionRegistration& e : extensions_) {
       if (id != nullptr && e.identifier == *id) {

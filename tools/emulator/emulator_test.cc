@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 #include "tools/emulator/internal/raw_http_client.h"
 
 namespace lmc::emulator {
@@ -1224,7 +1224,7 @@ TEST(Emulator, EventsEnqueuedFromManyThreadsAreEachDeliveredOnce) {
     });
   }
   std::vector<std::thread> consumers;
-  internal::Mutex mu;
+  lmc::Mutex mu;
   std::set<std::string> seen;
   for (int t = 0; t < kThreads; ++t) {
     consumers.emplace_back([&] {
@@ -1233,7 +1233,7 @@ TEST(Emulator, EventsEnqueuedFromManyThreadsAreEachDeliveredOnce) {
       for (int i = 0; i < kPerThread; ++i) {
         const RawHttpResponse r = Ok(client.Get(kNext));
         Ok(client.Post(ResponsePath(Header(r, "lambda-runtime-aws-request-id")), r.body));
-        internal::MutexLock lock(&mu);
+        lmc::MutexLock lock(&mu);
         seen.insert(r.body);
       }
     });
@@ -1245,11 +1245,11 @@ TEST(Emulator, EventsEnqueuedFromManyThreadsAreEachDeliveredOnce) {
 }
 
 TEST(Emulator, OnClosedIsCalledOncePerClosedInvocation) {
-  internal::Mutex mu;
+  lmc::Mutex mu;
   std::vector<std::string> closed;
   EmulatorOptions options;
   options.on_closed = [&](const InvocationRecord& r) {
-    internal::MutexLock lock(&mu);
+    lmc::MutexLock lock(&mu);
     closed.push_back(r.request_id + ":" + std::to_string(r.answers.back().status_returned));
   };
   auto emulator = StartEmulator(options);
@@ -1264,7 +1264,7 @@ TEST(Emulator, OnClosedIsCalledOncePerClosedInvocation) {
   Ok(client->Post(ResponsePath("x"), "{}"));
   Ok(client->Post(ResponsePath("x"), "{}"));  // duplicate: no second callback
   Ok(client->Post(ErrorPath("y"), "{}"));
-  internal::MutexLock lock(&mu);
+  lmc::MutexLock lock(&mu);
   EXPECT_THAT(closed, ElementsAre("x:202", "y:202"));
 }
 

@@ -128,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
     close(std::exchange(res.pipes[1][1], -1));
     p->out_fd_ = std::exchange(res.pipes[0][0], -1);
     p->err_fd_ = std::exchange(res.pipes[1][0], -1);
-    internal::MutexLock lock(&p->mu_);
+    lmc::MutexLock lock(&p->mu_);
     p->out_.eof = false;
     p->err_.eof = false;
   }
@@ -140,7 +140,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
 
 Subprocess::~Subprocess() {
   {
-    internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     if (!reaped_) kill(pid_, SIGKILL);
   }
   if (waiter_.joinable()) waiter_.join();
@@ -158,7 +158,7 @@ void Subprocess::WaitLoop() {
   siginfo_t info{};
   while (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
   }
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   int wstatus = 0;
   while (waitpid(pid_, &wstatus, 0) < 0 && errno == EINTR) {
   }
@@ -190,7 +190,7 @@ void Subprocess::PumpLoop() {
       if (fds[stream].fd < 0 || fds[stream].revents == 0) continue;
       const ssize_t n = read(fds[stream].fd, chunk.data(), chunk.size());
       if (n < 0 && errno == EINTR) continue;
-      internal::MutexLock lock(&mu_);
+      lmc::MutexLock lock(&mu_);
       Capture& capture = stream == 0 ? out_ : err_;
       if (n <= 0) {
         capture.eof = true;
@@ -204,45 +204,45 @@ void Subprocess::PumpLoop() {
       capture.dropped += static_cast<uint64_t>(n) - keep;
     }
   }
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   out_.eof = true;
   err_.eof = true;
 }
 
 absl::Status Subprocess::Signal(int signal) {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   if (reaped_) return absl::FailedPreconditionError("the child has already exited");
   if (kill(pid_, signal) != 0) return absl::ErrnoToStatus(errno, "kill");
   return absl::OkStatus();
 }
 
 bool Subprocess::WaitForExit(absl::Duration timeout) {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return mu_.AwaitWithTimeout(absl::Condition(&done_), timeout);
 }
 
 Subprocess::ExitStatus Subprocess::exit_status() const {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return status_;
 }
 
 std::string Subprocess::stdout_text() const {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return out_.text;
 }
 
 std::string Subprocess::stderr_text() const {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return err_.text;
 }
 
 uint64_t Subprocess::stdout_dropped_bytes() const {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return out_.dropped;
 }
 
 uint64_t Subprocess::stderr_dropped_bytes() const {
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   return err_.dropped;
 }
 
@@ -266,7 +266,7 @@ bool Subprocess::WaitForOutput(std::string_view needle, absl::Duration timeout) 
     }
   };
   Search search{this, needle};
-  internal::MutexLock lock(&mu_);
+  lmc::MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(&search), timeout);
   return search.found;
 }

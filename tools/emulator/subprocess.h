@@ -37,7 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 
 namespace lmc::emulator {
 
@@ -133,7 +133,7 @@ class Subprocess {
   int err_fd_ = -1;
   int stop_fd_ = -1;  // eventfd: tells the pump to stop even if the pipes stay open
 
-  mutable internal::Mutex mu_;
+  mutable lmc::Mutex mu_;
   bool reaped_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // reaped and output drained
   ExitStatus status_ ABSL_GUARDED_BY(mu_);

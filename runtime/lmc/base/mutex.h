@@ -23,11 +23,14 @@
 //   { lmc::MutexLock lock(&mu); mu.Await([&] { return ready; }); }
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace lmc {
 
@@ -68,6 +71,11 @@ class ABSL_LOCKABLE Mutex {
   bool AwaitWithTimeout(Condition condition, std::chrono::nanoseconds timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     if (condition()) return true;
+    // steady_clock::now() + a huge timeout would overflow inside wait_for(): wait untimed.
+    if (timeout >= kForever) {
+      Await(condition);
+      return true;
+    }
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     ++waiters_;
     cv_.notify_all();
@@ -77,7 +85,27 @@ class ABSL_LOCKABLE Mutex {
     return met;
   }
 
+  // absl::Mutex-compatible forms: an absl::Condition (evaluated with the lock held) and an
+  // absl::Duration (absl::InfiniteDuration() waits without a timeout).
+  bool AwaitWithTimeout(const absl::Condition& condition, absl::Duration timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    const auto eval = [&condition] { return condition.Eval(); };
+    if (timeout == absl::InfiniteDuration()) {
+      Await(eval);
+      return true;
+    }
+    return AwaitWithTimeout(eval, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())));
+  }
+
+  // Tells the thread-safety analysis that the lock is held here (e.g. inside a condition that
+  // Await() evaluates with the lock held). No run-time check.
+  void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
+  void AssertReaderHeld() const ABSL_ASSERT_SHARED_LOCK() {}
+
  private:
+  // Timeouts this long (over 100 years) mean "no timeout".
+  static constexpr std::chrono::nanoseconds kForever = std::chrono::hours(24 * 365 * 100);
+
   std::mutex mu_;
   std::condition_variable cv_;
   int waiters_ ABSL_GUARDED_BY(this) = 0;

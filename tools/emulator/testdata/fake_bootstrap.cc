@@ -36,7 +36,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "lmc/base/json.h"
-#include "tools/emulator/internal/mutex.h"
+#include "lmc/base/mutex.h"
 #include "tools/emulator/internal/raw_http_client.h"
 
 namespace {
@@ -59,7 +59,7 @@ class Barrier {
  public:
   explicit Barrier(int parties) : parties_(parties) {}
   void ArriveAndWait() {
-    lmc::emulator::internal::MutexLock lock(&mu_);
+    lmc::MutexLock lock(&mu_);
     ++arrived_;
     auto all_here = [this] {
       mu_.AssertReaderHeld();
@@ -69,7 +69,7 @@ class Barrier {
   }
 
  private:
-  lmc::emulator::internal::Mutex mu_;
+  lmc::Mutex mu_;
   const int parties_;
   int arrived_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -183,5 +183,10 @@ int main() {
     workers.emplace_back([&config, &barrier] { Worker(config, barrier); });
   }
   for (std::thread& t : workers) t.join();
+  if (config.handler == "ignore_sigterm") {
+    // A runtime that refuses to die: it also outlives the API shutting down, so only SIGKILL
+    // ends it (otherwise its exit would race the supervisor's SIGKILL).
+    for (;;) ::pause();
+  }
   return 0;
 }
