@@ -1,0 +1,26 @@
+# Shared by scripts/demo and scripts/test: installs missing Debian 12 packages.
+# Usage: source scripts/lib/deps.sh; install_missing pkg...
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "== installing: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# What building lmc needs.
+readonly LMC_BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev
+)
+# What the full test run adds: clang for the thread-safety build and fuzzers, clang-format,
+# Google Benchmark.
+readonly LMC_TEST_PACKAGES=(
+  "${LMC_BUILD_PACKAGES[@]}" libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev llvm
+)
