@@ -324,15 +324,18 @@ HttpRequestParser::Result HttpRequestParser::Parse(HttpRequest& request) {
       case State::kError:
         return Result::kError;
       case State::kStartLine: {
-        int empty_lines = 0;
         for (;;) {
           if (!NextLine(line, limits_.max_header_bytes, too_long)) {
             if (too_long) return Fail(431, "request line too long");
             return Result::kNeedMore;
           }
           if (!line.empty()) break;
-          if (++empty_lines > kMaxLeadingEmptyLines) return Fail(400, "empty lines before request");
+          // Counted across Parse() calls: the limit must not depend on how bytes arrive.
+          if (++leading_empty_lines_ > kMaxLeadingEmptyLines) {
+            return Fail(400, "empty lines before request");
+          }
         }
+        leading_empty_lines_ = 0;
         section_bytes_ = line.size() + 2;
         if (!ParseStartLine(line)) {
           return state_ == State::kError ? Result::kError : Fail(400, "malformed request line");

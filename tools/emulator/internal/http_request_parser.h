@@ -153,6 +153,8 @@ class HttpRequestParser {
   Result Complete(HttpRequest& request);
 
   HttpParserLimits limits_;
+  // Empty lines seen before the current request line (RFC 9112 tolerates a few).
+  int leading_empty_lines_ = 0;
   std::string buf_;
   size_t pos_ = 0;  // first unconsumed byte of buf_
   State state_ = State::kStartLine;

@@ -362,5 +362,22 @@ TEST(HttpRequestParser, ReusedRequestIsFullyOverwritten) {
   ExpectSameRequest(request, fresh[0]);
 }
 
+TEST(HttpRequestParser, EmptyLineLimitDoesNotDependOnHowBytesArrive) {
+  // Found by tests/fuzz/http_request_parser_fuzzer: the count of leading empty lines used to
+  // restart with every Parse() call, so one empty line per packet was never refused.
+  HttpRequestParser whole;
+  HttpRequest request;
+  whole.Feed("\n\n\n\n\n\r");
+  EXPECT_EQ(whole.Parse(request), HttpRequestParser::Result::kError);
+  HttpRequestParser dribbled;
+  HttpRequestParser::Result result = HttpRequestParser::Result::kNeedMore;
+  for (int i = 0; i < 6 && result != HttpRequestParser::Result::kError; ++i) {
+    dribbled.Feed("\n");
+    result = dribbled.Parse(request);
+  }
+  EXPECT_EQ(result, HttpRequestParser::Result::kError);
+  EXPECT_EQ(dribbled.error_status(), 400);
+}
+
 }  // namespace
 }  // namespace lmc::emulator::internal
