@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <set>
 
 #include "gmock/gmock.h"
@@ -15,16 +16,31 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Waits, with inotify rather than polling, until `dir` has at least one entry. The watch is set
-// up before the listing, so an entry created in between is never missed.
-bool WaitForAnEntry(const fs::path& dir, int timeout_ms) {
+// Waits, with inotify rather than polling, until `dir` holds an entry whose name starts with
+// "lmc-" (other processes may create files there: TSan, for one, drops a transient
+// tsan.rodata.<pid>). The watch is set up before the listing, so nothing is missed in between.
+bool WaitForAnLmcEntry(const fs::path& dir, int timeout_ms) {
+  const auto is_ours = [](std::string_view name) { return name.starts_with("lmc-"); };
   const int fd = ::inotify_init1(IN_CLOEXEC);
   if (fd < 0) return false;
   const int watch = ::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  bool found = watch >= 0 && !fs::is_empty(dir);
-  if (watch >= 0 && !found) {
+  bool found = false;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    found = found || is_ours(entry.path().filename().string());
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  alignas(inotify_event) char buf[4096];
+  while (watch >= 0 && !found) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        give_up - std::chrono::steady_clock::now());
     pollfd pfd{fd, POLLIN, 0};
-    found = ::poll(&pfd, 1, timeout_ms) > 0;
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    for (ssize_t i = 0; i < n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buf + i);
+      if (event->len > 0 && is_ours(event->name)) found = true;
+      i += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
   }
   ::close(fd);
   return found;
@@ -83,8 +99,9 @@ TEST_F(BootstrapTest, TempDirIsPrivateWhileTheHandlerRuns) {
   EnqueueMany(R"({"files":1,"bytes":1,"ms":60000})", 1);
   StartBootstrap("tmp");
   // The directory appears before the handler runs; the handler then sleeps inside it.
-  ASSERT_TRUE(WaitForAnEntry(tmp_root(), 120000));
-  const std::vector<fs::path> entries = Entries(tmp_root());
+  ASSERT_TRUE(WaitForAnLmcEntry(tmp_root(), 120000));
+  std::vector<fs::path> entries = Entries(tmp_root());
+  std::erase_if(entries, [](const fs::path& p) { return !p.filename().string().starts_with("lmc-"); });
   ASSERT_EQ(entries.size(), 1u);
   struct stat st;
   ASSERT_EQ(::stat(entries[0].c_str(), &st), 0);
