@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "lmc/base/clock.h"
+#include "lmc/base/temp_dir.h"
 #include "lmc/cancellation.h"
 #include "lmc/logger.h"
 
@@ -64,8 +65,9 @@ struct InvocationFields {
 class Context {
  public:
   // `fields` views, `tmp_dir`, `sink`, `function`, `clock` and `cancellation` (which may be
-  // null: never cancelled) must outlive the Context.
-  Context(const InvocationFields& fields, const std::filesystem::path& tmp_dir, const LogSink& sink,
+  // null: never cancelled) must outlive the Context. `tmp_dir` must have been Reset() for this
+  // invocation.
+  Context(const InvocationFields& fields, LazyTempDir& tmp_dir, const LogSink& sink,
           const FunctionInfo& function, const Clock& clock,
           const Cancellation* cancellation = nullptr)
       : fields_(fields),
@@ -102,8 +104,12 @@ class Context {
   // The tenant of a tenant-isolated function. nullopt when the header was absent; an empty
   // view when it was present but empty. Untrusted bytes: never use them raw in a path.
   std::optional<std::string_view> tenant_id() const { return fields_.tenant_id; }
-  // This invocation's private scratch directory (mode 0700), removed after the invocation.
-  const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
+  // This invocation's private scratch directory (mode 0700, under $TMPDIR), removed after the
+  // invocation whatever the handler did. It is created on the first call (creating it costs
+  // real time on most filesystems, and most invocations never need one), so the first call may
+  // throw std::filesystem::filesystem_error if it cannot be created (e.g. a full disk).
+  // Thread-safe; every call returns the same path.
+  const std::filesystem::path& tmp_dir() const;
   // A logger whose lines carry this invocation's requestId, tenantId and traceId.
   const Logger& logger() const { return logger_; }
   // Static facts about the function.
@@ -122,7 +128,7 @@ class Context {
 
  private:
   InvocationFields fields_;
-  const std::filesystem::path& tmp_dir_;
+  LazyTempDir& tmp_dir_;
   const FunctionInfo& function_;
   const Clock& clock_;
   const Cancellation* cancellation_;

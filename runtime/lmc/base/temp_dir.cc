@@ -304,4 +304,43 @@ absl::Status InvocationTempDir::Remove(uint64_t* removed) {
   return status;
 }
 
+void LazyTempDir::Reset(const std::filesystem::path& root,
+                        std::optional<std::string_view> tenant_id) {
+  MutexLock lock(&mu_);
+  if (root_ != root) root_ = root;
+  has_tenant_ = tenant_id.has_value();
+  tenant_.assign(tenant_id.value_or(std::string_view()));
+  dir_.reset();
+  error_ = absl::OkStatus();
+}
+
+absl::StatusOr<const std::filesystem::path*> LazyTempDir::Get() {
+  MutexLock lock(&mu_);
+  if (dir_.has_value()) return &dir_->path();
+  if (!error_.ok()) return error_;
+  absl::StatusOr<InvocationTempDir> created = InvocationTempDir::Create(
+      root_, has_tenant_ ? std::optional<std::string_view>(tenant_) : std::nullopt);
+  if (!created.ok()) {
+    error_ = created.status();
+    return error_;
+  }
+  dir_.emplace(std::move(*created));
+  return &dir_->path();
+}
+
+std::optional<std::filesystem::path> LazyTempDir::CreatedPath() {
+  MutexLock lock(&mu_);
+  if (!dir_.has_value()) return std::nullopt;
+  return dir_->path();
+}
+
+absl::Status LazyTempDir::Remove(uint64_t* removed) {
+  MutexLock lock(&mu_);
+  if (removed != nullptr) *removed = 0;
+  if (!dir_.has_value()) return absl::OkStatus();
+  absl::Status status = dir_->Remove(removed);
+  dir_.reset();
+  return status;
+}
+
 }  // namespace lmc

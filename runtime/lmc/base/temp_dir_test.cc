@@ -9,6 +9,8 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -208,6 +210,61 @@ TEST_F(TempDirTest, RemovesReadOnlyDirectoriesAsUnprivilegedUser) {
   ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+}
+
+TEST_F(TempDirTest, LazyTempDirCreatesNothingUntilAsked) {
+  LazyTempDir lazy;
+  lazy.Reset(root_, std::nullopt);
+  EXPECT_EQ(lazy.CreatedPath(), std::nullopt);
+  EXPECT_TRUE(lazy.Remove().ok());
+  EXPECT_TRUE(fs::is_empty(root_));
+}
+
+TEST_F(TempDirTest, LazyTempDirCreatesOnceAndRemovesAfterwards) {
+  LazyTempDir lazy;
+  lazy.Reset(root_, std::string_view("tenant/1"));
+  auto first = lazy.Get();
+  ASSERT_TRUE(first.ok());
+  auto second = lazy.Get();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*first, *second);  // Same directory on every call.
+  const fs::path path = **first;
+  EXPECT_THAT(path.filename().string(), ::testing::StartsWith("lmc-t_tenant_2F1-"));
+  WriteFile(path / "left-behind", "x");
+  uint64_t removed = 0;
+  ASSERT_TRUE(lazy.Remove(&removed).ok());
+  EXPECT_EQ(removed, 1u);
+  EXPECT_FALSE(fs::exists(path));
+  // The next invocation gets a new directory.
+  lazy.Reset(root_, std::nullopt);
+  auto third = lazy.Get();
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(**third, path);
+  EXPECT_TRUE(lazy.Remove().ok());
+}
+
+TEST_F(TempDirTest, LazyTempDirReportsCreationFailureEveryTime) {
+  LazyTempDir lazy;
+  lazy.Reset(root_ / "missing", std::nullopt);
+  EXPECT_FALSE(lazy.Get().ok());
+  EXPECT_FALSE(lazy.Get().ok());
+  EXPECT_TRUE(lazy.Remove().ok());
+}
+
+TEST_F(TempDirTest, LazyTempDirIsCreatedOnceUnderConcurrentFirstUse) {
+  LazyTempDir lazy;
+  lazy.Reset(root_, std::nullopt);
+  std::vector<std::thread> threads;
+  std::vector<fs::path> seen(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] { seen[i] = **lazy.Get(); });
+  }
+  for (auto& t : threads) t.join();
+  for (const fs::path& p : seen) EXPECT_EQ(p, seen[0]);
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_)) ++entries;
+  EXPECT_EQ(entries, 1u);
+  EXPECT_TRUE(lazy.Remove().ok());
 }
 
 }  // namespace

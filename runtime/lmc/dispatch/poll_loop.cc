@@ -53,6 +53,7 @@ struct PollLoop::State {
   NextInvocation next;
   simdjson::ondemand::parser parser;
   Cancellation cancellation;
+  LazyTempDir tmp_dir;
   Backoff backoff;
   Backoff post_backoff;
 };
@@ -123,6 +124,8 @@ void PollLoop::Run() {
     sink.Write(
         LogLevel::kError, {},
         absl::StrCat("loop ", index_, ": unexpected exception (", what, "); restarting the loop"));
+    // Whatever the invocation in hand left in its temp dir goes, as after a normal invocation.
+    state_->tmp_dir.Remove().IgnoreError();
     if (answer_pending_) {
       answer_pending_ = false;
       const NextInvocation& next = state_->next;
@@ -237,21 +240,15 @@ void PollLoop::Process() {
     sink.Write(LogLevel::kTrace, fields, absl::StrCat("event: ", AsAbsl(next.body.view())));
   }
 
-  absl::StatusOr<InvocationTempDir> dir = InvocationTempDir::Create(settings_.tmp_root, tenant);
-  if (!dir.ok()) {
-    sink.Write(LogLevel::kError, fields, dir.status().ToString());
-    answer_pending_ = false;
-    Deliver(Error("Runtime.TmpDirUnavailable", std::string(AsStd(dir.status().message()))),
-            invocation_id, deadline, fields);
-    return;
-  }
+  // Created only if the handler asks for it (see LazyTempDir).
+  LazyTempDir& dir = state_->tmp_dir;
+  dir.Reset(settings_.tmp_root, tenant);
 
   const InvocationFields invocation{
       next.request_id,       invocation_id, next.function_arn, next.trace_id, next.client_context,
       next.cognito_identity, tenant,        deadline};
   state_->cancellation.Reset();
-  const Context context(invocation, dir->path(), sink, settings_.function, clock,
-                        &state_->cancellation);
+  const Context context(invocation, dir, sink, settings_.function, clock, &state_->cancellation);
   const Event event(next.body.view(), next.body.capacity() + PaddedBuffer::kPadding,
                     next.content_type, &state_->parser);
   if (watchdog_slot_ != nullptr) {
@@ -264,7 +261,7 @@ void PollLoop::Process() {
   Deliver(result, invocation_id, deadline, fields);
 
   uint64_t left_behind = 0;
-  if (absl::Status removed = dir->Remove(&left_behind); !removed.ok()) {
+  if (absl::Status removed = dir.Remove(&left_behind); !removed.ok()) {
     sink.Write(
         LogLevel::kWarn, fields,
         absl::StrCat("could not fully remove the invocation's temp dir: ", removed.ToString()));

@@ -22,32 +22,29 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
     const std::optional<std::string_view> tenant =
         invocation.tenant_id.has_value() ? std::optional<std::string_view>(*invocation.tenant_id)
                                          : std::nullopt;
-    absl::StatusOr<InvocationTempDir> dir = InvocationTempDir::Create(root, tenant);
-    if (!dir.ok()) {
-      outcome.result = Error("Runtime.TmpDirUnavailable", dir.status().ToString());
-    } else {
-      outcome.tmp_dir = dir->path();
-      PaddedBuffer buffer;
-      buffer.Append(invocation.event.data(), invocation.event.size());
-      simdjson::ondemand::parser parser;
-      const InvocationFields fields{invocation.request_id,
-                                    invocation.invocation_id,
-                                    invocation.function_arn,
-                                    invocation.trace_id,
-                                    invocation.client_context,
-                                    invocation.cognito_identity,
-                                    tenant,
-                                    clock.Now() + invocation.timeout};
-      const Context context(fields, outcome.tmp_dir, sink, invocation.function, clock,
-                            invocation.cancellation);
-      const Event event(buffer.view(), buffer.capacity() + PaddedBuffer::kPadding,
-                        invocation.content_type, &parser);
-      outcome.result = CallHandler(handler, event, context);
-      if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
-      dir->Remove().IgnoreError();
-      outcome.tmp_dir_removed =
-          !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
-    }
+    LazyTempDir dir;
+    dir.Reset(root, tenant);
+    PaddedBuffer buffer;
+    buffer.Append(invocation.event.data(), invocation.event.size());
+    simdjson::ondemand::parser parser;
+    const InvocationFields fields{invocation.request_id,
+                                  invocation.invocation_id,
+                                  invocation.function_arn,
+                                  invocation.trace_id,
+                                  invocation.client_context,
+                                  invocation.cognito_identity,
+                                  tenant,
+                                  clock.Now() + invocation.timeout};
+    const Context context(fields, dir, sink, invocation.function, clock, invocation.cancellation);
+    const Event event(buffer.view(), buffer.capacity() + PaddedBuffer::kPadding,
+                      invocation.content_type, &parser);
+    outcome.result = CallHandler(handler, event, context);
+    if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
+    // The path, if the handler asked for one (the directory is created on first use).
+    outcome.tmp_dir = dir.CreatedPath().value_or(std::filesystem::path());
+    dir.Remove().IgnoreError();
+    outcome.tmp_dir_removed =
+        !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
   }
   if (log_fd >= 0) {
     char buf[65536];

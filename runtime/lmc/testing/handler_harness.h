@@ -64,7 +64,7 @@ struct Outcome {
   // The handler's Response body, copied (a Borrowed body would dangle after Invoke()).
   std::string body;
   std::string logs;               // Every line the handler logged, as written.
-  std::filesystem::path tmp_dir;  // The temp dir the handler was given.
+  std::filesystem::path tmp_dir;  // The temp dir, if the handler asked for one; else empty.
   bool tmp_dir_removed = false;   // True when it no longer exists after the invocation.
 };
 
