@@ -40,7 +40,9 @@ void BootstrapTest::StartEmulator(emulator::EmulatorOptions options) {
 void BootstrapTest::StartBootstrap(const std::string& handler, std::vector<std::string> extra_env) {
   ASSERT_NE(emulator_, nullptr) << "StartEmulator() first";
   emulator::Subprocess::Options options;
-  options.argv = {LMC_BOOTSTRAP_PATH};
+  const char* override_path = ::getenv("LMC_TEST_BOOTSTRAP");
+  options.argv = {override_path != nullptr && *override_path != '\0' ? override_path
+                                                                     : LMC_BOOTSTRAP_PATH};
   options.env = {
       absl::StrCat("AWS_LAMBDA_RUNTIME_API=", emulator_->address()),
       absl::StrCat("_HANDLER=", handler),

@@ -37,7 +37,7 @@ void AddHeader(Slist& list, std::string_view name, std::string_view value) {
 
 absl::Status InitializeTransport() {
   // Function-local static: initialised exactly once, before any caller proceeds.
-  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_NOTHING);
   if (kInit != CURLE_OK) {
     return absl::InternalError(
         absl::StrCat("curl_global_init failed: ", curl_easy_strerror(kInit)));
