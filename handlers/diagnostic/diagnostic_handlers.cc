@@ -149,7 +149,7 @@ absl::Status WriteFileOfSize(const std::string& path, int64_t bytes) {
 
 Result Echo(const Event& event, const Context& /*context*/) {
   // Borrowed: the body is sent straight from the event buffer, no copy.
-  return Response::Borrowed(event.bytes(), std::string(event.content_type()));
+  return Response::Borrowed(event.bytes(), event.content_type());
 }
 
 Result Sleep(const Event& event, const Context& /*context*/) {

@@ -37,34 +37,45 @@ namespace lmc {
 // its body or, for zero-copy replies, borrows it (see Borrowed()).
 class Response {
  public:
-  // Owns `body`, sent with `content_type`.
+  // Owns `body`, sent with `content_type` (copied).
   explicit Response(std::string body, std::string content_type = "application/json")
       : owned_(std::move(body)), content_type_(std::move(content_type)) {}
 
   // A JSON body (the caller guarantees it is valid JSON).
-  static Response Json(std::string body) { return Response(std::move(body), "application/json"); }
+  static Response Json(std::string body) {
+    return Response(std::move(body), std::string_view("application/json"));
+  }
   // A UTF-8 text body.
   static Response Text(std::string body) {
-    return Response(std::move(body), "text/plain; charset=utf-8");
+    return Response(std::move(body), std::string_view("text/plain; charset=utf-8"));
   }
-  // A body that refers to bytes the Response does not own, sent without a copy. The bytes must
-  // stay valid until the runtime has sent the answer: a view of Event::bytes() qualifies (the
-  // event buffer lives until then), as does static storage.
-  static Response Borrowed(std::string_view body, std::string content_type) {
-    Response r(std::string(), std::move(content_type));
+  // A body (and content type) that refer to bytes the Response does not own, sent without a
+  // copy. Both must stay valid until the runtime has sent the answer: views of Event::bytes()
+  // and Event::content_type() qualify (the event buffer lives until then), as does static
+  // storage.
+  static Response Borrowed(std::string_view body, std::string_view content_type) {
+    Response r(std::string(), content_type);
     r.borrowed_ = body;
     r.is_borrowed_ = true;
     return r;
   }
 
   std::string_view body() const { return is_borrowed_ ? borrowed_ : std::string_view(owned_); }
-  std::string_view content_type() const { return content_type_; }
+  std::string_view content_type() const {
+    if (const std::string* owned = std::get_if<std::string>(&content_type_)) return *owned;
+    return std::get<std::string_view>(content_type_);
+  }
 
  private:
+  // A content type that is not copied: a literal, or borrowed bytes. No allocation, which
+  // matters because "application/json" is one byte too long for the small-string buffer.
+  Response(std::string body, std::string_view content_type)
+      : owned_(std::move(body)), content_type_(content_type) {}
+
   std::string owned_;
   std::string_view borrowed_;
   bool is_borrowed_ = false;
-  std::string content_type_;
+  std::variant<std::string_view, std::string> content_type_;
 };
 
 // Error
