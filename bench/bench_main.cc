@@ -1,7 +1,8 @@
 // lmc-bench: the runtime's performance, each figure next to a reference measured in the same
 // run (machines are shared and noisy: ratios mean more than bare times).
 //
-//   lmc-bench --bootstrap build-release/runtime/bootstrap --client build-release/bench/lmc-bench-client
+//   lmc-bench --bootstrap build-release/runtime/bootstrap --client
+//   build-release/bench/lmc-bench-client
 //
 // Every scenario runs `bootstrap` against a fresh in-process emulator, then the reference:
 // lmc-bench-client (the same GET /next + POST /response exchange on kept-alive sockets, no
@@ -38,9 +39,9 @@ using lmc::emulator::Subprocess;
 struct Options {
   std::string bootstrap = "build-release/runtime/bootstrap";
   std::string client = "build-release/bench/lmc-bench-client";
-  std::string only;         // run only scenarios whose name contains this
-  double scale = 1.0;       // multiplies invocation counts (--quick: 0.1)
-  std::string json_path;    // also write the results as JSON here
+  std::string only;              // run only scenarios whose name contains this
+  double scale = 1.0;            // multiplies invocation counts (--quick: 0.1)
+  std::string json_path;         // also write the results as JSON here
   std::vector<std::string> env;  // extra environment for the bootstrap (--env K=V)
 };
 
@@ -95,8 +96,10 @@ Run Measure(const Options& options, const std::string& binary, const Scenario& s
   spawn.argv = {binary};
   spawn.env = {absl::StrCat("AWS_LAMBDA_RUNTIME_API=", emulator.address()),
                absl::StrCat("_HANDLER=", scenario.handler),
-               absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=", scenario.concurrency), "TMPDIR=/tmp",
-               "AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048"};
+               absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=", scenario.concurrency),
+               "TMPDIR=/tmp",
+               "AWS_LAMBDA_FUNCTION_NAME=bench",
+               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048"};
   if (extra_env) spawn.env.insert(spawn.env.end(), options.env.begin(), options.env.end());
   spawn.max_capture_bytes = 1 << 20;
   const absl::Time spawned = absl::Now();
@@ -114,8 +117,8 @@ Run Measure(const Options& options, const std::string& binary, const Scenario& s
   run.startup_ms = absl::ToDoubleMilliseconds(emulator.stats().first_next_at - spawned);
   const auto before = lmc::bench::ReadProcessStats(pid);
   const absl::Time t0 = absl::Now();
-  if (!emulator.WaitFor(
-          [&](const auto& s) { return s.closed >= scenario.warmup + scenario.count; }, limit)) {
+  if (!emulator.WaitFor([&](const auto& s) { return s.closed >= scenario.warmup + scenario.count; },
+                        limit)) {
     run.error = "stalled";
     return run;
   }
@@ -177,13 +180,19 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (flag == "--bootstrap") options.bootstrap = value();
-    else if (flag == "--client") options.client = value();
-    else if (flag == "--only") options.only = value();
-    else if (flag == "--quick") options.scale = 0.1;
-    else if (flag == "--json") options.json_path = value();
-    else if (flag == "--env") options.env.push_back(value());
-    else {
+    if (flag == "--bootstrap") {
+      options.bootstrap = value();
+    } else if (flag == "--client") {
+      options.client = value();
+    } else if (flag == "--only") {
+      options.only = value();
+    } else if (flag == "--quick") {
+      options.scale = 0.1;
+    } else if (flag == "--json") {
+      options.json_path = value();
+    } else if (flag == "--env") {
+      options.env.push_back(value());
+    } else {
       std::fprintf(stderr,
                    "usage: lmc-bench [--bootstrap PATH] [--client PATH] [--only NAME] [--quick]\n"
                    "                 [--json FILE] [--env K=V ...]\n");
@@ -219,20 +228,26 @@ int main(int argc, char** argv) {
     const double ideal = s.handler_ms > 0 ? s.concurrency * 1000.0 / s.handler_ms : 0;
     const double reference = ideal > 0 ? ideal : ref.per_second;
     all_ok = all_ok && lmc.ok && ref.ok;
-    std::printf("%-18s %12.0f %12.0f %7.3f | %9.1f %9.1f | %8.3f %8.3f | %8.1f %8.1f%s%s\n",
-                s.name.c_str(), lmc.per_second, reference,
-                reference > 0 ? lmc.per_second / reference : 0, lmc.cpu_us, ref.cpu_us, lmc.p50_ms,
-                lmc.p99_ms, lmc.peak_rss_mb, ref.peak_rss_mb,
-                ideal > 0 ? absl::StrFormat("  (ideal; client %.0f/s)", ref.per_second).c_str() : "",
-                lmc.ok && ref.ok ? "" : absl::StrCat("  ERROR: ", lmc.error, " ", ref.error).c_str());
+    std::printf(
+        "%-18s %12.0f %12.0f %7.3f | %9.1f %9.1f | %8.3f %8.3f | %8.1f %8.1f%s%s\n", s.name.c_str(),
+        lmc.per_second, reference, reference > 0 ? lmc.per_second / reference : 0, lmc.cpu_us,
+        ref.cpu_us, lmc.p50_ms, lmc.p99_ms, lmc.peak_rss_mb, ref.peak_rss_mb,
+        ideal > 0 ? absl::StrFormat("  (ideal; client %.0f/s)", ref.per_second).c_str() : "",
+        lmc.ok && ref.ok ? "" : absl::StrCat("  ERROR: ", lmc.error, " ", ref.error).c_str());
     std::fflush(stdout);
     w.BeginObject().Key("name").String(s.name).Key("concurrency").Int(s.concurrency);
     w.Key("event_bytes").Uint(s.event.size()).Key("invocations").Uint(s.count);
     w.Key("lmc").BeginObject().Key("per_second").Raw(absl::StrCat(lmc.per_second));
     w.Key("cpu_us").Raw(absl::StrCat(lmc.cpu_us)).Key("p50_ms").Raw(absl::StrCat(lmc.p50_ms));
-    w.Key("p99_ms").Raw(absl::StrCat(lmc.p99_ms)).Key("peak_rss_mb").Raw(absl::StrCat(lmc.peak_rss_mb));
+    w.Key("p99_ms")
+        .Raw(absl::StrCat(lmc.p99_ms))
+        .Key("peak_rss_mb")
+        .Raw(absl::StrCat(lmc.peak_rss_mb));
     w.EndObject().Key("client").BeginObject().Key("per_second").Raw(absl::StrCat(ref.per_second));
-    w.Key("cpu_us").Raw(absl::StrCat(ref.cpu_us)).Key("peak_rss_mb").Raw(absl::StrCat(ref.peak_rss_mb));
+    w.Key("cpu_us")
+        .Raw(absl::StrCat(ref.cpu_us))
+        .Key("peak_rss_mb")
+        .Raw(absl::StrCat(ref.peak_rss_mb));
     w.EndObject().Key("ideal_per_second").Raw(absl::StrCat(ideal)).EndObject();
   }
   w.EndArray();

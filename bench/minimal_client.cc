@@ -51,7 +51,8 @@ void Loop(const Target& target) {
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  static constexpr char kNext[] = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: l\r\n\r\n";
+  static constexpr char kNext[] =
+      "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: l\r\n\r\n";
   // Sized once for the largest event (6 MB + headers): no allocation per invocation. Not
   // zero-filled: pages are only touched as far as events reach.
   constexpr size_t kCapacity = 7 << 20;
@@ -89,14 +90,15 @@ void Loop(const Target& target) {
       const char* ms = static_cast<const char*>(memmem(body, body_length, "\"ms\":", 5));
       const long millis = ms != nullptr ? std::strtol(ms + 5, nullptr, 10) : 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(millis));
-      answer_length = static_cast<size_t>(std::snprintf(slept, sizeof(slept), "{\"slept_ms\":%ld}", millis));
+      answer_length =
+          static_cast<size_t>(std::snprintf(slept, sizeof(slept), "{\"slept_ms\":%ld}", millis));
       body = slept;
     }
-    const int head_length = std::snprintf(
-        head, sizeof(head),
-        "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: l\r\n"
-        "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-        static_cast<int>(id_length), id, answer_length);
+    const int head_length =
+        std::snprintf(head, sizeof(head),
+                      "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: l\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      static_cast<int>(id_length), id, answer_length);
     iovec parts[2] = {{head, static_cast<size_t>(head_length)},
                       {const_cast<char*>(body), answer_length}};
     size_t left = static_cast<size_t>(head_length) + answer_length;
@@ -122,7 +124,8 @@ void Loop(const Target& target) {
       if (end == nullptr) continue;
       const size_t reply_header = static_cast<size_t>(end - in) + 4;
       const char* reply_length = FindHeader(in, reply_header, "Content-Length:");
-      const size_t need = reply_header + (reply_length ? std::strtoul(reply_length, nullptr, 10) : 0);
+      const size_t need =
+          reply_header + (reply_length ? std::strtoul(reply_length, nullptr, 10) : 0);
       if (have >= need) break;
     }
   }

@@ -21,7 +21,9 @@ absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
     long long value = 0;
     if (std::sscanf(line.c_str(), "VmRSS: %lld kB", &value) == 1) stats.rss_kb = value;
     if (std::sscanf(line.c_str(), "VmHWM: %lld kB", &value) == 1) stats.peak_rss_kb = value;
-    if (std::sscanf(line.c_str(), "Threads: %lld", &value) == 1) stats.threads = static_cast<int>(value);
+    if (std::sscanf(line.c_str(), "Threads: %lld", &value) == 1) {
+      stats.threads = static_cast<int>(value);
+    }
   }
   // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks; the command name
   // (field 2) may contain spaces, so parse after its closing parenthesis.

@@ -45,7 +45,8 @@ struct Options {
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "lmc-soak: %s\nusage: lmc-soak [--bootstrap PATH] [--handler NAME] [--event JSON]\n"
-               "  [--invocations N] [--concurrency N] [--samples N] [--max-rss-growth-kb KB] [--tmpdir DIR]\n"
+               "  [--invocations N] [--concurrency N] [--samples N] [--max-rss-growth-kb KB] "
+               "[--tmpdir DIR]\n"
                "  [--json]\n",
                why);
   std::exit(2);
@@ -59,18 +60,31 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value for " + flag).c_str());
       return argv[++i];
     };
-    if (flag == "--bootstrap") o.bootstrap = value();
-    else if (flag == "--handler") o.handler = value();
-    else if (flag == "--event") o.event = value();
-    else if (flag == "--invocations") o.invocations = std::stoull(value());
-    else if (flag == "--concurrency") o.concurrency = std::stoi(value());
-    else if (flag == "--samples") o.samples = std::max(2, std::stoi(value()));
-    else if (flag == "--max-rss-growth-kb") o.max_rss_growth_kb = std::stoll(value());
-    else if (flag == "--tmpdir") o.tmpdir = value();
-    else if (flag == "--json") o.json = true;
-    else Usage(("unknown flag " + flag).c_str());
+    if (flag == "--bootstrap") {
+      o.bootstrap = value();
+    } else if (flag == "--handler") {
+      o.handler = value();
+    } else if (flag == "--event") {
+      o.event = value();
+    } else if (flag == "--invocations") {
+      o.invocations = std::stoull(value());
+    } else if (flag == "--concurrency") {
+      o.concurrency = std::stoi(value());
+    } else if (flag == "--samples") {
+      o.samples = std::max(2, std::stoi(value()));
+    } else if (flag == "--max-rss-growth-kb") {
+      o.max_rss_growth_kb = std::stoll(value());
+    } else if (flag == "--tmpdir") {
+      o.tmpdir = value();
+    } else if (flag == "--json") {
+      o.json = true;
+    } else {
+      Usage(("unknown flag " + flag).c_str());
+    }
   }
-  if (o.invocations == 0 || o.concurrency < 1) Usage("invocations and concurrency must be positive");
+  if (o.invocations == 0 || o.concurrency < 1) {
+    Usage("invocations and concurrency must be positive");
+  }
   return o;
 }
 
@@ -112,8 +126,8 @@ int main(int argc, char** argv) {
   bool ok = true;
   uint64_t fed = 0;
   for (int k = 1; k <= options.samples; ++k) {
-    const uint64_t target = options.invocations * static_cast<uint64_t>(k) /
-                            static_cast<uint64_t>(options.samples);
+    const uint64_t target =
+        options.invocations * static_cast<uint64_t>(k) / static_cast<uint64_t>(options.samples);
     emulator.SetGenerator(make_event, target - fed);
     fed = target;
     // Phase done and every loop idle on /next: the process is quiescent.
@@ -130,7 +144,8 @@ int main(int argc, char** argv) {
     }
     auto stats = lmc::bench::ReadProcessStats((*child)->pid());
     if (!stats.ok()) {
-      std::fprintf(stderr, "lmc-soak: bootstrap exited early:\n%s\n", (*child)->stdout_text().c_str());
+      std::fprintf(stderr, "lmc-soak: bootstrap exited early:\n%s\n",
+                   (*child)->stdout_text().c_str());
       ok = false;
       break;
     }
@@ -164,22 +179,27 @@ int main(int argc, char** argv) {
     const Sample& base = samples[baseline_index];
     const Sample& last = samples.back();
     if (last.stats.rss_kb - base.stats.rss_kb > options.max_rss_growth_kb) {
-      problems.push_back(absl::StrCat("RSS grew from ", base.stats.rss_kb, " KiB to ",
-                                      last.stats.rss_kb, " KiB"));
+      problems.push_back(
+          absl::StrCat("RSS grew from ", base.stats.rss_kb, " KiB to ", last.stats.rss_kb, " KiB"));
     }
     if (last.stats.threads != base.stats.threads) {
-      problems.push_back(absl::StrCat("threads went from ", base.stats.threads, " to ",
-                                      last.stats.threads));
+      problems.push_back(
+          absl::StrCat("threads went from ", base.stats.threads, " to ", last.stats.threads));
     }
     if (last.stats.fds != base.stats.fds) {
-      problems.push_back(absl::StrCat("open fds went from ", base.stats.fds, " to ", last.stats.fds));
+      problems.push_back(
+          absl::StrCat("open fds went from ", base.stats.fds, " to ", last.stats.fds));
     }
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (options.json) {
     std::string out;
     lmc::JsonWriter w(&out);
-    w.BeginObject().Key("handler").String(options.handler).Key("invocations").Uint(options.invocations);
+    w.BeginObject()
+        .Key("handler")
+        .String(options.handler)
+        .Key("invocations")
+        .Uint(options.invocations);
     w.Key("concurrency").Int(options.concurrency).Key("seconds").Raw(absl::StrCat(seconds));
     w.Key("samples").BeginArray();
     for (const Sample& s : samples) {

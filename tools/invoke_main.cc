@@ -267,7 +267,7 @@ int Run(const Config& config) {
   }
   Subprocess::Options spawn;
   spawn.argv = {config.bootstrap};
-  for (const auto& [key, value] : env) spawn.env.push_back(key + "=" + value);
+  for (const auto& [key, value] : env) spawn.env.push_back(absl::StrCat(key, "=", value));
   spawn.merge_stderr = true;
   if (!config.logs.empty()) {
     const int fd = open(config.logs.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

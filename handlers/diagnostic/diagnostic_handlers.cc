@@ -20,7 +20,7 @@ namespace lmc::diagnostic {
 namespace {
 
 // Bounds that keep a diagnostic request from taking the host down.
-constexpr int64_t kMaxSleepMs = 15 * 60 * 1000;
+constexpr int64_t kMaxSleepMs = int64_t{15} * 60 * 1000;
 constexpr int64_t kMaxFiles = 100000;
 constexpr int64_t kMaxTotalFileBytes = int64_t{1} << 30;
 constexpr int64_t kMaxLogLines = 1000000;
@@ -70,28 +70,29 @@ std::optional<Error> ReadFields(const Event& event, Fields& out) {
       return std::nullopt;
     };
     std::optional<Error> error;
-    if (key == "ms")
+    if (key == "ms") {
       error = read_int(out.ms);
-    else if (key == "files")
+    } else if (key == "files") {
       error = read_int(out.files);
-    else if (key == "bytes")
+    } else if (key == "bytes") {
       error = read_int(out.bytes);
-    else if (key == "lines")
+    } else if (key == "lines") {
       error = read_int(out.lines);
-    else if (key == "size")
+    } else if (key == "size") {
       error = read_int(out.size);
-    else if (key == "type")
+    } else if (key == "type") {
       error = read_string(out.type);
-    else if (key == "message")
+    } else if (key == "message") {
       error = read_string(out.message);
-    else if (key == "level")
+    } else if (key == "level") {
       error = read_string(out.level);
-    else if (key == "fail") {
+    } else if (key == "fail") {
       bool b = false;
-      if (value.get_bool().get(b) != simdjson::SUCCESS)
-        error = InvalidEvent("\"fail\" must be a boolean");
-      else
+      if (value.get_bool().get(b) == simdjson::SUCCESS) {
         out.fail = b;
+      } else {
+        error = InvalidEvent("\"fail\" must be a boolean");
+      }
     }
     if (error.has_value()) return error;
   }
@@ -126,8 +127,8 @@ void WriteParsedOrNull(JsonWriter& w, std::string_view raw) {
 
 absl::Status WriteFileOfSize(const std::string& path, int64_t bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
-  static constexpr size_t kChunk = 64 * 1024;
+  if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", ErrnoMessage(errno)));
+  static constexpr size_t kChunk = size_t{64} * 1024;
   const std::string chunk(kChunk, 'x');
   int64_t left = bytes;
   absl::Status status;
@@ -136,7 +137,7 @@ absl::Status WriteFileOfSize(const std::string& path, int64_t bytes) {
     const ssize_t written = ::write(fd, chunk.data(), n);
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) {
-      status = absl::InternalError(absl::StrCat("write ", path, ": ", std::strerror(errno)));
+      status = absl::InternalError(absl::StrCat("write ", path, ": ", ErrnoMessage(errno)));
       break;
     }
     left -= written;

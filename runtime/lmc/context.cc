@@ -17,9 +17,8 @@ bool Context::WaitForCancellation(std::chrono::nanoseconds timeout) const {
 const std::filesystem::path& Context::tmp_dir() const {
   absl::StatusOr<const std::filesystem::path*> path = tmp_dir_.Get();
   if (!path.ok()) {
-    throw std::filesystem::filesystem_error(
-        std::string(AsStd(path.status().message())),
-        std::make_error_code(std::errc::io_error));
+    throw std::filesystem::filesystem_error(std::string(AsStd(path.status().message())),
+                                            std::make_error_code(std::errc::io_error));
   }
   return **path;
 }

@@ -60,7 +60,10 @@ class Response {
     return r;
   }
 
-  std::string_view body() const { return is_borrowed_ ? borrowed_ : std::string_view(owned_); }
+  std::string_view body() const {
+    if (is_borrowed_) return borrowed_;
+    return owned_;
+  }
   std::string_view content_type() const {
     if (const std::string* owned = std::get_if<std::string>(&content_type_)) return *owned;
     return std::get<std::string_view>(content_type_);

@@ -64,10 +64,10 @@ void RaiseDescriptorLimit(int loops, const LogSink& sink) {
   // for handlers and the process itself.
   const rlim_t needed = static_cast<rlim_t>(loops) + 2 + 256;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
-    sink.Write(LogLevel::kWarn, {},
-               absl::StrCat("the open-file limit is ", limit.rlim_cur, "; ", loops,
-                            " poll loops need about ", needed,
-                            ". Connections may fail under full load"));
+    sink.Write(
+        LogLevel::kWarn, {},
+        absl::StrCat("the open-file limit is ", limit.rlim_cur, "; ", loops,
+                     " poll loops need about ", needed, ". Connections may fail under full load"));
   }
 }
 

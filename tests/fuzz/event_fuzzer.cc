@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The event bytes as the client context: the context handler must still return valid JSON.
   invocation.client_context = invocation.event;
-  const lmc::testing::Outcome context = lmc::testing::Invoke(lmc::diagnostic::ContextInfo, invocation);
+  const lmc::testing::Outcome context =
+      lmc::testing::Invoke(lmc::diagnostic::ContextInfo, invocation);
   simdjson::dom::parser parser;
   if (!context.result.ok() || parser.parse(context.body).error() != simdjson::SUCCESS) {
     __builtin_trap();

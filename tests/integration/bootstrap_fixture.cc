@@ -22,8 +22,9 @@ void BootstrapTest::TearDown() {
   }
   if (HasFailure() && bootstrap_ != nullptr) {
     std::cerr << "---- bootstrap stdout (tail) ----\n"
-              << bootstrap_->stdout_text().substr(
-                     bootstrap_->stdout_text().size() > 8000 ? bootstrap_->stdout_text().size() - 8000 : 0)
+              << bootstrap_->stdout_text().substr(bootstrap_->stdout_text().size() > 8000
+                                                      ? bootstrap_->stdout_text().size() - 8000
+                                                      : 0)
               << "\n---- bootstrap stderr ----\n"
               << bootstrap_->stderr_text() << "\n";
   }
@@ -59,7 +60,8 @@ void BootstrapTest::StartBootstrap(const std::string& handler, std::vector<std::
   // A later entry replaces an earlier one of the same name (getenv() would see the first).
   for (std::string& kv : extra_env) {
     const std::string name = kv.substr(0, kv.find('='));
-    std::erase_if(options.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    std::erase_if(options.env,
+                  [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
     options.env.push_back(std::move(kv));
   }
   auto process = emulator::Subprocess::Start(std::move(options));
@@ -85,7 +87,8 @@ std::vector<LogLine> BootstrapTest::JsonLogLines() const {
   std::vector<LogLine> out;
   simdjson::dom::parser parser;
   for (const std::string& text : {bootstrap_->stdout_text(), bootstrap_->stderr_text()}) {
-    for (const std::string& raw : std::vector<std::string>(absl::StrSplit(text, '\n', absl::SkipEmpty()))) {
+    for (const std::string& raw :
+         std::vector<std::string>(absl::StrSplit(text, '\n', absl::SkipEmpty()))) {
       simdjson::dom::object object;
       const simdjson::padded_string padded(raw);
       if (parser.parse(padded).get(object) != simdjson::SUCCESS) {

@@ -8,8 +8,6 @@
 namespace lmc::integration {
 namespace {
 
-using ::testing::HasSubstr;
-
 TEST_F(BootstrapTest, SleepAtConcurrencyEightRunsEightAtOnceAndNeverMore) {
   StartEmulator();
   EnqueueMany(R"({"ms":300})", 24);
@@ -26,7 +24,7 @@ TEST_F(BootstrapTest, SleepAtConcurrencyEightRunsEightAtOnceAndNeverMore) {
   }
   // For the record (not asserted: timing belongs in bench/).
   RecordProperty("wall_ms", absl::StrCat(absl::ToDoubleMilliseconds(stats.last_close_at -
-                                                                     stats.first_dispatch_at)));
+                                                                    stats.first_dispatch_at)));
   EXPECT_EQ(Terminate().code, 0);
   JsonLogLines();  // Every line must be JSON.
 }
@@ -50,7 +48,8 @@ TEST_F(BootstrapTest, InvalidConcurrencyFallsBackToOneWithAWarning) {
   EXPECT_EQ(Terminate().code, 0);
   bool warned = false;
   for (const LogLine& line : JsonLogLines()) {
-    if (line.level == "WARN" && line.message.find("AWS_LAMBDA_MAX_CONCURRENCY") != std::string::npos) {
+    if (line.level == "WARN" &&
+        line.message.find("AWS_LAMBDA_MAX_CONCURRENCY") != std::string::npos) {
       warned = true;
     }
   }
@@ -84,7 +83,8 @@ TEST_F(BootstrapTest, ASlowHandlerDoesNotDelayOtherInvocations) {
   // The slow one is running before the fast ones exist.
   ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.in_flight == 1; }, kWait));
   EnqueueMany(R"({"ms":1})", 20);
-  ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.responses == 20; }, kWait));
+  ASSERT_TRUE(
+      emulator().WaitFor([](const emulator::Stats& s) { return s.responses == 20; }, kWait));
   EXPECT_FALSE(emulator().record("slow-0000")->closed);
   // Drain would wait a minute for the slow one; a second signal ends the process at once.
   ASSERT_TRUE(bootstrap().Signal(SIGTERM).ok());

@@ -12,8 +12,9 @@ using ::testing::HasSubstr;
 
 // Answers for `record` that the emulator accepted (202).
 int Accepted(const emulator::InvocationRecord& record) {
-  return static_cast<int>(std::count_if(record.answers.begin(), record.answers.end(),
-                                        [](const emulator::Answer& a) { return a.status_returned == 202; }));
+  return static_cast<int>(
+      std::count_if(record.answers.begin(), record.answers.end(),
+                    [](const emulator::Answer& a) { return a.status_returned == 202; }));
 }
 
 TEST_F(BootstrapTest, NextFaultsAreRetriedAndEveryEventIsAnsweredOnce) {
@@ -46,7 +47,8 @@ TEST_F(BootstrapTest, RepeatedNext500ExitsTwoAfterDrainingInFlightWork) {
   StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=2"});
   ASSERT_TRUE(emulator().WaitFor(
       [](const emulator::Stats& s) { return s.in_flight == 1 && s.waiting_next == 1; }, kWait));
-  emulator().InjectNextFaults(std::vector<emulator::NextFault>(10, emulator::NextFault{.status = 500}));
+  emulator().InjectNextFaults(
+      std::vector<emulator::NextFault>(10, emulator::NextFault{.status = 500}));
   // The idle loop is parked; one quick event brings it back to /next, where the 500s wait.
   EnqueueMany(R"({"ms":1})", 1);
   const auto status = WaitForExit();

@@ -65,8 +65,8 @@ TEST_F(BootstrapTest, UnusableRepliesAreSkippedAndServiceGoesOn) {
   // Every line, including those carrying the odd tenant id, is valid JSON.
   bool warned_deadline = false;
   for (const LogLine& line : JsonLogLines()) {
-    warned_deadline = warned_deadline || line.message.find("Deadline-Ms is not a number") !=
-                                             std::string::npos;
+    warned_deadline =
+        warned_deadline || line.message.find("Deadline-Ms is not a number") != std::string::npos;
   }
   EXPECT_TRUE(warned_deadline);
 }

@@ -3,7 +3,6 @@
 #include <map>
 
 #include "absl/strings/str_split.h"
-
 #include "gmock/gmock.h"
 #include "tests/integration/bootstrap_fixture.h"
 

@@ -15,7 +15,6 @@ constexpr int kLongSleepMs = 30000;
 constexpr int kLongSleepMs = 5000;
 #endif
 
-
 TEST_F(BootstrapTest, SigtermWithEightInFlightAnswersAllAndExitsZero) {
   StartEmulator();
   EnqueueMany(R"({"ms":1000})", 8);
@@ -34,7 +33,8 @@ TEST_F(BootstrapTest, SigtermAtConcurrency1600AnswersEveryInvocationInFlight) {
   constexpr int kN = 1600;
   EnqueueMany(absl::StrCat("{\"ms\":", kLongSleepMs, "}"), kN);
   StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=1600"});
-  ASSERT_TRUE(emulator().WaitFor([](const emulator::Stats& s) { return s.in_flight == kN; }, kWait));
+  ASSERT_TRUE(
+      emulator().WaitFor([](const emulator::Stats& s) { return s.in_flight == kN; }, kWait));
   const auto status = Terminate();
   EXPECT_TRUE(status.exited);
   EXPECT_EQ(status.code, 0);

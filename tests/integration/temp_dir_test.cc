@@ -87,7 +87,8 @@ TEST_F(BootstrapTest, TempDirIsRemovedWhenTheHandlerFails) {
   ASSERT_EQ(record.answers.size(), 1u);
   EXPECT_EQ(record.answers[0].kind, emulator::Answer::Kind::kError);
   simdjson::dom::parser parser;
-  const std::string dir{std::string_view(ParseJson(parser, record.answers[0].body)["errorMessage"])};
+  const std::string dir{
+      std::string_view(ParseJson(parser, record.answers[0].body)["errorMessage"])};
   EXPECT_EQ(fs::path(dir).parent_path(), tmp_root());
   EXPECT_FALSE(fs::exists(dir));
   EXPECT_TRUE(Entries(tmp_root()).empty());
@@ -101,7 +102,8 @@ TEST_F(BootstrapTest, TempDirIsPrivateWhileTheHandlerRuns) {
   // The directory appears before the handler runs; the handler then sleeps inside it.
   ASSERT_TRUE(WaitForAnLmcEntry(tmp_root(), 120000));
   std::vector<fs::path> entries = Entries(tmp_root());
-  std::erase_if(entries, [](const fs::path& p) { return !p.filename().string().starts_with("lmc-"); });
+  std::erase_if(entries,
+                [](const fs::path& p) { return !p.filename().string().starts_with("lmc-"); });
   ASSERT_EQ(entries.size(), 1u);
   struct stat st;
   ASSERT_EQ(::stat(entries[0].c_str(), &st), 0);

@@ -29,8 +29,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tools/emulator/emulator.h"
 #include "lmc/base/mutex.h"
+#include "tools/emulator/emulator.h"
 
 namespace lmc::emulator {
 

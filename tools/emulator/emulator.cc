@@ -29,9 +29,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "lmc/base/json.h"
+#include "lmc/base/mutex.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
-#include "lmc/base/mutex.h"
 
 namespace lmc::emulator {
 namespace internal {
@@ -1192,8 +1192,9 @@ void Emulator::Impl::Dispatch(Connection& c, EventSpec event) {
     if (event.cognito_identity) {
       internal::AppendHeader(out, "Lambda-Runtime-Cognito-Identity", *event.cognito_identity);
     }
-    if (event.tenant_id)
+    if (event.tenant_id) {
       internal::AppendHeader(out, "Lambda-Runtime-Aws-Tenant-Id", *event.tenant_id);
+    }
     if (event.send_invocation_id) {
       internal::AppendHeader(out, "Lambda-Runtime-Invocation-Id", r.invocation_id);
     }
@@ -1571,7 +1572,7 @@ bool Emulator::WaitForWaitingNext(size_t n, absl::Duration timeout) {
   return impl_->WaitForWaitingNext(n, timeout);
 }
 bool Emulator::WaitForInitError(absl::Duration timeout) { return impl_->WaitForInitError(timeout); }
-bool Emulator::WaitFor(std::function<bool(const Stats&)> predicate, absl::Duration timeout) {
+bool Emulator::WaitFor(const std::function<bool(const Stats&)>& predicate, absl::Duration timeout) {
   return impl_->WaitFor(predicate, timeout);
 }
 void Emulator::NotifyWaiters() { impl_->NotifyWaiters(); }

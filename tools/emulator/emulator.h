@@ -287,7 +287,7 @@ class Emulator {
   // `predicate` runs under the emulator's lock after every state change, so it must be cheap
   // and must not call the emulator. It may also read state of its own; call NotifyWaiters()
   // after changing that state so the predicate is evaluated again.
-  bool WaitFor(std::function<bool(const Stats&)> predicate, absl::Duration timeout);
+  bool WaitFor(const std::function<bool(const Stats&)>& predicate, absl::Duration timeout);
   void NotifyWaiters();
 
  private:

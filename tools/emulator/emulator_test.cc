@@ -981,7 +981,8 @@ size_t ReadChunk(char* buffer, size_t size, size_t n, void* arg) {
   if (source->next == source->chunks.size()) return 0;
   const std::string& chunk = source->chunks[source->next++];
   const size_t len = std::min(chunk.size(), size * n);
-  std::memcpy(buffer, chunk.data(), len);
+  // libcurl's upload buffer holds bytes, not a C string.
+  std::memcpy(buffer, chunk.data(), len);  // NOLINT(bugprone-not-null-terminated-result)
   return len;
 }
 

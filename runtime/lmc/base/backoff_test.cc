@@ -14,6 +14,7 @@ TEST(Backoff, GrowsExponentiallyUpToTheCap) {
   // A random source returning its maximum makes each delay equal to its ceiling.
   Backoff backoff(milliseconds(10), milliseconds(100), [] { return UINT64_MAX; });
   std::vector<int64_t> got;
+  got.reserve(6);
   for (int i = 0; i < 6; ++i) got.push_back(backoff.NextDelay().count());
   // UINT64_MAX % span picks a value inside [c/2, c]; check the ceiling pattern via bounds.
   const int64_t ceilings[] = {10, 20, 40, 80, 100, 100};

@@ -133,7 +133,7 @@ TEST(ParseConfig, RelativeTmpdirIsRejected) {
 }
 
 TEST(EnvFromProcess, SeesTheProcessEnvironment) {
-  ::setenv("LMC_CONFIG_TEST_VAR", "a=b", 1);
+  ::setenv("LMC_CONFIG_TEST_VAR", "a=b", 1);  // NOLINT(concurrency-mt-unsafe): no other threads
   EnvMap env = EnvFromProcess();
   EXPECT_EQ(env["LMC_CONFIG_TEST_VAR"], "a=b");
 }

@@ -66,7 +66,7 @@ struct LogFields {
 // The sink does not own `fd`. Messages longer than kMaxMessageBytes are cut there and marked.
 class LogSink {
  public:
-  static constexpr size_t kMaxMessageBytes = 256 * 1024;
+  static constexpr size_t kMaxMessageBytes = size_t{256} * 1024;
 
   // `clock` must outlive the sink.
   LogSink(int fd, LogFormat format, LogLevel min_level, const Clock& clock = Clock::Real())

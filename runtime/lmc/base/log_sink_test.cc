@@ -117,6 +117,7 @@ TEST(LogSink, ConcurrentLargeLinesNeverInterleave) {
   {
     LogSink sink(fds[1], LogFormat::kJson, LogLevel::kInfo);
     std::vector<std::thread> writers;
+    writers.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       writers.emplace_back([&sink, t] {
         const std::string id = "req-" + std::to_string(t);
@@ -130,7 +131,7 @@ TEST(LogSink, ConcurrentLargeLinesNeverInterleave) {
   reader.join();
   ::close(fds[0]);
   std::vector<std::string> lines = absl::StrSplit(received, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), size_t{kThreads * kLinesPerThread});
+  ASSERT_EQ(lines.size(), size_t{kThreads} * kLinesPerThread);
   simdjson::dom::parser parser;
   for (const std::string& line : lines) {
     simdjson::dom::element doc;

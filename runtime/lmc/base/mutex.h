@@ -94,7 +94,8 @@ class ABSL_LOCKABLE Mutex {
       Await(eval);
       return true;
     }
-    return AwaitWithTimeout(eval, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())));
+    return AwaitWithTimeout(eval,
+                            absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())));
   }
 
   // Tells the thread-safety analysis that the lock is held here (e.g. inside a condition that

@@ -32,9 +32,12 @@
 #define LMC_ASSIGN_OR_RETURN(lhs, rexpr) \
   LMC_ASSIGN_OR_RETURN_IMPL_(LMC_STATUS_MACROS_CONCAT_(lmc_statusor_, __LINE__), lhs, rexpr)
 
+// `lhs` cannot be parenthesised: it may be a declaration (`auto x`).
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define LMC_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                               \
   if (!statusor.ok()) {                                  \
     return std::move(statusor).status();                 \
   }                                                      \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -11,6 +11,9 @@
 //   absl::StrCat("request ", lmc::AsAbsl(request_id));
 #pragma once
 
+#include <string.h>
+
+#include <string>
 #include <string_view>
 
 #include "absl/strings/string_view.h"
@@ -44,6 +47,13 @@ inline std::string_view StripAsciiWhitespace(std::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// Returns the text for errno value `err`. Thread-safe, unlike std::strerror().
+inline std::string ErrnoMessage(int err) {
+  char buf[128];
+  // GNU strerror_r: returns a pointer to the message (in `buf` or a static string).
+  return std::string(::strerror_r(err, buf, sizeof(buf)));
 }
 
 }  // namespace lmc

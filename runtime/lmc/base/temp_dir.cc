@@ -25,7 +25,7 @@ constexpr int kMaxRounds = 64;
 
 absl::Status ErrnoStatus(std::string_view what, std::string_view name, int err) {
   return absl::InternalError(
-      absl::StrCat(AsAbsl(what), " ", AsAbsl(name), ": ", std::strerror(err)));
+      absl::StrCat(AsAbsl(what), " ", AsAbsl(name), ": ", ErrnoMessage(err)));
 }
 
 // Closes a descriptor on scope exit.
@@ -115,7 +115,8 @@ class TreeRemover {
     }
     // Collect names first: unlinking while readdir() walks the same stream may skip entries.
     std::vector<std::string> names;
-    while (dirent* entry = ::readdir(dir)) {
+    // readdir() is safe here: this DIR stream is used by this thread only.
+    while (dirent* entry = ::readdir(dir)) {  // NOLINT(concurrency-mt-unsafe)
       const char* n = entry->d_name;
       if (std::strcmp(n, ".") == 0 || std::strcmp(n, "..") == 0) continue;
       names.emplace_back(n);
@@ -275,7 +276,7 @@ absl::StatusOr<InvocationTempDir> InvocationTempDir::Create(
   // mkdtemp creates the directory with mode 0700 and a unique random suffix, atomically.
   if (::mkdtemp(name_template.data()) == nullptr) {
     return absl::InternalError(
-        absl::StrCat("cannot create a temp dir under ", root.string(), ": ", std::strerror(errno)));
+        absl::StrCat("cannot create a temp dir under ", root.string(), ": ", ErrnoMessage(errno)));
   }
   return InvocationTempDir(std::filesystem::path(std::move(name_template)));
 }

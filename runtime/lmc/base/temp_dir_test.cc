@@ -255,6 +255,7 @@ TEST_F(TempDirTest, LazyTempDirIsCreatedOnceUnderConcurrentFirstUse) {
   LazyTempDir lazy;
   lazy.Reset(root_, std::nullopt);
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::vector<fs::path> seen(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] { seen[i] = **lazy.Get(); });

@@ -18,7 +18,7 @@ namespace {
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 constexpr int kMaxFrames = 64;
-constexpr size_t kAltStackSize = 256 * 1024;
+constexpr size_t kAltStackSize = size_t{256} * 1024;
 constexpr size_t kMaxRequestId = 128;
 
 // Process-wide because a signal handler gets no context pointer; set before handlers are

@@ -43,8 +43,9 @@ ChildResult RunInChild(Body body) {
   ChildResult result;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof(buf))) > 0)
+  while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) {
     result.output.append(buf, static_cast<size_t>(n));
+  }
   ::close(fds[0]);
   ::waitpid(pid, &result.status, 0);
   return result;

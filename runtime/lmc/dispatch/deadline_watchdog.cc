@@ -115,8 +115,9 @@ void DeadlineWatchdog::Loop() {
     // is seen by it or finds a planned wake-up it must beat and pokes.
     planned_wake_ms_.store(INT64_MAX, std::memory_order_release);
     const std::optional<Clock::TimePoint> earliest = Scan();
-    if (earliest.has_value())
+    if (earliest.has_value()) {
       planned_wake_ms_.store(ToMillis(*earliest), std::memory_order_release);
+    }
     MutexLock lock(&mu_);
     if (stop_) return;
     const auto wake_when = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || rescan_; };

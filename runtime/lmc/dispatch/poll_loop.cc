@@ -41,6 +41,12 @@ std::string_view Clip(std::string_view s, size_t max) {
 // lines, not one per attempt.
 bool WorthLogging(int attempt) { return attempt > 0 && (attempt & (attempt - 1)) == 0; }
 
+// The invocation id to echo: the one from /next when it is safe in a header, else none.
+std::string_view EchoableInvocationId(const NextInvocation& next) {
+  if (!IsValidHeaderValue(next.invocation_id)) return {};
+  return next.invocation_id;
+}
+
 }  // namespace
 
 struct PollLoop::State {
@@ -131,8 +137,8 @@ void PollLoop::Run() {
       const NextInvocation& next = state_->next;
       try {
         Deliver(Error("Runtime.InternalError", absl::StrCat("the runtime failed: ", what)),
-                IsValidHeaderValue(next.invocation_id) ? std::string_view(next.invocation_id) : "",
-                settings_.clock->Now() + kFallbackTimeout, LogFields{next.request_id, {}, {}});
+                EchoableInvocationId(next), settings_.clock->Now() + kFallbackTimeout,
+                LogFields{next.request_id, {}, {}});
       } catch (...) {
         sink.Write(LogLevel::kError, {}, "could not report the failure to the Runtime API");
       }
@@ -162,8 +168,7 @@ void PollLoop::RunUntilStopped() {
         // The headers arrived before the body was refused: report the event as failed.
         if (IsValidRequestId(next.request_id)) {
           const Error error("Runtime.EventTooLarge", std::string(AsStd(status.message())));
-          const std::string_view invocation_id =
-              IsValidHeaderValue(next.invocation_id) ? std::string_view(next.invocation_id) : "";
+          const std::string_view invocation_id = EchoableInvocationId(next);
           Deliver(error, invocation_id, settings_.clock->Now() + kFallbackTimeout,
                   LogFields{next.request_id, std::nullopt, {}});
         }

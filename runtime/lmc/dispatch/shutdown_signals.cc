@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lmc/base/strings.h"
+
 namespace lmc {
 namespace {
 
@@ -57,7 +59,7 @@ absl::StatusOr<std::unique_ptr<ShutdownSignals>> ShutdownSignals::Install(LogFor
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     g_installed.store(false);
-    return absl::InternalError(std::string("pipe2: ") + std::strerror(errno));
+    return absl::InternalError(std::string("pipe2: ") + ErrnoMessage(errno));
   }
   // The read end blocks (Wait() sleeps on it); the write end never does (the handler must not).
   ::fcntl(fds[0], F_SETFL, 0);

@@ -63,7 +63,7 @@ struct ApiReply {
 struct RuntimeApiClientOptions {
   // Events larger than this are refused while downloading (kResourceExhausted), keeping one
   // hostile or broken reply from exhausting memory. Lambda's synchronous limit is 6 MB.
-  size_t max_event_bytes = 16 * 1024 * 1024;
+  size_t max_event_bytes = size_t{16} * 1024 * 1024;
   std::chrono::milliseconds connect_timeout{2000};
 };
 

@@ -1,5 +1,3 @@
-#include "lmc/transport/runtime_api_client.h"
-
 #include <curl/curl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,11 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
+#include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
 namespace {
 
-constexpr size_t kMaxReplyBodyBytes = 64 * 1024;
+constexpr size_t kMaxReplyBodyBytes = size_t{64} * 1024;
 constexpr size_t kMaxLoggedBodyBytes = 1024;
 constexpr std::string_view kUserAgent = "lmc/0.1";
 

@@ -115,7 +115,8 @@ bool HttpRequestParser::NextLine(std::string_view& line, size_t limit, bool& too
   too_long = false;
   const char* begin = buf_.data() + pos_;
   const size_t avail = buf_.size() - pos_;
-  const void* nl = std::memchr(begin, '\n', avail);
+  // A byte search in a buffer, not a C string.
+  const void* nl = std::memchr(begin, '\n', avail);  // NOLINT(bugprone-not-null-terminated-result)
   if (nl == nullptr) {
     too_long = avail > limit;
     return false;
@@ -349,8 +350,9 @@ HttpRequestParser::Result HttpRequestParser::Parse(HttpRequest& request) {
         const size_t budget =
             limits_.max_header_bytes - std::min(limits_.max_header_bytes, section_bytes_);
         if (!NextLine(line, budget, too_long)) {
-          if (too_long)
+          if (too_long) {
             return Fail(431, trailers ? "trailer section too large" : "header section too large");
+          }
           return Result::kNeedMore;
         }
         section_bytes_ += line.size() + 2;

@@ -131,8 +131,9 @@ std::string BuildRequest(std::string_view method, std::string_view path, std::st
   std::string out;
   out.reserve(128 + body.size());
   out.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-  for (const auto& [name, value] : headers)
+  for (const auto& [name, value] : headers) {
     out.append(name).append(": ").append(value).append("\r\n");
+  }
   if (!body.empty() || method == "POST") {
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
