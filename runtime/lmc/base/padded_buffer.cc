@@ -23,6 +23,13 @@ void PaddedBuffer::Append(const char* bytes, size_t len) {
   size_ += len;
 }
 
+char* PaddedBuffer::PrepareAppend(size_t len) {
+  if (size_ + len > capacity_) Reserve(std::max(size_ + len, capacity_ * 2));
+  return data_.get() + size_;
+}
+
+void PaddedBuffer::CommitAppend(size_t len) { size_ += std::min(len, capacity_ - size_); }
+
 void PaddedBuffer::Trim(size_t keep) {
   if (size_ == 0 && capacity_ > keep) {
     data_.reset();

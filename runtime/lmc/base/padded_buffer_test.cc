@@ -1,5 +1,6 @@
 #include "lmc/base/padded_buffer.h"
 
+#include <cstring>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -45,6 +46,56 @@ TEST(PaddedBuffer, ClearKeepsMemoryAndTrimReleasesIt) {
   EXPECT_EQ(buffer.capacity(), 0u);
   buffer.Append("ok", 2);
   EXPECT_EQ(buffer.view(), "ok");
+}
+
+TEST(PaddedBuffer, PrepareAppendWritesInPlaceOnlyCommittedBytesCount) {
+  PaddedBuffer buffer;
+  buffer.Append("ab", 2);
+  char* space = buffer.PrepareAppend(8);
+  ASSERT_NE(space, nullptr);
+  EXPECT_EQ(space, buffer.data() + 2);  // Right after the content: no staging copy.
+  EXPECT_GE(buffer.capacity(), 10u);
+  EXPECT_EQ(buffer.size(), 2u);  // Nothing is content until committed.
+  std::memcpy(space, "cdefghij", 8);
+  buffer.CommitAppend(3);
+  EXPECT_EQ(buffer.view(), "abcde");
+  // The uncommitted tail is overwritten by the next write.
+  buffer.Append("X", 1);
+  EXPECT_EQ(buffer.view(), "abcdeX");
+}
+
+TEST(PaddedBuffer, PrepareAppendKeepsContentWhenItGrows) {
+  PaddedBuffer buffer;
+  buffer.Append("head", 4);
+  const size_t before = buffer.capacity();
+  char* space = buffer.PrepareAppend(before * 4);
+  EXPECT_GE(buffer.capacity(), 4 + before * 4);
+  std::memset(space, 'z', before * 4);
+  buffer.CommitAppend(before * 4);
+  EXPECT_EQ(buffer.view(), "head" + std::string(before * 4, 'z'));
+}
+
+TEST(PaddedBuffer, PrepareAppendWithinReservedCapacityDoesNotReallocate) {
+  PaddedBuffer buffer;
+  buffer.Reserve(1000);
+  const char* before = buffer.data();
+  for (int i = 0; i < 10; ++i) {
+    char* space = buffer.PrepareAppend(100);
+    std::memset(space, 'a' + i, 100);
+    buffer.CommitAppend(100);
+  }
+  EXPECT_EQ(buffer.data(), before);
+  EXPECT_EQ(buffer.size(), 1000u);
+  EXPECT_EQ(buffer.view().substr(900), std::string(100, 'j'));
+}
+
+TEST(PaddedBuffer, CommitAppendIsClampedToTheCapacity) {
+  PaddedBuffer buffer;
+  char* space = buffer.PrepareAppend(4);
+  std::memcpy(space, "wxyz", 4);
+  buffer.CommitAppend(buffer.capacity() + 100);
+  EXPECT_EQ(buffer.size(), buffer.capacity());
+  EXPECT_EQ(buffer.view().substr(0, 4), "wxyz");
 }
 
 TEST(PaddedBuffer, ParsesInPlaceWithSimdjson) {

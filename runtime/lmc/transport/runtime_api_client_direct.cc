@@ -1,0 +1,256 @@
+// The "direct" implementation of lmc/transport/runtime_api_client.h: HTTP/1.1 on a plain,
+// blocking, kept-alive TCP socket (lmc/transport/internal/http_connection.h), no libcurl. Same
+// contract as runtime_api_client_curl.cc, which is the reference for every behaviour here:
+// validation, headers sent, statuses returned, what is logged.
+//
+// Per invocation on a live connection this costs two system calls for GET /next (sendmsg,
+// recv) and three for the POST that answers it (sendmsg, poll for its timeout, recv); the event
+// body is received straight into the loop's padded buffer.
+#include <algorithm>
+#include <span>
+
+#include "absl/strings/str_cat.h"
+#include "lmc/base/strings.h"
+#include "lmc/transport/internal/http_connection.h"
+#include "lmc/transport/runtime_api_client.h"
+
+namespace lmc {
+namespace {
+
+using internal::HttpHeader;
+using internal::HttpRequest;
+using internal::HttpResponseHead;
+
+constexpr size_t kMaxReplyBodyBytes = 64 * 1024;
+constexpr size_t kMaxLoggedBodyBytes = 1024;
+constexpr std::string_view kUserAgent = "lmc/0.1";
+constexpr std::string_view kRuntimePrefix = "/2018-06-01";
+constexpr std::string_view kExtensionPrefix = "/2020-01-01";
+constexpr std::string_view kNextTarget = "/2018-06-01/runtime/invocation/next";
+
+// Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
+// body into its padded buffer, in place once the headers are parsed.
+class NextSink final : public internal::HttpResponseSink {
+ public:
+  NextSink(NextInvocation& out, uint64_t max_event_bytes)
+      : out_(out), max_event_bytes_(max_event_bytes) {}
+
+  void OnHeaderLine(std::string_view line) override { out_.ApplyHeaderLine(line); }
+  void OnHeadersComplete(const HttpResponseHead& head) override {
+    // One allocation of the right size up front (as the curl transport does), never more than
+    // the limit allows: the parser refuses a larger Content-Length before any body byte.
+    if (head.framing == internal::HttpBodyFraming::kContentLength &&
+        head.content_length <= max_event_bytes_) {
+      out_.body.Reserve(static_cast<size_t>(head.content_length));
+    }
+  }
+  void OnBody(std::string_view bytes) override { out_.body.Append(bytes.data(), bytes.size()); }
+  std::span<char> PrepareInPlace(size_t max_bytes) override {
+    return {out_.body.PrepareAppend(max_bytes), max_bytes};
+  }
+  void CommitInPlace(size_t bytes) override { out_.body.CommitAppend(bytes); }
+
+ private:
+  NextInvocation& out_;
+  const uint64_t max_event_bytes_;
+};
+
+// Receives any other reply into an ApiReply: the first 64 KiB of the body (the rest is read and
+// dropped, so the connection stays usable) and Lambda-Extension-Identifier.
+class ReplySink final : public internal::HttpResponseSink {
+ public:
+  explicit ReplySink(ApiReply& reply) : reply_(reply) {}
+
+  void OnHeaderLine(std::string_view line) override {
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        EqualsIgnoreCase(line.substr(0, colon), "lambda-extension-identifier")) {
+      reply_.extension_id.assign(StripAsciiWhitespace(line.substr(colon + 1)));
+    }
+  }
+  void OnBody(std::string_view bytes) override {
+    const size_t room = kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, reply_.body.size());
+    reply_.body.append(bytes.data(), std::min(room, bytes.size()));
+  }
+
+ private:
+  ApiReply& reply_;
+};
+
+}  // namespace
+
+absl::Status InitializeTransport() {
+  // Nothing process-wide to set up: sockets need no global state, and SIGPIPE is avoided per
+  // call (MSG_NOSIGNAL).
+  return absl::OkStatus();
+}
+
+struct RuntimeApiClient::Impl {
+  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts, internal::HttpEndpoint endpoint)
+      : sink(log_sink),
+        options(opts),
+        connection(std::move(endpoint), {.connect_timeout = opts.connect_timeout,
+                                         .user_agent = std::string(kUserAgent)}) {}
+
+  const LogSink& sink;
+  const RuntimeApiClientOptions options;
+  internal::HttpConnection connection;
+  std::string target;  // Reused for every request.
+
+  void LogNon2xx(std::string_view method, std::string_view path, int status,
+                 std::string_view body) const {
+    if (status >= 200 && status < 300) return;
+    if (body.size() > kMaxLoggedBodyBytes) body = body.substr(0, kMaxLoggedBodyBytes);
+    sink.Write(LogLevel::kWarn, {},
+               absl::StrCat("Runtime API replied ", status, " to ", AsAbsl(method), " ",
+                            AsAbsl(path), ": ", AsAbsl(body)));
+  }
+
+  // A request whose reply goes into an ApiReply (every call but Next()).
+  absl::StatusOr<ApiReply> Call(std::string_view method, std::span<const HttpHeader> headers,
+                                std::optional<std::string_view> body,
+                                std::chrono::milliseconds timeout, bool long_poll) {
+    ApiReply reply;
+    ReplySink reply_sink(reply);
+    HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers = headers;
+    request.has_body = body.has_value();
+    request.body = body.value_or(std::string_view());
+    request.timeout = timeout;
+    request.long_poll = long_poll;
+    request.max_response_body_bytes = options.max_event_bytes;
+    const absl::StatusOr<int> status = connection.RoundTrip(request, reply_sink);
+    if (!status.ok()) {
+      if (absl::IsCancelled(status.status())) {
+        return absl::CancelledError("the runtime is shutting down");
+      }
+      return absl::UnavailableError(
+          absl::StrCat(AsAbsl(method), " ", target, " failed: ", status.status().message()));
+    }
+    reply.status = *status;
+    LogNon2xx(method, target, reply.status, reply.body);
+    return reply;
+  }
+};
+
+RuntimeApiClient::RuntimeApiClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RuntimeApiClient::~RuntimeApiClient() = default;
+
+absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
+    std::string_view endpoint, const LogSink& sink, RuntimeApiClientOptions options) {
+  absl::StatusOr<internal::HttpEndpoint> parsed = internal::ParseEndpoint(endpoint);
+  if (!parsed.ok()) return parsed.status();
+  auto impl = std::make_unique<Impl>(sink, options, *std::move(parsed));
+  return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));
+}
+
+absl::Status RuntimeApiClient::Next(NextInvocation& out) {
+  Impl& s = *impl_;
+  out.Reset();
+  NextSink next_sink(out, s.options.max_event_bytes);
+  HttpRequest request;
+  request.method = "GET";
+  request.target = kNextTarget;
+  // No timeout: /next long-polls until an event arrives, however long that is.
+  request.long_poll = true;
+  request.max_response_body_bytes = s.options.max_event_bytes;
+  const absl::StatusOr<int> status = s.connection.RoundTrip(request, next_sink);
+  if (!status.ok()) {
+    switch (status.status().code()) {
+      case absl::StatusCode::kCancelled:
+        return absl::CancelledError("the runtime is shutting down");
+      case absl::StatusCode::kResourceExhausted:
+        // The connection is closed: the rest of the body is never read.
+        return absl::ResourceExhaustedError(
+            absl::StrCat("the event is larger than ", s.options.max_event_bytes, " bytes"));
+      default:
+        return absl::UnavailableError(
+            absl::StrCat("GET /runtime/invocation/next failed: ", status.status().message()));
+    }
+  }
+  out.http_status = *status;
+  if (out.http_status != 200) s.LogNon2xx("GET", kNextTarget, out.http_status, out.body.view());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request_id,
+                                                        std::string_view invocation_id,
+                                                        std::string_view content_type,
+                                                        std::string_view body,
+                                                        std::chrono::milliseconds timeout) {
+  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
+  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(content_type)) {
+    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  }
+  Impl& s = *impl_;
+  s.target.assign(kRuntimePrefix)
+      .append("/runtime/invocation/")
+      .append(request_id)
+      .append("/response");
+  HttpHeader headers[2];
+  size_t count = 0;
+  if (!content_type.empty()) headers[count++] = {"Content-Type", content_type};
+  if (!invocation_id.empty()) headers[count++] = {"Lambda-Runtime-Invocation-Id", invocation_id};
+  return s.Call("POST", std::span<const HttpHeader>(headers, count), body, timeout, false);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
+                                                     std::string_view invocation_id,
+                                                     std::string_view error_type,
+                                                     std::string_view error_json,
+                                                     std::chrono::milliseconds timeout) {
+  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
+  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(error_type)) {
+    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  }
+  Impl& s = *impl_;
+  s.target.assign(kRuntimePrefix)
+      .append("/runtime/invocation/")
+      .append(request_id)
+      .append("/error");
+  HttpHeader headers[3];
+  size_t count = 0;
+  headers[count++] = {"Content-Type", "application/json"};
+  if (!error_type.empty()) headers[count++] = {"Lambda-Runtime-Function-Error-Type", error_type};
+  if (!invocation_id.empty()) headers[count++] = {"Lambda-Runtime-Invocation-Id", invocation_id};
+  return s.Call("POST", std::span<const HttpHeader>(headers, count), error_json, timeout, false);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
+                                                         std::string_view error_json) {
+  if (!IsValidHeaderValue(error_type)) return absl::InvalidArgumentError("unsafe error type");
+  Impl& s = *impl_;
+  s.target.assign(kRuntimePrefix).append("/runtime/init/error");
+  HttpHeader headers[2];
+  size_t count = 0;
+  headers[count++] = {"Content-Type", "application/json"};
+  if (!error_type.empty()) headers[count++] = {"Lambda-Runtime-Function-Error-Type", error_type};
+  return s.Call("POST", std::span<const HttpHeader>(headers, count), error_json,
+                std::chrono::milliseconds(0), false);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
+                                                             std::string_view events_json) {
+  if (!IsValidHeaderValue(name)) return absl::InvalidArgumentError("unsafe extension name");
+  Impl& s = *impl_;
+  s.target.assign(kExtensionPrefix).append("/extension/register");
+  const HttpHeader headers[] = {{"Content-Type", "application/json"},
+                                {"Lambda-Extension-Name", name}};
+  return s.Call("POST", headers, events_json, std::chrono::milliseconds(0), false);
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
+  if (!IsValidHeaderValue(identifier)) return absl::InvalidArgumentError("unsafe identifier");
+  Impl& s = *impl_;
+  s.target.assign(kExtensionPrefix).append("/extension/event/next");
+  const HttpHeader headers[] = {{"Lambda-Extension-Identifier", identifier}};
+  // Like Next(): no timeout, cancelled by Abort().
+  return s.Call("GET", headers, std::nullopt, std::chrono::milliseconds(0), true);
+}
+
+void RuntimeApiClient::Abort() { impl_->connection.Abort(); }
+
+}  // namespace lmc
