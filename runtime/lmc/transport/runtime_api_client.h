@@ -114,8 +114,10 @@ class RuntimeApiClient {
   absl::StatusOr<ApiReply> NextExtensionEvent(std::string_view identifier);
 
   // Makes the Next() (or NextExtensionEvent()) in progress, if any, fail promptly with
-  // kCancelled, and every later one fail at once. POSTs are not affected (answers for events
-  // already taken must still go out). Thread-safe, idempotent.
+  // kCancelled, and every later one fail at once. A Next() whose reply has begun to arrive
+  // completes instead: the server has handed that event over, and it must be served, not lost.
+  // POSTs are not affected (answers for events already taken must still go out). Thread-safe,
+  // idempotent.
   void Abort();
 
  private:

@@ -1,4 +1,5 @@
 #include <curl/curl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,6 +73,25 @@ struct RuntimeApiClient::Impl {
   Mutex mu;
   bool abort_next ABSL_GUARDED_BY(mu) = false;
   bool in_next ABSL_GUARDED_BY(mu) = false;
+  // Some of the long poll's reply has arrived: Abort() lets it complete (see Abort()).
+  bool reply_started ABSL_GUARDED_BY(mu) = false;
+  // Owner-thread copy of "reply_started was set for this transfer", so that only the first header
+  // line of a long poll's reply takes the lock.
+  bool reply_started_noted = false;
+
+  void NoteReplyStarted() {
+    if (reply_started_noted) return;
+    reply_started_noted = true;
+    MutexLock lock(&mu);
+    reply_started = true;
+  }
+
+  // Called under `mu` at the start of a long poll.
+  void BeginLongPoll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    in_next = true;
+    reply_started = false;
+    reply_started_noted = false;
+  }
   // Sockets libcurl currently has open for this handle (at most a couple: MAXCONNECTS is 1).
   std::vector<int> sockets ABSL_GUARDED_BY(mu);
 
@@ -79,6 +99,7 @@ struct RuntimeApiClient::Impl {
     auto* self = static_cast<Impl*>(self_ptr);
     const size_t bytes = size * count;
     const std::string_view line(data, bytes);
+    self->NoteReplyStarted();
     if (self->target == Target::kNext) {
       self->next->ApplyHeaderLine(line);
       if (self->next->content_length.has_value() &&
@@ -205,7 +226,7 @@ struct RuntimeApiClient::Impl {
     {
       MutexLock lock(&mu);
       if (abort_next) return absl::CancelledError("the runtime is shutting down");
-      in_next = true;
+      BeginLongPoll();
     }
     target = Target::kReply;
     reply = ApiReply();
@@ -250,7 +271,7 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   {
     MutexLock lock(&s.mu);
     if (s.abort_next) return absl::CancelledError("the runtime is shutting down");
-    s.in_next = true;
+    s.BeginLongPoll();
   }
   out.Reset();
   s.target = Impl::Target::kNext;
@@ -361,9 +382,15 @@ void RuntimeApiClient::Abort() {
   Impl& s = *impl_;
   MutexLock lock(&s.mu);
   s.abort_next = true;
-  if (!s.in_next) return;
-  // Wakes libcurl's poll() on the socket at once; the transfer fails and Next() sees the flag.
-  for (int fd : s.sockets) ::shutdown(fd, SHUT_RDWR);
+  if (!s.in_next || s.reply_started) return;
+  for (int fd : s.sockets) {
+    // A reply queued on the socket is an event the server has handed over: let libcurl receive
+    // it, so it is served rather than lost (Lambda would only time it out).
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) continue;
+    // Wakes libcurl's poll() on the socket at once; the transfer fails and Next() sees the flag.
+    ::shutdown(fd, SHUT_RDWR);
+  }
 }
 
 }  // namespace lmc

@@ -102,9 +102,20 @@ HttpConnection::~HttpConnection() { Close(); }
 void HttpConnection::Abort() {
   MutexLock lock(&mu_);
   aborted_ = true;
+  if (!long_poll_active_ || shared_fd_ < 0 || reply_started_) return;
+  // A reply that has reached the socket is an event the server has handed over: it must be
+  // received and served, not thrown away (Lambda would only time it out). So the socket is left
+  // alone when reply bytes are already queued on it.
+  pollfd p{.fd = shared_fd_, .events = POLLIN, .revents = 0};
+  if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) return;
   // Wakes the recv() (or connect's poll) of the long poll at once. Under mu_, so the descriptor
   // cannot be closed, and its number reused, while we shut it down.
-  if (long_poll_active_ && shared_fd_ >= 0) ::shutdown(shared_fd_, SHUT_RDWR);
+  ::shutdown(shared_fd_, SHUT_RDWR);
+}
+
+void HttpConnection::NoteReplyStarted() {
+  MutexLock lock(&mu_);
+  reply_started_ = true;
 }
 
 bool HttpConnection::AbortRequested() {
@@ -355,6 +366,7 @@ HttpConnection::Attempt HttpConnection::Exchange(const HttpRequest& request, Htt
       parser_.FinishOnEof();
       break;
     }
+    if (!received_any && request.long_poll) NoteReplyStarted();
     received_any = true;
     const size_t used = parser_.Feed(std::string_view(read_buffer_.get(), *n));
     // Bytes past the reply's end: nothing was asked for them, so the stream is out of step.
@@ -384,6 +396,7 @@ absl::StatusOr<int> HttpConnection::RoundTrip(const HttpRequest& request, HttpRe
     MutexLock lock(&mu_);
     if (aborted_) return absl::CancelledError("aborted");
     long_poll_active_ = true;
+    reply_started_ = false;
   }
   BuildHead(request);
   Attempt attempt;

@@ -24,7 +24,11 @@
 //     libcurl do). Never after Abort(), never once a reply byte arrived.
 //   - Abort() cancels long polls: the one in progress (its socket is shut down, so the blocked
 //     recv() returns at once) and every later one (kCancelled at once). Other requests are not
-//     affected.
+//     affected. A long poll whose reply has begun to arrive (bytes received, or queued on the
+//     socket) is not cut short: the server has handed that event over, so it completes. What
+//     is left is a window of a few instructions between a recv() that takes the first bytes of
+//     a reply longer than one segment and the note that it did; Lambda sends no events after
+//     SIGTERM, so in practice it never opens.
 //
 // Example:
 //
@@ -153,8 +157,9 @@ class HttpConnection {
 
   // Abort()
   //
-  // Makes the long poll in progress, if any, fail promptly with kCancelled, and every later long
-  // poll fail at once. Requests that are not long polls go on unaffected. Idempotent.
+  // Makes the long poll in progress, if any, fail promptly with kCancelled unless its reply has
+  // begun to arrive (then it completes), and every later long poll fail at once. Requests that
+  // are not long polls go on unaffected. Idempotent.
   void Abort();
 
   // For tests and diagnostics; owner thread only.
@@ -185,6 +190,8 @@ class HttpConnection {
   absl::Status WaitFor(short events, Deadline deadline);
   void BuildHead(const HttpRequest& request);
   bool AbortRequested();
+  // Tells Abort() that the long poll's reply has begun to arrive.
+  void NoteReplyStarted();
 
   const HttpEndpoint endpoint_;
   const HttpConnectionOptions options_;
@@ -203,6 +210,8 @@ class HttpConnection {
   int shared_fd_ ABSL_GUARDED_BY(mu_) = -1;
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   bool long_poll_active_ ABSL_GUARDED_BY(mu_) = false;
+  // Some bytes of the current long poll's reply were received: Abort() leaves it to complete.
+  bool reply_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace lmc::internal

@@ -754,6 +754,72 @@ TEST(HttpConnection, AbortUnblocksALongPollBlockedInRecv) {
   EXPECT_EQ(post.body, "posted");
 }
 
+// Sets a latch when the first header line of a reply arrives.
+class SignallingSink : public StringSink {
+ public:
+  void OnHeaderLine(std::string_view line) override {
+    StringSink::OnHeaderLine(line);
+    started.Set();
+  }
+  Latch started;
+};
+
+TEST(HttpConnection, AbortAfterTheReplyBeganLetsTheLongPollComplete) {
+  // The server has handed the event over: cutting the reply short would lose it.
+  ScriptedServer server;
+  Latch rest;
+  const std::string body(100000, 'e');
+  const std::string reply = Reply(body);
+  const size_t split = reply.size() - body.size() / 2;
+  server.Run([&](ScriptedServer& s) {
+    const int fd = s.Accept();
+    s.ReadRequest(fd);
+    s.Send(fd, std::string_view(reply).substr(0, split));
+    rest.Wait();
+    s.Send(fd, std::string_view(reply).substr(split));
+    s.ReadRequest(fd);
+  });
+  HttpConnection connection(server.endpoint(), {});
+  SignallingSink sink;
+  absl::StatusOr<int> polled;
+  std::thread poller([&] { polled = connection.RoundTrip(LongPoll(), sink); });
+  ASSERT_TRUE(sink.started.Wait());
+  connection.Abort();
+  rest.Set();
+  poller.join();
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  EXPECT_EQ(*polled, 200);
+  EXPECT_EQ(sink.body, body);
+  // The poll after it is cancelled at once.
+  StringSink again;
+  EXPECT_EQ(connection.RoundTrip(LongPoll(), again).status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST(HttpConnection, AbortRacingWithAnArrivingReplyNeverLosesIt) {
+  // Abort() right after the server sent a complete reply: whether the poller has read it yet or
+  // not, the reply is on its socket, so the long poll must return it.
+  for (int round = 0; round < 50; ++round) {
+    ScriptedServer server;
+    Latch sent;
+    server.Run([&](ScriptedServer& s) {
+      const int fd = s.Accept();
+      s.ReadRequest(fd);
+      s.Send(fd, Reply("event"));
+      sent.Set();
+      s.ReadRequest(fd);
+    });
+    HttpConnection connection(server.endpoint(), {});
+    StringSink sink;
+    absl::StatusOr<int> polled;
+    std::thread poller([&] { polled = connection.RoundTrip(LongPoll(), sink); });
+    ASSERT_TRUE(sent.Wait());
+    connection.Abort();
+    poller.join();
+    ASSERT_TRUE(polled.ok()) << "round " << round << ": " << polled.status();
+    EXPECT_EQ(sink.body, "event");
+  }
+}
+
 TEST(HttpConnection, AbortDuringAPostLeavesThePostAlone) {
   ScriptedServer server;
   Latch received;
