@@ -857,6 +857,7 @@ void Emulator::Impl::MarkDispatched(Connection& c) {
   for (const DispatchMark& mark : c.marks) {
     if (mark.end > c.out_pos) break;
     ++fired;
+    ++counters_.delivered;
     Invocation* inv = FindLocked(mark.request_id);
     if (inv != nullptr && inv->serial == mark.serial) inv->record.dispatched_at = now;
   }

@@ -170,7 +170,8 @@ struct ExtensionRegistration {
 // A consistent snapshot of counters. Answer counters refer to /response and /error POSTs.
 struct Stats {
   uint64_t next_calls = 0;             // GET /next requests received
-  uint64_t dispatched = 0;             // events handed out
+  uint64_t dispatched = 0;             // events handed out (their /next reply queued)
+  uint64_t delivered = 0;              // of those, /next replies written to the socket in full
   uint64_t closed = 0;                 // invocations closed, by any answer or by being superseded
   uint64_t responses = 0;              // /response POSTs answered 202
   uint64_t errors = 0;                 // /error POSTs answered 202

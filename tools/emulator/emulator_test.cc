@@ -118,6 +118,8 @@ TEST(Emulator, NextReturnsQueuedEventWithLambdaHeaders) {
   EXPECT_EQ(s.dispatched, 1u);
   EXPECT_EQ(s.in_flight, 1u);
   EXPECT_EQ(s.queued, 0u);
+  // The client has read the whole reply, so it was written in full (the count follows the send).
+  EXPECT_TRUE(emulator->WaitFor([](const Stats& st) { return st.delivered == 1; }, kWait));
   const std::vector<InvocationRecord> records = emulator->records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].request_id, "req-1");

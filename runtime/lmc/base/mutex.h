@@ -45,11 +45,13 @@ class ABSL_LOCKABLE Mutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
 
-  // Releases the lock and wakes every Await() so it re-checks its condition.
+  // Releases the lock and wakes every Await() so it re-checks its condition. The notification
+  // goes out while the lock is still held: once it is released, a waiter may see its condition
+  // met (through a timeout or a spurious wake-up), return, and destroy the object that owns this
+  // Mutex, so nothing may touch `cv_` after the unlock.
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    const bool wake = waiters_ > 0;
+    if (waiters_ > 0) cv_.notify_all();
     mu_.unlock();
-    if (wake) cv_.notify_all();
   }
 
   // Blocks, with the lock released, until `condition()` is true; returns with the lock held.

@@ -65,5 +65,28 @@ TEST(Mutex, AwaitWithTimeoutReportsTimeoutAndSuccess) {
   setter.join();
 }
 
+TEST(Mutex, OwnerMayBeDestroyedAsSoonAsAWaiterSeesItsCondition) {
+  // The waiter frees the object holding the Mutex as soon as its condition holds; Unlock() on the
+  // other thread must not touch the Mutex after releasing it (ASan/TSan catch it if it does).
+  struct Flag {
+    Mutex mu;
+    bool set ABSL_GUARDED_BY(mu) = false;
+  };
+  for (int round = 0; round < 200; ++round) {
+    auto* flag = new Flag;
+    std::thread setter([flag] {
+      MutexLock lock(&flag->mu);
+      flag->set = true;
+    });
+    {
+      MutexLock lock(&flag->mu);
+      flag->mu.AwaitWithTimeout([flag]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return flag->set; },
+                                std::chrono::seconds(60));
+    }
+    delete flag;
+    setter.join();
+  }
+}
+
 }  // namespace
 }  // namespace lmc

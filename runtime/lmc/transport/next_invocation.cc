@@ -24,6 +24,17 @@ bool IsValidHeaderValue(std::string_view value) {
   return true;
 }
 
+absl::Status CheckAnswerArguments(std::string_view request_id,
+                                  std::initializer_list<std::string_view> header_values) {
+  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
+  for (std::string_view value : header_values) {
+    if (!IsValidHeaderValue(value)) {
+      return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::optional<int64_t> ParseDeadlineMs(std::string_view text) {
   text = StripAsciiWhitespace(text);
   if (text.empty() || text.front() == '-' || text.front() == '+') return std::nullopt;

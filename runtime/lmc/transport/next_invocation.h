@@ -17,10 +17,12 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "lmc/base/padded_buffer.h"
 
 namespace lmc {
@@ -35,6 +37,12 @@ bool IsValidRequestId(std::string_view id);
 
 // True when `value` can be sent as an HTTP header value: no CR, LF or NUL, at most 8 KiB.
 bool IsValidHeaderValue(std::string_view value);
+
+// The checks both transports make before answering an invocation: OK when `request_id` is
+// valid (IsValidRequestId) and every one of `header_values` is (IsValidHeaderValue); otherwise
+// InvalidArgument saying which. Nothing unsafe ever reaches a URL or a header.
+absl::Status CheckAnswerArguments(std::string_view request_id,
+                                  std::initializer_list<std::string_view> header_values);
 
 // Parses Lambda-Runtime-Deadline-Ms: a non-negative decimal integer of Unix epoch milliseconds,
 // surrounding spaces allowed. nullopt for anything else (garbage, overflow, negative).

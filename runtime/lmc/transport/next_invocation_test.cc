@@ -22,6 +22,14 @@ TEST(IsValidRequestId, RejectsAnythingThatCouldChangeAUrlOrPath) {
   }
 }
 
+TEST(CheckAnswerArguments, RefusesAnUnsafeRequestIdOrAnyUnsafeHeaderValue) {
+  EXPECT_TRUE(CheckAnswerArguments("req-1", {"inv-1", "application/json"}).ok());
+  EXPECT_TRUE(CheckAnswerArguments("req-1", {}).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckAnswerArguments("../x", {"inv-1"})));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckAnswerArguments("req-1", {"ok", "a\r\nb"})));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckAnswerArguments("req-1", {std::string(9000, 'x')})));
+}
+
 TEST(IsValidHeaderValue, RejectsLineBreaksAndNul) {
   EXPECT_TRUE(IsValidHeaderValue("application/json; charset=utf-8"));
   EXPECT_TRUE(IsValidHeaderValue(""));

@@ -181,9 +181,9 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request
                                                         std::string_view content_type,
                                                         std::string_view body,
                                                         std::chrono::milliseconds timeout) {
-  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
-  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(content_type)) {
-    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, content_type});
+      !checked.ok()) {
+    return checked;
   }
   Impl& s = *impl_;
   s.target.assign(kRuntimePrefix)
@@ -202,9 +202,9 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id
                                                      std::string_view error_type,
                                                      std::string_view error_json,
                                                      std::chrono::milliseconds timeout) {
-  if (!IsValidRequestId(request_id)) return absl::InvalidArgumentError("invalid request id");
-  if (!IsValidHeaderValue(invocation_id) || !IsValidHeaderValue(error_type)) {
-    return absl::InvalidArgumentError("a header value holds CR, LF or NUL, or is too long");
+  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, error_type});
+      !checked.ok()) {
+    return checked;
   }
   Impl& s = *impl_;
   s.target.assign(kRuntimePrefix)

@@ -18,6 +18,18 @@
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
 
+// g++ says __SANITIZE_THREAD__, clang says __has_feature(thread_sanitizer).
+#if defined(__SANITIZE_THREAD__)
+#define LMC_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LMC_THREAD_SANITIZER 1
+#endif
+#endif
+#ifndef LMC_THREAD_SANITIZER
+#define LMC_THREAD_SANITIZER 0
+#endif
+
 namespace lmc::internal {
 namespace {
 
@@ -297,6 +309,17 @@ absl::StatusOr<size_t> HttpConnection::Receive(char* into, size_t capacity, Dead
     if (deadline.has_value()) {
       if (absl::Status waited = WaitFor(POLLIN, deadline); !waited.ok()) return waited;
     }
+#if LMC_THREAD_SANITIZER
+    if (!deadline.has_value()) {
+      // ThreadSanitizer runs a signal handler at once only when the signal interrupts a call it
+      // knows to block (poll does; recv, in Debian 12's TSan, does not): otherwise it defers the
+      // handler until the call returns. A long poll's recv() is restarted (SA_RESTART) and may
+      // never return, so SIGTERM landing on a loop thread was lost. Waiting in poll() first
+      // keeps TSan builds deliverable; release builds save the system call.
+      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+      (void)::poll(&p, 1, -1);
+    }
+#endif
     const ssize_t n = ::recv(fd_, into, capacity, deadline.has_value() ? MSG_DONTWAIT : 0);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno == EINTR) continue;
