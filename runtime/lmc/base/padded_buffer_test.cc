@@ -1,5 +1,6 @@
 #include "lmc/base/padded_buffer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -56,7 +57,7 @@ TEST(PaddedBuffer, PrepareAppendWritesInPlaceOnlyCommittedBytesCount) {
   EXPECT_EQ(space, buffer.data() + 2);  // Right after the content: no staging copy.
   EXPECT_GE(buffer.capacity(), 10u);
   EXPECT_EQ(buffer.size(), 2u);  // Nothing is content until committed.
-  std::memcpy(space, "cdefghij", 8);
+  std::copy_n("cdefghij", 8, space);
   buffer.CommitAppend(3);
   EXPECT_EQ(buffer.view(), "abcde");
   // The uncommitted tail is overwritten by the next write.
@@ -92,7 +93,7 @@ TEST(PaddedBuffer, PrepareAppendWithinReservedCapacityDoesNotReallocate) {
 TEST(PaddedBuffer, CommitAppendIsClampedToTheCapacity) {
   PaddedBuffer buffer;
   char* space = buffer.PrepareAppend(4);
-  std::memcpy(space, "wxyz", 4);
+  std::copy_n("wxyz", 4, space);
   buffer.CommitAppend(buffer.capacity() + 100);
   EXPECT_EQ(buffer.size(), buffer.capacity());
   EXPECT_EQ(buffer.view().substr(0, 4), "wxyz");

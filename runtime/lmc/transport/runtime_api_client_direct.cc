@@ -21,7 +21,7 @@ using internal::HttpHeader;
 using internal::HttpRequest;
 using internal::HttpResponseHead;
 
-constexpr size_t kMaxReplyBodyBytes = 64 * 1024;
+constexpr size_t kMaxReplyBodyBytes = size_t{64} * 1024;
 constexpr size_t kMaxLoggedBodyBytes = 1024;
 constexpr std::string_view kUserAgent = "lmc/0.1";
 constexpr std::string_view kRuntimePrefix = "/2018-06-01";

@@ -35,7 +35,7 @@ namespace {
 
 // The reply's header section limit (RFC 9110 sets none; 64 KiB is far above what the Runtime
 // API sends, whose largest header, the client context, is at most 3.5 KB).
-constexpr size_t kMaxHeaderBytes = 64 * 1024;
+constexpr size_t kMaxHeaderBytes = size_t{64} * 1024;
 
 // A chunk whose remaining data is at least this long is received in place; shorter ones go
 // through the read buffer, where the chunk framing around them arrives in the same recv().
@@ -43,12 +43,10 @@ constexpr uint64_t kMinInPlaceChunkRun = 4096;
 
 // A close-delimited body is received in place this much at a time (the sink grows its buffer
 // geometrically; a Content-Length body is received in runs as long as what is left).
-constexpr size_t kUntilCloseStep = 64 * 1024;
-
-std::string ErrnoText(int error) { return std::string(std::strerror(error)); }
+constexpr size_t kUntilCloseStep = size_t{64} * 1024;
 
 absl::Status ErrnoUnavailable(std::string_view what, int error) {
-  return absl::UnavailableError(absl::StrCat(AsAbsl(what), ": ", ErrnoText(error)));
+  return absl::UnavailableError(absl::StrCat(AsAbsl(what), ": ", ErrnoMessage(error)));
 }
 
 }  // namespace

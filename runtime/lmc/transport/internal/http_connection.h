@@ -130,7 +130,7 @@ struct HttpConnectionOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::string user_agent = "lmc/0.1";
   // Receive buffer for reply heads and small bodies, allocated on first use.
-  size_t read_buffer_bytes = 16 * 1024;
+  size_t read_buffer_bytes = size_t{16} * 1024;
 };
 
 // HttpConnection

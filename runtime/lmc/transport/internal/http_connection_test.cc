@@ -774,9 +774,10 @@ TEST(HttpConnection, AbortAfterTheReplyBeganLetsTheLongPollComplete) {
   server.Run([&](ScriptedServer& s) {
     const int fd = s.Accept();
     s.ReadRequest(fd);
-    s.Send(fd, std::string_view(reply).substr(0, split));
+    const std::string_view bytes = reply;
+    s.Send(fd, bytes.substr(0, split));
     rest.Wait();
-    s.Send(fd, std::string_view(reply).substr(split));
+    s.Send(fd, bytes.substr(split));
     s.ReadRequest(fd);
   });
   HttpConnection connection(server.endpoint(), {});

@@ -56,7 +56,7 @@ namespace lmc::internal {
 struct HttpResponseLimits {
   // Bytes of the header section (interim responses included), and separately of the trailer
   // section. Over it: kHeaderTooLarge.
-  size_t max_header_bytes = 64 * 1024;
+  size_t max_header_bytes = size_t{64} * 1024;
   // Decoded body bytes. Over it: kBodyTooLarge.
   uint64_t max_body_bytes = std::numeric_limits<uint64_t>::max();
 };

@@ -358,10 +358,10 @@ TEST(HttpResponseParser, HeaderSectionLimitIsExactAndCoversInterimResponses) {
 
 TEST(HttpResponseParser, DefaultHeaderLimitIs64KiB) {
   const std::string big =
-      "HTTP/1.1 204 No Content\r\nX: " + std::string(64 * 1024, 'x') + "\r\n\r\n";
+      "HTTP/1.1 204 No Content\r\nX: " + std::string(size_t{64} * 1024, 'x') + "\r\n\r\n";
   EXPECT_EQ(ParseWhole(big).error, HttpResponseError::kHeaderTooLarge);
   const std::string fits =
-      "HTTP/1.1 204 No Content\r\nX: " + std::string(60 * 1024, 'x') + "\r\n\r\n";
+      "HTTP/1.1 204 No Content\r\nX: " + std::string(size_t{60} * 1024, 'x') + "\r\n\r\n";
   EXPECT_TRUE(ParseWhole(fits).complete);
 }
 
@@ -428,7 +428,7 @@ TEST(HttpResponseParser, RefusesMalformedResponses) {
       "HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n",
       "HTTP/1.1 200 OK\r\nName : v\r\n\r\n",
       "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
-      std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 29),
+      std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 27),  // 27: the NUL is inside
       "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
