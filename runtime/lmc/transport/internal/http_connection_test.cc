@@ -338,8 +338,8 @@ class StaleConnectionTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(StaleConnectionTest, ServerClosingAnIdleConnectionIsRetriedTransparently) {
   const bool reset = GetParam();
-  ScriptedServer server;
   Latch closed;
+  ScriptedServer server;  // After the latches: its thread uses them until joined.
   std::string second_request;
   server.Run([&](ScriptedServer& s) {
     const int first = s.Accept();
@@ -368,8 +368,8 @@ TEST_P(StaleConnectionTest, ServerClosingAnIdleConnectionIsRetriedTransparently)
 INSTANTIATE_TEST_SUITE_P(FinOrReset, StaleConnectionTest, ::testing::Bool());
 
 TEST(HttpConnection, StaleRetryHappensOnlyOnce) {
-  ScriptedServer server;
   Latch closed;
+  ScriptedServer server;  // After the latches: its thread uses them until joined.
   server.Run([&](ScriptedServer& s) {
     const int first = s.Accept();
     s.ReadRequest(first);
@@ -609,8 +609,8 @@ TEST(HttpConnection, BytesBeyondTheReplyCloseTheConnection) {
 }
 
 TEST(HttpConnection, TimeoutWhileWaitingForTheReply) {
-  ScriptedServer server;
   Latch done;
+  ScriptedServer server;  // After the latches: its thread uses them until joined.
   server.Run([&](ScriptedServer& s) {
     const int fd = s.Accept();
     s.ReadRequest(fd);
@@ -720,8 +720,8 @@ TEST_P(PartialWriteTest, LargeBodyArrivesWholeDespitePartialWrites) {
 INSTANTIATE_TEST_SUITE_P(BlockingOrTimed, PartialWriteTest, ::testing::Bool());
 
 TEST(HttpConnection, AbortUnblocksALongPollBlockedInRecv) {
-  ScriptedServer server;
   Latch parked;
+  ScriptedServer server;  // After the latches: its thread uses them until joined.
   server.Run([&](ScriptedServer& s) {
     const int fd = s.Accept();
     s.ReadRequest(fd);
@@ -766,11 +766,11 @@ class SignallingSink : public StringSink {
 
 TEST(HttpConnection, AbortAfterTheReplyBeganLetsTheLongPollComplete) {
   // The server has handed the event over: cutting the reply short would lose it.
-  ScriptedServer server;
   Latch rest;
   const std::string body(100000, 'e');
   const std::string reply = Reply(body);
   const size_t split = reply.size() - body.size() / 2;
+  ScriptedServer server;  // After what its thread uses, so it is joined first.
   server.Run([&](ScriptedServer& s) {
     const int fd = s.Accept();
     s.ReadRequest(fd);
@@ -800,8 +800,8 @@ TEST(HttpConnection, AbortRacingWithAnArrivingReplyNeverLosesIt) {
   // Abort() right after the server sent a complete reply: whether the poller has read it yet or
   // not, the reply is on its socket, so the long poll must return it.
   for (int round = 0; round < 50; ++round) {
-    ScriptedServer server;
     Latch sent;
+    ScriptedServer server;  // After the latches: its thread uses them until joined.
     server.Run([&](ScriptedServer& s) {
       const int fd = s.Accept();
       s.ReadRequest(fd);
@@ -822,9 +822,9 @@ TEST(HttpConnection, AbortRacingWithAnArrivingReplyNeverLosesIt) {
 }
 
 TEST(HttpConnection, AbortDuringAPostLeavesThePostAlone) {
-  ScriptedServer server;
   Latch received;
   Latch answer;
+  ScriptedServer server;  // After the latches: its thread uses them until joined.
   server.Run([&](ScriptedServer& s) {
     const int fd = s.Accept();
     s.ReadRequest(fd);
