@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
+#include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
@@ -58,9 +59,8 @@ struct RuntimeApiClient::Impl {
   const LogSink& sink;
   const RuntimeApiClientOptions options;
   CURL* curl = nullptr;
-  std::string runtime_base;    // http://host:port/2018-06-01
-  std::string extension_base;  // http://host:port/2020-01-01
-  std::string url;             // Reused for every request.
+  std::string origin;  // http://host:port
+  std::string url;     // Reused for every request.
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   // Per-transfer state, touched only by the owning thread (and curl callbacks on it).
@@ -155,8 +155,7 @@ struct RuntimeApiClient::Impl {
   absl::Status Setup(std::string_view endpoint) {
     curl = curl_easy_init();
     if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
-    runtime_base = absl::StrCat("http://", AsAbsl(endpoint), "/2018-06-01");
-    extension_base = absl::StrCat("http://", AsAbsl(endpoint), "/2020-01-01");
+    origin = absl::StrCat("http://", AsAbsl(endpoint));
     const std::string user_agent(kUserAgent);
     bool ok = true;
     const auto set = [&](CURLoption option, auto value) {
@@ -190,6 +189,23 @@ struct RuntimeApiClient::Impl {
     sink.Write(LogLevel::kWarn, {},
                absl::StrCat("Runtime API replied ", status, " to ", AsAbsl(method), " ",
                             url.substr(url.find('/', 7)), ": ", AsAbsl(body)));
+  }
+
+  // Every call but Next(): what to send comes from ApiRequest (or its refusal).
+  absl::StatusOr<ApiReply> Send(const absl::StatusOr<ApiRequest>& request) {
+    if (!request.ok()) return request.status();
+    url.assign(origin);
+    request->AppendTarget(url);
+    Slist headers;
+    bool has_content_type = false;
+    for (const ApiHeader& header : request->headers()) {
+      AddHeader(headers, header.name, header.value);
+      has_content_type = has_content_type || header.name == "Content-Type";
+    }
+    if (request->long_poll()) return LongPollGet(std::move(headers));
+    // "Content-Type:" with no value removes the form-urlencoded type curl gives every POST.
+    if (!has_content_type) AddHeader(headers, "Content-Type", "");
+    return Post(request->body(), std::move(headers), request->timeout());
   }
 
   // A POST whose body is sent from `body` without a copy.
@@ -277,7 +293,7 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   s.target = Impl::Target::kNext;
   s.next = &out;
   s.event_too_large = false;
-  s.url.assign(s.runtime_base).append("/runtime/invocation/next");
+  s.url.assign(s.origin).append(kNextTarget);
   s.error_buffer[0] = '\0';
   curl_easy_setopt(s.curl, CURLOPT_URL, s.url.c_str());
   curl_easy_setopt(s.curl, CURLOPT_HTTPGET, 1L);
@@ -314,19 +330,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request
                                                         std::string_view content_type,
                                                         std::string_view body,
                                                         std::chrono::milliseconds timeout) {
-  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, content_type});
-      !checked.ok()) {
-    return checked;
-  }
-  Impl& s = *impl_;
-  s.url.assign(s.runtime_base)
-      .append("/runtime/invocation/")
-      .append(request_id)
-      .append("/response");
-  Slist headers;
-  AddHeader(headers, "Content-Type", content_type);  // An empty value removes the header.
-  if (!invocation_id.empty()) AddHeader(headers, "Lambda-Runtime-Invocation-Id", invocation_id);
-  return s.Post(body, std::move(headers), timeout);
+  return impl_->Send(ApiRequest::Response(request_id, invocation_id, content_type, body, timeout));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
@@ -334,48 +338,21 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id
                                                      std::string_view error_type,
                                                      std::string_view error_json,
                                                      std::chrono::milliseconds timeout) {
-  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, error_type});
-      !checked.ok()) {
-    return checked;
-  }
-  Impl& s = *impl_;
-  s.url.assign(s.runtime_base).append("/runtime/invocation/").append(request_id).append("/error");
-  Slist headers;
-  AddHeader(headers, "Content-Type", "application/json");
-  if (!error_type.empty()) AddHeader(headers, "Lambda-Runtime-Function-Error-Type", error_type);
-  if (!invocation_id.empty()) AddHeader(headers, "Lambda-Runtime-Invocation-Id", invocation_id);
-  return s.Post(error_json, std::move(headers), timeout);
+  return impl_->Send(ApiRequest::Error(request_id, invocation_id, error_type, error_json, timeout));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
                                                          std::string_view error_json) {
-  if (!IsValidHeaderValue(error_type)) return absl::InvalidArgumentError("unsafe error type");
-  Impl& s = *impl_;
-  s.url.assign(s.runtime_base).append("/runtime/init/error");
-  Slist headers;
-  AddHeader(headers, "Content-Type", "application/json");
-  if (!error_type.empty()) AddHeader(headers, "Lambda-Runtime-Function-Error-Type", error_type);
-  return s.Post(error_json, std::move(headers), std::chrono::milliseconds(0));
+  return impl_->Send(ApiRequest::InitError(error_type, error_json));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
                                                              std::string_view events_json) {
-  if (!IsValidHeaderValue(name)) return absl::InvalidArgumentError("unsafe extension name");
-  Impl& s = *impl_;
-  s.url.assign(s.extension_base).append("/extension/register");
-  Slist headers;
-  AddHeader(headers, "Content-Type", "application/json");
-  AddHeader(headers, "Lambda-Extension-Name", name);
-  return s.Post(events_json, std::move(headers), std::chrono::milliseconds(0));
+  return impl_->Send(ApiRequest::RegisterExtension(name, events_json));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
-  if (!IsValidHeaderValue(identifier)) return absl::InvalidArgumentError("unsafe identifier");
-  Impl& s = *impl_;
-  s.url.assign(s.extension_base).append("/extension/event/next");
-  Slist headers;
-  AddHeader(headers, "Lambda-Extension-Identifier", identifier);
-  return s.LongPollGet(std::move(headers));
+  return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
 }
 
 void RuntimeApiClient::Abort() {

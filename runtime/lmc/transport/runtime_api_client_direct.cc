@@ -7,10 +7,12 @@
 // recv) and three for the POST that answers it (sendmsg, poll for its timeout, recv); the event
 // body is received straight into the loop's padded buffer.
 #include <algorithm>
+#include <array>
 #include <span>
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
+#include "lmc/transport/api_request.h"
 #include "lmc/transport/internal/http_connection.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -24,9 +26,6 @@ using internal::HttpResponseHead;
 constexpr size_t kMaxReplyBodyBytes = size_t{64} * 1024;
 constexpr size_t kMaxLoggedBodyBytes = 1024;
 constexpr std::string_view kUserAgent = "lmc/0.1";
-constexpr std::string_view kRuntimePrefix = "/2018-06-01";
-constexpr std::string_view kExtensionPrefix = "/2020-01-01";
-constexpr std::string_view kNextTarget = "/2018-06-01/runtime/invocation/next";
 
 // Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
 // body into its padded buffer, in place once the headers are parsed.
@@ -106,31 +105,38 @@ struct RuntimeApiClient::Impl {
                             AsAbsl(path), ": ", AsAbsl(body)));
   }
 
-  // A request whose reply goes into an ApiReply (every call but Next()).
-  absl::StatusOr<ApiReply> Call(std::string_view method, std::span<const HttpHeader> headers,
-                                std::optional<std::string_view> body,
-                                std::chrono::milliseconds timeout, bool long_poll) {
+  // Every call but Next(): what to send comes from ApiRequest (or its refusal); the reply goes
+  // into an ApiReply.
+  absl::StatusOr<ApiReply> Send(const absl::StatusOr<ApiRequest>& api_request) {
+    if (!api_request.ok()) return api_request.status();
+    target.clear();
+    api_request->AppendTarget(target);
+    std::array<HttpHeader, 3> headers;
+    size_t count = 0;
+    for (const ApiHeader& header : api_request->headers()) {
+      headers[count++] = {header.name, header.value};
+    }
     ApiReply reply;
     ReplySink reply_sink(reply);
     HttpRequest request;
-    request.method = method;
+    request.method = api_request->method();
     request.target = target;
-    request.headers = headers;
-    request.has_body = body.has_value();
-    request.body = body.value_or(std::string_view());
-    request.timeout = timeout;
-    request.long_poll = long_poll;
+    request.headers = std::span<const HttpHeader>(headers.data(), count);
+    request.has_body = api_request->has_body();
+    request.body = api_request->body();
+    request.timeout = api_request->timeout();
+    request.long_poll = api_request->long_poll();
     request.max_response_body_bytes = options.max_event_bytes;
     const absl::StatusOr<int> status = connection.RoundTrip(request, reply_sink);
     if (!status.ok()) {
       if (absl::IsCancelled(status.status())) {
         return absl::CancelledError("the runtime is shutting down");
       }
-      return absl::UnavailableError(
-          absl::StrCat(AsAbsl(method), " ", target, " failed: ", status.status().message()));
+      return absl::UnavailableError(absl::StrCat(AsAbsl(request.method), " ", target,
+                                                 " failed: ", status.status().message()));
     }
     reply.status = *status;
-    LogNon2xx(method, target, reply.status, reply.body);
+    LogNon2xx(request.method, target, reply.status, reply.body);
     return reply;
   }
 };
@@ -181,20 +187,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request
                                                         std::string_view content_type,
                                                         std::string_view body,
                                                         std::chrono::milliseconds timeout) {
-  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, content_type});
-      !checked.ok()) {
-    return checked;
-  }
-  Impl& s = *impl_;
-  s.target.assign(kRuntimePrefix)
-      .append("/runtime/invocation/")
-      .append(request_id)
-      .append("/response");
-  HttpHeader headers[2];
-  size_t count = 0;
-  if (!content_type.empty()) headers[count++] = {"Content-Type", content_type};
-  if (!invocation_id.empty()) headers[count++] = {"Lambda-Runtime-Invocation-Id", invocation_id};
-  return s.Call("POST", std::span<const HttpHeader>(headers, count), body, timeout, false);
+  return impl_->Send(ApiRequest::Response(request_id, invocation_id, content_type, body, timeout));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
@@ -202,53 +195,22 @@ absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id
                                                      std::string_view error_type,
                                                      std::string_view error_json,
                                                      std::chrono::milliseconds timeout) {
-  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, error_type});
-      !checked.ok()) {
-    return checked;
-  }
-  Impl& s = *impl_;
-  s.target.assign(kRuntimePrefix)
-      .append("/runtime/invocation/")
-      .append(request_id)
-      .append("/error");
-  HttpHeader headers[3];
-  size_t count = 0;
-  headers[count++] = {"Content-Type", "application/json"};
-  if (!error_type.empty()) headers[count++] = {"Lambda-Runtime-Function-Error-Type", error_type};
-  if (!invocation_id.empty()) headers[count++] = {"Lambda-Runtime-Invocation-Id", invocation_id};
-  return s.Call("POST", std::span<const HttpHeader>(headers, count), error_json, timeout, false);
+  return impl_->Send(ApiRequest::Error(request_id, invocation_id, error_type, error_json, timeout));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
                                                          std::string_view error_json) {
-  if (!IsValidHeaderValue(error_type)) return absl::InvalidArgumentError("unsafe error type");
-  Impl& s = *impl_;
-  s.target.assign(kRuntimePrefix).append("/runtime/init/error");
-  HttpHeader headers[2];
-  size_t count = 0;
-  headers[count++] = {"Content-Type", "application/json"};
-  if (!error_type.empty()) headers[count++] = {"Lambda-Runtime-Function-Error-Type", error_type};
-  return s.Call("POST", std::span<const HttpHeader>(headers, count), error_json,
-                std::chrono::milliseconds(0), false);
+  return impl_->Send(ApiRequest::InitError(error_type, error_json));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
                                                              std::string_view events_json) {
-  if (!IsValidHeaderValue(name)) return absl::InvalidArgumentError("unsafe extension name");
-  Impl& s = *impl_;
-  s.target.assign(kExtensionPrefix).append("/extension/register");
-  const HttpHeader headers[] = {{"Content-Type", "application/json"},
-                                {"Lambda-Extension-Name", name}};
-  return s.Call("POST", headers, events_json, std::chrono::milliseconds(0), false);
+  return impl_->Send(ApiRequest::RegisterExtension(name, events_json));
 }
 
 absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
-  if (!IsValidHeaderValue(identifier)) return absl::InvalidArgumentError("unsafe identifier");
-  Impl& s = *impl_;
-  s.target.assign(kExtensionPrefix).append("/extension/event/next");
-  const HttpHeader headers[] = {{"Lambda-Extension-Identifier", identifier}};
   // Like Next(): no timeout, cancelled by Abort().
-  return s.Call("GET", headers, std::nullopt, std::chrono::milliseconds(0), true);
+  return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
 }
 
 void RuntimeApiClient::Abort() { impl_->connection.Abort(); }
