@@ -305,10 +305,8 @@ absl::Status InvocationTempDir::Remove(uint64_t* removed) {
   return status;
 }
 
-void LazyTempDir::Reset(const std::filesystem::path& root,
-                        std::optional<std::string_view> tenant_id) {
+void LazyTempDir::Reset(std::optional<std::string_view> tenant_id) {
   MutexLock lock(&mu_);
-  if (root_ != root) root_ = root;
   has_tenant_ = tenant_id.has_value();
   tenant_.assign(tenant_id.value_or(std::string_view()));
   dir_.reset();

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -94,8 +95,11 @@ class InvocationTempDir {
 // called from any thread of the running invocation (it is thread-safe).
 class LazyTempDir {
  public:
+  // Directories are made under `root` (the loop's $TMPDIR, fixed for its lifetime).
+  explicit LazyTempDir(std::filesystem::path root) : root_(std::move(root)) {}
+
   // Prepares for one invocation; creates nothing. `tenant_id` is copied.
-  void Reset(const std::filesystem::path& root, std::optional<std::string_view> tenant_id);
+  void Reset(std::optional<std::string_view> tenant_id);
 
   // Creates the directory on the first call; returns its path (the same on every call).
   absl::StatusOr<const std::filesystem::path*> Get();
@@ -108,8 +112,8 @@ class LazyTempDir {
   absl::Status Remove(uint64_t* removed = nullptr);
 
  private:
+  const std::filesystem::path root_;
   Mutex mu_;
-  std::filesystem::path root_ ABSL_GUARDED_BY(mu_);
   bool has_tenant_ ABSL_GUARDED_BY(mu_) = false;
   std::string tenant_ ABSL_GUARDED_BY(mu_);
   std::optional<InvocationTempDir> dir_ ABSL_GUARDED_BY(mu_);

@@ -213,16 +213,16 @@ TEST_F(TempDirTest, RemovesReadOnlyDirectoriesAsUnprivilegedUser) {
 }
 
 TEST_F(TempDirTest, LazyTempDirCreatesNothingUntilAsked) {
-  LazyTempDir lazy;
-  lazy.Reset(root_, std::nullopt);
+  LazyTempDir lazy(root_);
+  lazy.Reset(std::nullopt);
   EXPECT_EQ(lazy.CreatedPath(), std::nullopt);
   EXPECT_TRUE(lazy.Remove().ok());
   EXPECT_TRUE(fs::is_empty(root_));
 }
 
 TEST_F(TempDirTest, LazyTempDirCreatesOnceAndRemovesAfterwards) {
-  LazyTempDir lazy;
-  lazy.Reset(root_, std::string_view("tenant/1"));
+  LazyTempDir lazy(root_);
+  lazy.Reset(std::string_view("tenant/1"));
   auto first = lazy.Get();
   ASSERT_TRUE(first.ok());
   auto second = lazy.Get();
@@ -236,7 +236,7 @@ TEST_F(TempDirTest, LazyTempDirCreatesOnceAndRemovesAfterwards) {
   EXPECT_EQ(removed, 1u);
   EXPECT_FALSE(fs::exists(path));
   // The next invocation gets a new directory.
-  lazy.Reset(root_, std::nullopt);
+  lazy.Reset(std::nullopt);
   auto third = lazy.Get();
   ASSERT_TRUE(third.ok());
   EXPECT_NE(**third, path);
@@ -244,16 +244,16 @@ TEST_F(TempDirTest, LazyTempDirCreatesOnceAndRemovesAfterwards) {
 }
 
 TEST_F(TempDirTest, LazyTempDirReportsCreationFailureEveryTime) {
-  LazyTempDir lazy;
-  lazy.Reset(root_ / "missing", std::nullopt);
+  LazyTempDir lazy(root_ / "missing");
+  lazy.Reset(std::nullopt);
   EXPECT_FALSE(lazy.Get().ok());
   EXPECT_FALSE(lazy.Get().ok());
   EXPECT_TRUE(lazy.Remove().ok());
 }
 
 TEST_F(TempDirTest, LazyTempDirIsCreatedOnceUnderConcurrentFirstUse) {
-  LazyTempDir lazy;
-  lazy.Reset(root_, std::nullopt);
+  LazyTempDir lazy(root_);
+  lazy.Reset(std::nullopt);
   std::vector<std::thread> threads;
   threads.reserve(8);
   std::vector<fs::path> seen(8);

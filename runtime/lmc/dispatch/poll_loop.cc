@@ -54,14 +54,15 @@ struct PollLoop::State {
       : backoff(settings.backoff_initial, settings.backoff_max,
                 settings.random ? settings.random : Backoff::DefaultRandom()),
         post_backoff(settings.backoff_initial, settings.backoff_max,
-                     settings.random ? settings.random : Backoff::DefaultRandom()) {}
+                     settings.random ? settings.random : Backoff::DefaultRandom()),
+        tmp_dir(settings.tmp_root) {}
 
   NextInvocation next;
   simdjson::ondemand::parser parser;
   Cancellation cancellation;
-  LazyTempDir tmp_dir;
   Backoff backoff;
   Backoff post_backoff;
+  LazyTempDir tmp_dir;
 };
 
 Result CallHandler(const Handler& handler, const Event& event, const Context& context) {
@@ -247,7 +248,7 @@ void PollLoop::Process() {
 
   // Created only if the handler asks for it (see LazyTempDir).
   LazyTempDir& dir = state_->tmp_dir;
-  dir.Reset(settings_.tmp_root, tenant);
+  dir.Reset(tenant);
 
   const InvocationFields invocation{
       next.request_id,       invocation_id, next.function_arn, next.trace_id, next.client_context,
@@ -326,6 +327,9 @@ PollLoop::Delivery PollLoop::Post(bool is_error, std::string_view invocation_id,
             ? client_->PostError(next.request_id, invocation_id, error_type, body, timeout)
             : client_->PostResponse(next.request_id, invocation_id, content_type, body, timeout);
     const int http_status = reply.ok() ? reply->status : 0;
+    const auto outcome = [&] {
+      return reply.ok() ? absl::StrCat("HTTP ", http_status) : reply.status().ToString();
+    };
     switch (ClassifyPost(reply.status(), http_status, is_error)) {
       case PostAction::kDone:
         return Delivery::kDelivered;
@@ -337,26 +341,21 @@ PollLoop::Delivery PollLoop::Post(bool is_error, std::string_view invocation_id,
       case PostAction::kDrop:
         sink.Write(LogLevel::kError, fields,
                    absl::StrCat("could not deliver the ", is_error ? "error" : "response", ": ",
-                                reply.ok() ? absl::StrCat("HTTP ", http_status)
-                                           : reply.status().ToString()));
+                                outcome()));
         return Delivery::kFailed;
       case PostAction::kRetry:
         break;
     }
     if (attempt >= settings_.max_post_attempts || clock.Now() >= give_up) {
       sink.Write(LogLevel::kError, fields,
-                 absl::StrCat(
-                     "giving up delivering the ", is_error ? "error" : "response", " after ",
-                     attempt, " attempts: ",
-                     reply.ok() ? absl::StrCat("HTTP ", http_status) : reply.status().ToString()));
+                 absl::StrCat("giving up delivering the ", is_error ? "error" : "response",
+                              " after ", attempt, " attempts: ", outcome()));
       return Delivery::kFailed;
     }
     const auto delay = backoff.NextDelay();
-    sink.Write(
-        LogLevel::kWarn, fields,
-        absl::StrCat("delivering the ", is_error ? "error" : "response", " failed (",
-                     reply.ok() ? absl::StrCat("HTTP ", http_status) : reply.status().ToString(),
-                     "); retrying in ", delay.count(), " ms"));
+    sink.Write(LogLevel::kWarn, fields,
+               absl::StrCat("delivering the ", is_error ? "error" : "response", " failed (",
+                            outcome(), "); retrying in ", delay.count(), " ms"));
     // Not cut short by Stop(): an invocation already taken must still be answered.
     absl::SleepFor(absl::FromChrono(delay));
   }

@@ -22,8 +22,8 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
     const std::optional<std::string_view> tenant =
         invocation.tenant_id.has_value() ? std::optional<std::string_view>(*invocation.tenant_id)
                                          : std::nullopt;
-    LazyTempDir dir;
-    dir.Reset(root, tenant);
+    LazyTempDir dir(root);
+    dir.Reset(tenant);
     PaddedBuffer buffer;
     buffer.Append(invocation.event.data(), invocation.event.size());
     simdjson::ondemand::parser parser;
