@@ -39,7 +39,7 @@ class Response {
  public:
   // Owns `body`, sent with `content_type` (copied).
   explicit Response(std::string body, std::string content_type = "application/json")
-      : owned_(std::move(body)), content_type_(std::move(content_type)) {}
+      : body_(std::move(body)), content_type_(std::move(content_type)) {}
 
   // A JSON body (the caller guarantees it is valid JSON).
   static Response Json(std::string body) {
@@ -54,31 +54,28 @@ class Response {
   // and Event::content_type() qualify (the event buffer lives until then), as does static
   // storage.
   static Response Borrowed(std::string_view body, std::string_view content_type) {
-    Response r(std::string(), content_type);
-    r.borrowed_ = body;
-    r.is_borrowed_ = true;
-    return r;
+    return Response(body, content_type);
   }
 
-  std::string_view body() const {
-    if (is_borrowed_) return borrowed_;
-    return owned_;
-  }
-  std::string_view content_type() const {
-    if (const std::string* owned = std::get_if<std::string>(&content_type_)) return *owned;
-    return std::get<std::string_view>(content_type_);
-  }
+  std::string_view body() const { return View(body_); }
+  std::string_view content_type() const { return View(content_type_); }
 
  private:
-  // A content type that is not copied: a literal, or borrowed bytes. No allocation, which
-  // matters because "application/json" is one byte too long for the small-string buffer.
-  Response(std::string body, std::string_view content_type)
-      : owned_(std::move(body)), content_type_(content_type) {}
+  // Owned bytes, or a view of bytes kept alive elsewhere (a literal, the event buffer).
+  using Bytes = std::variant<std::string, std::string_view>;
 
-  std::string owned_;
-  std::string_view borrowed_;
-  bool is_borrowed_ = false;
-  std::variant<std::string_view, std::string> content_type_;
+  // The content type is not copied: "application/json" is one byte too long for the
+  // small-string buffer, so a copy would allocate on every invocation.
+  Response(Bytes body, std::string_view content_type)
+      : body_(std::move(body)), content_type_(content_type) {}
+
+  static std::string_view View(const Bytes& bytes) {
+    if (const std::string* owned = std::get_if<std::string>(&bytes)) return *owned;
+    return std::get<std::string_view>(bytes);
+  }
+
+  Bytes body_;
+  Bytes content_type_;
 };
 
 // Error
