@@ -26,6 +26,8 @@
 #include "absl/time/clock.h"
 #include "bench/process_stats.h"
 #include "lmc/base/json.h"
+#include "lmc/base/strings.h"
+#include "tools/emulator/command_support.h"
 #include "tools/emulator/emulator.h"
 #include "tools/emulator/subprocess.h"
 
@@ -171,33 +173,26 @@ double ColdStartMs(const std::string& binary, int runs) {
 
 int main(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "lmc-bench: missing value for %s\n", flag.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (flag == "--bootstrap") {
-      options.bootstrap = value();
-    } else if (flag == "--client") {
-      options.client = value();
-    } else if (flag == "--only") {
-      options.only = value();
-    } else if (flag == "--quick") {
-      options.scale = 0.1;
-    } else if (flag == "--json") {
-      options.json_path = value();
-    } else if (flag == "--env") {
-      options.env.push_back(value());
-    } else {
-      std::fprintf(stderr,
-                   "usage: lmc-bench [--bootstrap PATH] [--client PATH] [--only NAME] [--quick]\n"
-                   "                 [--json FILE] [--env K=V ...]\n");
-      return 2;
+  lmc::emulator::ArgReader args(argc, argv);
+  while (!args.done()) {
+    if (args.Value("--bootstrap", &options.bootstrap) || args.Value("--client", &options.client) ||
+        args.Value("--only", &options.only) || args.Value("--json", &options.json_path) ||
+        args.Values("--env", &options.env)) {
+      continue;
     }
+    if (args.Switch("--quick")) {
+      options.scale = 0.1;
+    } else {
+      args.Fail(absl::StrCat("unknown argument: ", lmc::AsAbsl(args.current())));
+    }
+  }
+  if (args.failed()) {
+    std::fprintf(stderr,
+                 "lmc-bench: %s\n"
+                 "usage: lmc-bench [--bootstrap PATH] [--client PATH] [--only NAME] [--quick]\n"
+                 "                 [--json FILE] [--env K=V ...]\n",
+                 args.error().c_str());
+    return 2;
   }
   const auto scaled = [&](uint64_t n) {
     return std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(n) * options.scale));

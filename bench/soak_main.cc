@@ -14,6 +14,8 @@
 // exactly once.
 #include <signal.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,6 +25,8 @@
 #include "absl/time/clock.h"
 #include "bench/process_stats.h"
 #include "lmc/base/json.h"
+#include "lmc/base/strings.h"
+#include "tools/emulator/command_support.h"
 #include "tools/emulator/emulator.h"
 #include "tools/emulator/subprocess.h"
 
@@ -54,34 +58,34 @@ struct Options {
 
 Options Parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(("missing value for " + flag).c_str());
-      return argv[++i];
-    };
-    if (flag == "--bootstrap") {
-      o.bootstrap = value();
-    } else if (flag == "--handler") {
-      o.handler = value();
-    } else if (flag == "--event") {
-      o.event = value();
-    } else if (flag == "--invocations") {
-      o.invocations = std::stoull(value());
-    } else if (flag == "--concurrency") {
-      o.concurrency = std::stoi(value());
-    } else if (flag == "--samples") {
-      o.samples = std::max(2, std::stoi(value()));
-    } else if (flag == "--max-rss-growth-kb") {
-      o.max_rss_growth_kb = std::stoll(value());
-    } else if (flag == "--tmpdir") {
-      o.tmpdir = value();
-    } else if (flag == "--json") {
+  lmc::emulator::ArgReader args(argc, argv);
+  const auto number = [&](std::string_view flag, uint64_t* out) {
+    std::string v;
+    if (!args.Value(flag, &v)) return false;
+    if (!lmc::emulator::ParseUint(v, out))
+      args.Fail(absl::StrCat(lmc::AsAbsl(flag), " wants a number"));
+    return true;
+  };
+  while (!args.done()) {
+    uint64_t n = 0;
+    if (args.Value("--bootstrap", &o.bootstrap) || args.Value("--handler", &o.handler) ||
+        args.Value("--event", &o.event) || args.Value("--tmpdir", &o.tmpdir) ||
+        number("--invocations", &o.invocations)) {
+      continue;
+    }
+    if (number("--concurrency", &n)) {
+      o.concurrency = static_cast<int>(std::min<uint64_t>(n, 1 << 20));
+    } else if (number("--samples", &n)) {
+      o.samples = static_cast<int>(std::clamp<uint64_t>(n, 2, 1 << 20));
+    } else if (number("--max-rss-growth-kb", &n)) {
+      o.max_rss_growth_kb = static_cast<int64_t>(std::min<uint64_t>(n, INT64_MAX));
+    } else if (args.Switch("--json")) {
       o.json = true;
     } else {
-      Usage(("unknown flag " + flag).c_str());
+      args.Fail(absl::StrCat("unknown flag ", lmc::AsAbsl(args.current())));
     }
   }
+  if (args.failed()) Usage(args.error().c_str());
   if (o.invocations == 0 || o.concurrency < 1) {
     Usage("invocations and concurrency must be positive");
   }
