@@ -62,8 +62,9 @@ Options Parse(int argc, char** argv) {
   const auto number = [&](std::string_view flag, uint64_t* out) {
     std::string v;
     if (!args.Value(flag, &v)) return false;
-    if (!lmc::emulator::ParseUint(v, out))
+    if (!lmc::emulator::ParseUint(v, out)) {
       args.Fail(absl::StrCat(lmc::AsAbsl(flag), " wants a number"));
+    }
     return true;
   };
   while (!args.done()) {
