@@ -96,7 +96,7 @@ TEST(HandlerRegistry, RegistersFindsAndRefusesDuplicates) {
       registry.Register("a", echo, [](const InitContext&) { return absl::OkStatus(); }).ok());
   EXPECT_EQ(registry.Register("a", echo).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.Register("", echo).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(registry.Register("c", nullptr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Register("c", Handler()).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_NE(registry.Find("a"), nullptr);
   EXPECT_TRUE(registry.Find("a")->init);
   EXPECT_FALSE(registry.Find("b")->init);

@@ -5,16 +5,28 @@
 namespace lmc {
 
 absl::Status HandlerRegistry::Register(std::string name, Handler handler, InitHook init) {
-  if (name.empty()) return absl::InvalidArgumentError("a handler name must not be empty");
-  if (!handler) {
-    return absl::InvalidArgumentError(absl::StrCat("handler \"", name, "\" is empty"));
+  const bool empty = !handler;
+  return Add(RegisteredHandler{std::move(name), std::move(handler), nullptr, std::move(init)},
+             empty);
+}
+
+absl::Status HandlerRegistry::Register(std::string name, StreamingHandler handler, InitHook init) {
+  const bool empty = !handler;
+  return Add(RegisteredHandler{std::move(name), nullptr, std::move(handler), std::move(init)},
+             empty);
+}
+
+absl::Status HandlerRegistry::Add(RegisteredHandler entry, bool empty) {
+  if (entry.name.empty()) return absl::InvalidArgumentError("a handler name must not be empty");
+  if (empty) {
+    return absl::InvalidArgumentError(absl::StrCat("handler \"", entry.name, "\" is empty"));
   }
-  if (handlers_.contains(name)) {
+  if (handlers_.contains(entry.name)) {
     return absl::AlreadyExistsError(
-        absl::StrCat("a handler named \"", name, "\" is already registered"));
+        absl::StrCat("a handler named \"", entry.name, "\" is already registered"));
   }
-  RegisteredHandler entry{name, std::move(handler), std::move(init)};
-  handlers_.emplace(std::move(name), std::move(entry));
+  std::string key = entry.name;
+  handlers_.emplace(std::move(key), std::move(entry));
   return absl::OkStatus();
 }
 

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "lmc/handler.h"
 #include "lmc/logger.h"
+#include "lmc/response_stream.h"
 
 namespace lmc {
 
@@ -46,9 +47,12 @@ struct InitContext {
 using InitHook = std::function<absl::Status(const InitContext& context)>;
 
 // RegisteredHandler
+//
+// Exactly one of `handler` (a buffered answer) and `streaming` (a streamed answer) is set.
 struct RegisteredHandler {
   std::string name;
   Handler handler;
+  StreamingHandler streaming;
   InitHook init;  // may be empty
 };
 
@@ -61,6 +65,8 @@ class HandlerRegistry {
   // Adds `handler` under `name`. InvalidArgument if `name` is empty or `handler` is empty;
   // AlreadyExists if the name is taken.
   absl::Status Register(std::string name, Handler handler, InitHook init = nullptr);
+  // Adds a streaming handler (see lmc/response_stream.h) under `name`; same errors.
+  absl::Status Register(std::string name, StreamingHandler handler, InitHook init = nullptr);
 
   // The handler registered under exactly `name`, or nullptr.
   const RegisteredHandler* Find(std::string_view name) const;
@@ -71,6 +77,9 @@ class HandlerRegistry {
   size_t size() const { return handlers_.size(); }
 
  private:
+  // Validates and stores `entry`; `empty` says whether its handler is empty.
+  absl::Status Add(RegisteredHandler entry, bool empty);
+
   std::map<std::string, RegisteredHandler, std::less<>> handlers_;
 };
 
