@@ -14,6 +14,7 @@
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/loop_supervisor.h"
 #include "lmc/dispatch/shutdown_signals.h"
+#include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
