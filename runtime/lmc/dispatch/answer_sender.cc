@@ -20,9 +20,7 @@ std::string_view Clip(std::string_view s, size_t max) {
   return s.size() > max ? s.substr(0, max) : s;
 }
 
-const char* KindName(AnswerKind kind) {
-  return kind == AnswerKind::kError ? "error" : "response";
-}
+const char* KindName(AnswerKind kind) { return kind == AnswerKind::kError ? "error" : "response"; }
 
 }  // namespace
 

@@ -126,6 +126,7 @@ void PollLoop::Run() {
         sink.Write(LogLevel::kError, {}, "could not report the failure to the Runtime API");
       }
     }
+    if (retired()) return;
     // A short pause so an exception that repeats on every event cannot spin.
     if (WaitUnlessStopped(state_->backoff.NextDelay())) return;
   }
@@ -144,6 +145,8 @@ void PollLoop::RunUntilStopped() {
         state_->backoff.Reset();
         consecutive_fatal = 0;
         RunInvocation();
+        // A detached loop never polls again: a replacement took its place.
+        if (retired()) return;
         break;
       case NextAction::kSkip:
         state_->backoff.Reset();
@@ -228,8 +231,12 @@ void PollLoop::RunInvocation() {
     watchdog_slot_->Begin(next.request_id, target.fields.tenant_id, target.deadline,
                           &state_->cancellation);
   }
+  in_handler_.store(true, std::memory_order_release);
   const Result result = internal::CallHandler(*settings_.handler, event, context);
-  if (watchdog_slot_ != nullptr) watchdog_slot_->End();
+  in_handler_.store(false, std::memory_order_release);
+  if (watchdog_slot_ != nullptr && watchdog_slot_->End()) {
+    retired_.store(true, std::memory_order_release);
+  }
 
   answer_pending_ = false;
   state_->sender.Deliver(result, target);

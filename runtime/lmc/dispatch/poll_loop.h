@@ -50,7 +50,8 @@ class PollLoop {
   PollLoop(const PollLoop&) = delete;
   PollLoop& operator=(const PollLoop&) = delete;
 
-  // Polls and runs events until Stop() or a fatal condition. An event already taken is always
+  // Polls and runs events until Stop(), a fatal condition or retirement (see retired()). An
+  // event already taken is always
   // run and answered before Run() returns. An exception escaping the loop's own code (not the
   // handler's: those become Errors) is logged, the event in hand is answered with
   // Runtime.InternalError, and the loop starts over.
@@ -62,6 +63,14 @@ class PollLoop {
 
   // Invocations this loop has run (answered or not). Thread-safe.
   uint64_t invocations() const { return invocations_.load(std::memory_order_relaxed); }
+
+  // True once the watchdog detached this loop's invocation (DeadlineWatchdog::Slot::End()): the
+  // loop answered it and Run() returned without polling again, since a replacement polls in its
+  // place. Thread-safe.
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
+
+  // True while a handler runs on this loop. Thread-safe.
+  bool in_handler() const { return in_handler_.load(std::memory_order_acquire); }
 
  private:
   struct State;
@@ -85,6 +94,8 @@ class PollLoop {
   // Buffers, parser and backoff reused for every event; touched only by Run()'s thread.
   const std::unique_ptr<State> state_;
   std::atomic<uint64_t> invocations_{0};
+  std::atomic<bool> retired_{false};
+  std::atomic<bool> in_handler_{false};
   // True from the moment an event with a usable request id is taken until its answer was
   // attempted: what an unexpected exception must still answer. Loop thread only.
   bool answer_pending_ = false;
