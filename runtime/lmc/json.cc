@@ -1,6 +1,7 @@
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace lmc {
 namespace {
@@ -179,6 +180,19 @@ JsonWriter& JsonWriter::Int(int64_t value) {
 JsonWriter& JsonWriter::Uint(uint64_t value) {
   Separate();
   char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out_->append(buf, end);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  if (!std::isfinite(value)) {
+    out_->append("null");
+    return *this;
+  }
+  // std::to_chars without a precision writes the shortest form that round-trips exactly.
+  char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   out_->append(buf, end);
   return *this;
