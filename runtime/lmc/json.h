@@ -67,7 +67,9 @@ class JsonWriter {
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
   // The shortest decimal form that parses back to exactly `value` (17 significant digits at
-  // most; 1e+300, 0.1, -0, 5e-324). JSON has no NaN or infinity: those are written as null.
+  // most: 0.1, -2, 1e+300, 5e-324); integral values of 1e15 and more always take an exponent
+  // (1e+15), so readers that limit integers to 64 bits still read them. JSON has no NaN or
+  // infinity: those are written as null.
   JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();

@@ -101,8 +101,9 @@ double DoubleRoundTrip(double value, std::string* text) {
 TEST(JsonWriter, DoublesUseTheShortestFormThatReadsBackExactly) {
   std::string out;
   JsonWriter w(&out);
-  w.BeginArray().Double(0.1).Double(1.5).Double(-2.0).Double(1e300).Double(5e-324).EndArray();
-  EXPECT_EQ(out, "[0.1,1.5,-2,1e+300,5e-324]");
+  w.BeginArray().Double(0.1).Double(1.5).Double(-2.0).Double(1e300).Double(5e-324);
+  w.Double(123456789012345.0).Double(1e15).Double(-4250000000000000000000.0).EndArray();
+  EXPECT_EQ(out, "[0.1,1.5,-2,1e+300,5e-324,123456789012345,1e+15,-4.25e+21]");
 }
 
 TEST(JsonWriter, DoublesRoundTripBitForBit) {
