@@ -28,8 +28,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "lmc/base/json.h"
 #include "lmc/base/mutex.h"
+#include "lmc/base/strings.h"
+#include "lmc/json.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
 
@@ -1320,7 +1321,7 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
       error_type = "InvokeTimeout";
       message = "the invocation timed out";
     } else if (post.kind == Answer::Kind::kResponse && mode != nullptr &&
-               !internal::EqualsIgnoreCase(*mode, "streaming")) {
+               !lmc::EqualsIgnoreCase(*mode, "streaming")) {
       status = 400;
       error_type = "InvalidFunctionResponseMode";
       message = "Lambda-Runtime-Function-Response-Mode must be 'streaming'";
