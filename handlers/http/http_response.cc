@@ -1,8 +1,8 @@
 #include "handlers/http/http_response.h"
 
 #include "absl/strings/escaping.h"
-#include "lmc/base/json.h"
 #include "lmc/base/strings.h"
+#include "lmc/json.h"
 
 namespace lmc::http {
 namespace {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "handlers/http/middleware.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "simdjson.h"
 
 namespace lmc::examples {
