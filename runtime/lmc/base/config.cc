@@ -53,7 +53,7 @@ void ReadBounded(const EnvMap& env, std::string_view name, long long min, long l
   if (v == nullptr || v->empty()) return;
   const auto n = ParseInteger(*v);
   if (n.has_value() && *n >= min && *n <= max) {
-    out = T(*n);
+    out = static_cast<T>(*n);
     return;
   }
   warnings.push_back(absl::StrCat(AsAbsl(name), "=\"", *v, "\" is not an integer in ", min, "..",
