@@ -17,7 +17,7 @@ install_missing() {
 # What building lmc needs.
 readonly LMC_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libopenblas-dev
 )
 # What the full test run adds: clang for the thread-safety build and fuzzers, clang-format,
 # Google Benchmark.
