@@ -293,13 +293,15 @@ std::string Batcher::TakeMetricsLine() {
   std::string line = absl::StrFormat(
       "inference batcher: batches=%d rows=%d requests=%d expired=%d mean_batch_rows=%.1f "
       "largest_batch_rows=%d mean_queue_wait_us=%.1f mean_forward_us=%.1f "
-      "batcher_share=%.3f",
+      "batcher_share=%.3f total_requests=%d total_mean_batch_rows=%.1f total_batcher_share=%.3f",
       batches, s.rows - l.rows, requests, s.expired - l.expired,
       batches == 0 ? 0.0 : static_cast<double>(s.rows - l.rows) / static_cast<double>(batches),
       s.largest_batch,
       requests == 0 ? 0.0 : us(s.queue_wait - l.queue_wait) / static_cast<double>(requests),
       batches == 0 ? 0.0 : us(s.forward - l.forward) / static_cast<double>(batches),
-      submitted <= 0 ? 0.0 : overhead / submitted);
+      submitted <= 0 ? 0.0 : overhead / submitted, s.requests,
+      s.batches == 0 ? 0.0 : static_cast<double>(s.rows) / static_cast<double>(s.batches),
+      us(s.submitted) <= 0 ? 0.0 : (us(s.submitted) - us(s.forward_per_request)) / us(s.submitted));
   logged_ = stats_;
   return line;
 }

@@ -13,8 +13,12 @@
 // DeadlineExceeded instead of occupying the device. A request never splits: one with more than
 // `max_rows` rows runs as a batch of its own.
 //
-// Metrics: every `metrics_interval` the worker logs one INFO line with the batches, rows, mean
-// and largest batch, mean and largest queue wait and the batcher's share of the requests' time.
+// Metrics: at the end of the first batch after each `metrics_interval`, the worker logs one
+// INFO line "inference batcher: batches=... rows=... requests=... expired=... mean_batch_rows=...
+// largest_batch_rows=... mean_queue_wait_us=... mean_forward_us=... batcher_share=..." for the
+// interval, then total_requests, total_mean_batch_rows and total_batcher_share since start. The
+// batcher's share is the part of the requests' time in Submit() not spent in their batch's
+// forward pass: queue wait plus gather/scatter.
 //
 // Example:
 //

@@ -27,9 +27,25 @@ void Softmax(float* row, size_t width) {
   for (size_t j = 0; j < width; ++j) row[j] *= scale;
 }
 
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(const Model& model) : model_(model) {}
+  explicit CpuBackend(const Model& model) : model_(model) {
+    // OpenBLAS's worker threads synchronise through code TSan cannot see (Debian's library is
+    // not instrumented), so TSan builds compute on the calling thread only.
+    if (kThreadSanitizer) openblas_set_num_threads(1);
+  }
 
   std::string_view name() const override { return "cpu"; }
 

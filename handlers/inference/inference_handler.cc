@@ -62,6 +62,11 @@ absl::StatusOr<InferenceConfig> ParseInferenceConfig(
     }
     config.max_wait = std::chrono::microseconds(*parsed);
   }
+  if (const char* every = getenv("LMC_BATCH_METRICS_MS"); every != nullptr && *every != '\0') {
+    absl::StatusOr<uint64_t> parsed = ParseCount("LMC_BATCH_METRICS_MS", every, 1);
+    if (!parsed.ok()) return parsed.status();
+    config.metrics_interval = std::chrono::milliseconds(*parsed);
+  }
   return config;
 }
 
@@ -97,7 +102,8 @@ absl::StatusOr<std::unique_ptr<InferenceService>> InferenceService::Create(
       },
       BatcherOptions{.max_rows = config.max_rows,
                      .max_wait = config.max_wait,
-                     .max_callers = std::max<size_t>(max_callers, 1)},
+                     .max_callers = std::max<size_t>(max_callers, 1),
+                     .metrics_interval = config.metrics_interval},
       clock, &logger);
   logger.Info(absl::StrCat("inference: loaded ", config.model.string(), " (",
                            loaded.kind() == ModelKind::kMlp ? "mlp" : "embedding", ", ",

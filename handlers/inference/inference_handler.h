@@ -12,6 +12,8 @@
 //   LMC_BATCH_MAX_WAIT_US   the longest a request waits for others to join its batch, >= 0.
 //                           Default 1000. A batch also closes as soon as every concurrent
 //                           invocation (AWS_LAMBDA_MAX_CONCURRENCY) is queued in it.
+//   LMC_BATCH_METRICS_MS    how often the batcher logs its metrics line (batch size, queue
+//                           wait, its share of the time; see batcher.h). Default 10000.
 //
 // Errors: a bad event -> errorType "Inference.InvalidInput" (the message says what is wrong);
 // a deadline passing while queued -> "Inference.Timeout"; a device failure ->
@@ -55,6 +57,7 @@ struct InferenceConfig {
   Device device = Device::kAuto;
   size_t max_rows = 128;
   std::chrono::microseconds max_wait{1000};
+  std::chrono::milliseconds metrics_interval{10000};
 };
 
 // Reads the configuration through `getenv` (returns nullptr when a variable is unset);

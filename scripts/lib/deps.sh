@@ -20,7 +20,8 @@ readonly LMC_BUILD_PACKAGES=(
   libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libopenblas-dev
 )
 # What the full test run adds: clang for the thread-safety build and fuzzers, clang-format,
-# Google Benchmark.
+# Google Benchmark, FAISS (the inference benchmark's reference; optional for the build).
 readonly LMC_TEST_PACKAGES=(
   "${LMC_BUILD_PACKAGES[@]}" libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev llvm
+  libfaiss-dev
 )
