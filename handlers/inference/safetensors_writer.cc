@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers/inference/tensor.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
 namespace lmc::inference {
 
