@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +15,7 @@
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/dispatcher.h"
 #include "lmc/dispatch/shutdown_signals.h"
+#include "lmc/plugin_loader.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
@@ -154,7 +156,15 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
     return kExitInitFailed;
   }
 
-  const RegisteredHandler* handler = SelectHandler(registry, config);
+  // _HANDLER=libname.so:handler names a handler in a plugin (lmc/plugin_loader.h).
+  std::unique_ptr<Plugin> plugin;
+  if (IsPluginHandler(config.handler)) {
+    auto loaded = Plugin::Load(config.handler, config.task_root);
+    if (auto* error = std::get_if<Error>(&loaded)) return FailInit(control->get(), sink, *error);
+    plugin = std::move(std::get<std::unique_ptr<Plugin>>(loaded));
+  }
+  const RegisteredHandler* handler =
+      plugin != nullptr ? &plugin->handler() : SelectHandler(registry, config);
   if (handler == nullptr) {
     const std::string known = absl::StrJoin(registry.Names(), ", ");
     return FailInit(control->get(), sink,

@@ -1,0 +1,43 @@
+# Handler plugins (runtime/lmc/plugin.h): shared libraries that a bootstrap loads with dlopen
+# when _HANDLER is libname.so:handler.
+#
+#   lmc_enable_plugins(bootstrap)                     # a bootstrap that can load plugins
+#   lmc_add_plugin(NAME hello SRCS hello.cc)          # builds plugins/libhello.so
+#
+# A plugin links none of lmc: the bootstrap exports its symbols (ENABLE_EXPORTS) and keeps
+# every object of the public surface (lmc_api, lmc_base) so that whatever a plugin calls from
+# lmc/*.h and lmc/base/*.h is there, whether or not the bootstrap itself uses it.
+
+# Header-only view of lmc for plugins: include paths, no libraries.
+if(NOT TARGET lmc_plugin_api)
+  add_library(lmc_plugin_api INTERFACE)
+  target_include_directories(lmc_plugin_api INTERFACE ${PROJECT_SOURCE_DIR}/runtime
+                             ${PROJECT_SOURCE_DIR})
+endif()
+
+# lmc_enable_plugins(TARGET): makes an executable able to serve plugin handlers.
+function(lmc_enable_plugins target)
+  set_target_properties(${target} PROPERTIES ENABLE_EXPORTS ON)
+  # The archives are linked again normally by the target's dependencies; objects already pulled
+  # in by --whole-archive are not duplicated.
+  target_link_options(${target} PRIVATE
+    "LINKER:--whole-archive" "$<TARGET_FILE:lmc_api>" "$<TARGET_FILE:lmc_base>"
+    "LINKER:--no-whole-archive")
+  add_dependencies(${target} lmc_api lmc_base)
+endfunction()
+
+# lmc_add_plugin(NAME n [OUTPUT_NAME o] SRCS ... [DEFINITIONS ...]): lib<o or n>.so in
+# ${CMAKE_BINARY_DIR}/plugins.
+function(lmc_add_plugin)
+  cmake_parse_arguments(P "" "NAME;OUTPUT_NAME" "SRCS;DEFINITIONS" ${ARGN})
+  add_library(${P_NAME} MODULE ${P_SRCS})
+  target_link_libraries(${P_NAME} PRIVATE lmc_plugin_api)
+  target_compile_options(${P_NAME} PRIVATE ${LMC_WARNING_FLAGS})
+  target_compile_definitions(${P_NAME} PRIVATE ${P_DEFINITIONS})
+  set_target_properties(${P_NAME} PROPERTIES
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
+  if(P_OUTPUT_NAME)
+    set_target_properties(${P_NAME} PROPERTIES OUTPUT_NAME ${P_OUTPUT_NAME})
+  endif()
+endfunction()
