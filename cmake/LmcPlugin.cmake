@@ -9,29 +9,47 @@
 # lmc/*.h and lmc/base/*.h is there, whether or not the bootstrap itself uses it.
 
 # Header-only view of lmc for plugins: include paths, no libraries.
-if(NOT TARGET lmc_plugin_api)
+if(NOT TARGET lmc_plugin_api AND NOT TARGET lmc::lmc_plugin_api)
   add_library(lmc_plugin_api INTERFACE)
   target_include_directories(lmc_plugin_api INTERFACE ${PROJECT_SOURCE_DIR}/runtime
                              ${PROJECT_SOURCE_DIR})
 endif()
 
 # lmc_enable_plugins(TARGET): makes an executable able to serve plugin handlers.
+# In lmc's own tree the targets are lmc_api, ...; in an installed package lmc::lmc_api, ...
+macro(lmc_plugin_target_names)
+  if(TARGET lmc_api)
+    set(lmc_api_target lmc_api)
+    set(lmc_base_target lmc_base)
+    set(lmc_plugin_api_target lmc_plugin_api)
+  else()
+    set(lmc_api_target lmc::lmc_api)
+    set(lmc_base_target lmc::lmc_base)
+    set(lmc_plugin_api_target lmc::lmc_plugin_api)
+  endif()
+endmacro()
+
 function(lmc_enable_plugins target)
+  lmc_plugin_target_names()
   set_target_properties(${target} PROPERTIES ENABLE_EXPORTS ON)
   # The archives are linked again normally by the target's dependencies; objects already pulled
   # in by --whole-archive are not duplicated.
   target_link_options(${target} PRIVATE
-    "LINKER:--whole-archive" "$<TARGET_FILE:lmc_api>" "$<TARGET_FILE:lmc_base>"
+    "LINKER:--whole-archive" "$<TARGET_FILE:${lmc_api_target}>"
+    "$<TARGET_FILE:${lmc_base_target}>"
     "LINKER:--no-whole-archive")
-  add_dependencies(${target} lmc_api lmc_base)
+  if(TARGET lmc_api)
+    add_dependencies(${target} lmc_api lmc_base)
+  endif()
 endfunction()
 
 # lmc_add_plugin(NAME n [OUTPUT_NAME o] SRCS ... [DEFINITIONS ...]): lib<o or n>.so in
 # ${CMAKE_BINARY_DIR}/plugins.
 function(lmc_add_plugin)
   cmake_parse_arguments(P "" "NAME;OUTPUT_NAME" "SRCS;DEFINITIONS" ${ARGN})
+  lmc_plugin_target_names()
   add_library(${P_NAME} MODULE ${P_SRCS})
-  target_link_libraries(${P_NAME} PRIVATE lmc_plugin_api)
+  target_link_libraries(${P_NAME} PRIVATE ${lmc_plugin_api_target})
   target_compile_options(${P_NAME} PRIVATE ${LMC_WARNING_FLAGS})
   target_compile_definitions(${P_NAME} PRIVATE ${P_DEFINITIONS})
   set_target_properties(${P_NAME} PROPERTIES
