@@ -5,17 +5,22 @@
 #   target_link_libraries(my_function PRIVATE lmc::lmc)
 #   lmc_package_function(TARGET my_function)       # function.zip / layer.zip
 #
-# Installed: the static libraries (namespaced lmc::, see LMC_INSTALL_TARGETS), the headers
+# Installed: the static libraries of runtime/ (namespaced lmc::, see LMC_INSTALL_TARGETS), the headers
 # under include/lmc, lmcConfig.cmake (find_dependency for simdjson, absl, CURL, Threads),
 # lmcConfigVersion.cmake (same major version), lmcTargets.cmake, and share/lmc with the CMake
 # helpers (LmcPlugin.cmake, LmcPackage.cmake, toolchains/) and packaging/package.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(LMC_INSTALL_TARGETS
-  lmc_base lmc_transport_common lmc_transport_curl lmc_http_response_parser lmc_http_connection
-  lmc_transport_direct lmc_transport lmc_api lmc_dispatch lmc_plugin_loader lmc_core lmc
-  lmc_with_curl lmc_testing lmc_plugin_api)
+# Every library of runtime/ (whatever libraries it gains later), plus the plugin header target.
+get_property(lmc_runtime_targets DIRECTORY ${PROJECT_SOURCE_DIR}/runtime PROPERTY BUILDSYSTEM_TARGETS)
+set(LMC_INSTALL_TARGETS lmc_plugin_api)
+foreach(target IN LISTS lmc_runtime_targets)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY" OR type STREQUAL "INTERFACE_LIBRARY")
+    list(APPEND LMC_INSTALL_TARGETS ${target})
+  endif()
+endforeach()
 set(LMC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/lmc)
 
 foreach(target IN LISTS LMC_INSTALL_TARGETS)
