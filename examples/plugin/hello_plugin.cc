@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "lmc/plugin.h"
 
 namespace {
