@@ -5,8 +5,8 @@
 #   lmc_add_plugin(NAME hello SRCS hello.cc)          # builds plugins/libhello.so
 #
 # A plugin links none of lmc: the bootstrap exports its symbols (ENABLE_EXPORTS) and keeps
-# every object of the public surface (lmc_api, lmc_base) so that whatever a plugin calls from
-# lmc/*.h and lmc/base/*.h is there, whether or not the bootstrap itself uses it.
+# every object of the public surface (lmc_api, lmc_base, lmc_json) so that whatever a plugin
+# calls from lmc/*.h and lmc/base/*.h is there, whether or not the bootstrap itself uses it.
 
 # Header-only view of lmc for plugins: include paths, no libraries.
 if(NOT TARGET lmc_plugin_api AND NOT TARGET lmc::lmc_plugin_api)
@@ -15,32 +15,43 @@ if(NOT TARGET lmc_plugin_api AND NOT TARGET lmc::lmc_plugin_api)
                              ${PROJECT_SOURCE_DIR})
 endif()
 
-# lmc_enable_plugins(TARGET): makes an executable able to serve plugin handlers.
+# The libraries whose every object a plugin-serving bootstrap keeps: the public surface.
+set(LMC_PLUGIN_SURFACE_LIBRARIES lmc_api lmc_base lmc_json)
+
 # In lmc's own tree the targets are lmc_api, ...; in an installed package lmc::lmc_api, ...
 macro(lmc_plugin_target_names)
-  if(TARGET lmc_api)
-    set(lmc_api_target lmc_api)
-    set(lmc_base_target lmc_base)
+  set(lmc_surface_targets "")
+  foreach(name IN LISTS LMC_PLUGIN_SURFACE_LIBRARIES)
+    if(TARGET ${name})
+      list(APPEND lmc_surface_targets ${name})
+    elseif(TARGET lmc::${name})
+      list(APPEND lmc_surface_targets lmc::${name})
+    endif()
+  endforeach()
+  if(TARGET lmc_plugin_api)
     set(lmc_plugin_api_target lmc_plugin_api)
   else()
-    set(lmc_api_target lmc::lmc_api)
-    set(lmc_base_target lmc::lmc_base)
     set(lmc_plugin_api_target lmc::lmc_plugin_api)
   endif()
 endmacro()
 
+# lmc_enable_plugins(TARGET): makes an executable able to serve plugin handlers.
 function(lmc_enable_plugins target)
   lmc_plugin_target_names()
   set_target_properties(${target} PROPERTIES ENABLE_EXPORTS ON)
   # The archives are linked again normally by the target's dependencies; objects already pulled
   # in by --whole-archive are not duplicated.
-  target_link_options(${target} PRIVATE
-    "LINKER:--whole-archive" "$<TARGET_FILE:${lmc_api_target}>"
-    "$<TARGET_FILE:${lmc_base_target}>"
+  set(archives "")
+  foreach(library IN LISTS lmc_surface_targets)
+    list(APPEND archives "$<TARGET_FILE:${library}>")
+  endforeach()
+  target_link_options(${target} PRIVATE "LINKER:--whole-archive" ${archives}
     "LINKER:--no-whole-archive")
-  if(TARGET lmc_api)
-    add_dependencies(${target} lmc_api lmc_base)
-  endif()
+  foreach(library IN LISTS lmc_surface_targets)
+    if(NOT library MATCHES "::")
+      add_dependencies(${target} ${library})
+    endif()
+  endforeach()
 endfunction()
 
 # lmc_add_plugin(NAME n [OUTPUT_NAME o] SRCS ... [DEFINITIONS ...]): lib<o or n>.so in
