@@ -58,3 +58,9 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/packaging/package
   DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/packaging)
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/lib/deps.sh
   DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/scripts/lib)
+
+# The same name in a source-tree build (FetchContent, add_subdirectory) as in the installed
+# package.
+if(NOT TARGET lmc::lmc)
+  add_library(lmc::lmc ALIAS lmc)
+endif()
