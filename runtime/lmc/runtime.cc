@@ -12,7 +12,7 @@
 #include "lmc/base/log_sink.h"
 #include "lmc/base/strings.h"
 #include "lmc/dispatch/crash_handler.h"
-#include "lmc/dispatch/dispatcher.h"
+#include "lmc/dispatch/loop_supervisor.h"
 #include "lmc/dispatch/shutdown_signals.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -52,7 +52,7 @@ int FailInit(RuntimeApiClient* client, const LogSink& sink, const Error& error) 
 // Each loop holds a connection, and handlers open files: make sure N = 1600 loops fit under the
 // descriptor limit by raising the soft limit to the hard one (the default soft limit, 1024, is
 // too low). Warns when even the hard limit is too low.
-void RaiseDescriptorLimit(int loops, const LogSink& sink) {
+void RaiseDescriptorLimit(int max_concurrency, const LogSink& sink) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   if (limit.rlim_cur < limit.rlim_max) {
@@ -62,11 +62,11 @@ void RaiseDescriptorLimit(int loops, const LogSink& sink) {
   }
   // A connection per loop, plus one for the control client and the extension, plus headroom
   // for handlers and the process itself.
-  const rlim_t needed = static_cast<rlim_t>(loops) + 2 + 256;
+  const rlim_t needed = static_cast<rlim_t>(max_concurrency) + 2 + 256;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
     sink.Write(
         LogLevel::kWarn, {},
-        absl::StrCat("the open-file limit is ", limit.rlim_cur, "; ", loops,
+        absl::StrCat("the open-file limit is ", limit.rlim_cur, "; ", max_concurrency,
                      " poll loops need about ", needed, ". Connections may fail under full load"));
   }
 }
@@ -166,7 +166,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
   }
   sink.Write(LogLevel::kInfo, {},
              absl::StrCat("lmc starting: handler=", handler->name,
-                          " concurrency=", config.max_concurrency, " loops=", config.pool_size,
+                          " max_concurrency=", config.max_concurrency,
                           " log_format=", config.log_format == LogFormat::kJson ? "JSON" : "Text",
                           " tmp=", config.tmp_root.string()));
 
@@ -202,16 +202,16 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
     }
   }
 
-  RaiseDescriptorLimit(config.pool_size, sink);
+  RaiseDescriptorLimit(config.max_concurrency, sink);
   DispatchSettings settings;
   settings.handler = &handler->handler;
   settings.sink = &sink;
   settings.clock = options.clock;
   settings.function = function;
   settings.tmp_root = config.tmp_root;
-  Dispatcher dispatcher(settings, config.pool_size,
-                        [&] { return RuntimeApiClient::Create(config.runtime_api, sink); });
-  if (absl::Status status = dispatcher.Start(); !status.ok()) {
+  LoopSupervisor supervisor(settings, config.max_concurrency,
+                            [&] { return RuntimeApiClient::Create(config.runtime_api, sink); });
+  if (absl::Status status = supervisor.Start(); !status.ok()) {
     return FailInit(control->get(), sink, Error("Runtime.StartFailed", status.ToString()));
   }
 
@@ -224,17 +224,17 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
       sink.Write(LogLevel::kInfo, {},
                  absl::StrCat(signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                               ": no new events; finishing the invocations in flight"));
-      dispatcher.Stop();
+      supervisor.Stop();
     });
   }
-  const absl::Status result = dispatcher.Wait();
+  const absl::Status result = supervisor.Wait();
   if (signals != nullptr) {
     signals->Wake();
     signal_waiter.join();
   }
   extension.reset();
   sink.Write(LogLevel::kInfo, {},
-             absl::StrCat("lmc stopped after ", dispatcher.invocations(), " invocations",
+             absl::StrCat("lmc stopped after ", supervisor.invocations(), " invocations",
                           result.ok() ? "" : absl::StrCat(": ", result.ToString())));
   return result.ok() ? kExitOk : kExitRuntimeApiFailed;
 }

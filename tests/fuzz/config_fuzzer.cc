@@ -27,7 +27,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (config->max_concurrency < 1 || config->max_concurrency > lmc::kMaxConcurrencyLimit) {
     __builtin_trap();
   }
-  if (config->pool_size < 1 || config->pool_size > config->max_concurrency) __builtin_trap();
   if (!config->tmp_root.is_absolute()) __builtin_trap();
   if (config->runtime_api.empty() || config->runtime_api.find('/') != std::string::npos) {
     __builtin_trap();

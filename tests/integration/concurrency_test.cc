@@ -56,10 +56,10 @@ TEST_F(BootstrapTest, InvalidConcurrencyFallsBackToOneWithAWarning) {
   EXPECT_TRUE(warned);
 }
 
-TEST_F(BootstrapTest, PoolSizeCapsTheNumberOfLoops) {
+TEST_F(BootstrapTest, LmcMaxConcurrencyLowersTheNumberOfLoops) {
   StartEmulator();
   EnqueueMany(R"({"ms":50})", 6);
-  StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=8", "LMC_POOL_SIZE=2"});
+  StartBootstrap("sleep", {"AWS_LAMBDA_MAX_CONCURRENCY=8", "LMC_MAX_CONCURRENCY=2"});
   ASSERT_TRUE(emulator().WaitForClosed(6, kWait));
   EXPECT_EQ(emulator().stats().max_outstanding, 2u);
   EXPECT_EQ(Terminate().code, 0);

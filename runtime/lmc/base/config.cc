@@ -83,18 +83,30 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
     }
   }
 
-  config.pool_size = config.max_concurrency;
-  if (const std::string* v = Find(env, "LMC_POOL_SIZE"); v != nullptr && !v->empty()) {
-    const auto n = ParseInteger(*v);
+  // LMC_POOL_SIZE was the first name of LMC_MAX_CONCURRENCY; it still works, with a warning.
+  const char* cap_name = "LMC_MAX_CONCURRENCY";
+  const std::string* cap = Find(env, cap_name);
+  if (const std::string* old = Find(env, "LMC_POOL_SIZE"); old != nullptr && !old->empty()) {
+    if (cap == nullptr || cap->empty()) {
+      cap = old;
+      cap_name = "LMC_POOL_SIZE";
+      config.warnings.push_back("LMC_POOL_SIZE is deprecated; use LMC_MAX_CONCURRENCY");
+    } else {
+      config.warnings.push_back(
+          "LMC_POOL_SIZE is deprecated and ignored: LMC_MAX_CONCURRENCY is set");
+    }
+  }
+  if (cap != nullptr && !cap->empty()) {
+    const auto n = ParseInteger(*cap);
     if (!n.has_value() || *n < 1) {
       config.warnings.push_back(absl::StrCat(
-          "LMC_POOL_SIZE=\"", *v, "\" is not a positive integer; using ", config.max_concurrency));
+          cap_name, "=\"", *cap, "\" is not a positive integer; using ", config.max_concurrency));
     } else if (*n > config.max_concurrency) {
       config.warnings.push_back(absl::StrCat(
-          "LMC_POOL_SIZE=", *n, " exceeds AWS_LAMBDA_MAX_CONCURRENCY=", config.max_concurrency,
+          cap_name, "=", *n, " exceeds AWS_LAMBDA_MAX_CONCURRENCY=", config.max_concurrency,
           "; using ", config.max_concurrency));
     } else {
-      config.pool_size = static_cast<int>(*n);
+      config.max_concurrency = static_cast<int>(*n);
     }
   }
 
@@ -138,9 +150,6 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
     config.region = *v;
   } else if (const std::string* d = Find(env, "AWS_DEFAULT_REGION"); d && !d->empty()) {
     config.region = *d;
-  }
-  if (const std::string* v = Find(env, "AWS_LAMBDA_INITIALIZATION_TYPE")) {
-    config.initialization_type = *v;
   }
 
   if (const std::string* v = Find(env, "TMPDIR"); v != nullptr && !v->empty()) {

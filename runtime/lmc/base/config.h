@@ -8,7 +8,8 @@
 //   Variable                         Field               Default / rule
 //   AWS_LAMBDA_RUNTIME_API           runtime_api         required, "host:port"
 //   AWS_LAMBDA_MAX_CONCURRENCY       max_concurrency     1; 1..1600, otherwise 1 plus a warning
-//   LMC_POOL_SIZE                    pool_size           max_concurrency; 1..max_concurrency
+//   LMC_MAX_CONCURRENCY              max_concurrency     lowers N below Lambda's value (1..N);
+//                                                        LMC_POOL_SIZE is its deprecated alias
 //   _HANDLER                         handler             ""
 //   LAMBDA_TASK_ROOT                 task_root           "/var/task"
 //   AWS_LAMBDA_LOG_FORMAT            log_format          JSON; "JSON" or "Text"
@@ -17,7 +18,6 @@
 //   AWS_LAMBDA_FUNCTION_VERSION      function_version    "$LATEST"
 //   AWS_LAMBDA_FUNCTION_MEMORY_SIZE  memory_mb           0 (unknown)
 //   AWS_REGION / AWS_DEFAULT_REGION  region              ""
-//   AWS_LAMBDA_INITIALIZATION_TYPE   initialization_type ""
 //   TMPDIR                           tmp_root            "/tmp"; must be an absolute path
 //
 // Example:
@@ -53,10 +53,10 @@ inline constexpr int kMaxConcurrencyLimit = 1600;
 // A plain value; copy freely.
 struct Config {
   std::string runtime_api;
+  // N: the invocations this process serves at once (one poll loop, thread and connection each).
+  // AWS_LAMBDA_MAX_CONCURRENCY, lowered by LMC_MAX_CONCURRENCY: a loop beyond Lambda's value
+  // could never be given an event.
   int max_concurrency = 1;
-  // Number of poll loops (each with its own worker thread and connection) that run at once.
-  // Never above max_concurrency: a loop beyond that could never be given an event.
-  int pool_size = 1;
   std::string handler;
   std::string task_root = "/var/task";
   LogFormat log_format = LogFormat::kJson;
@@ -65,7 +65,6 @@ struct Config {
   std::string function_version = "$LATEST";
   int memory_mb = 0;
   std::string region;
-  std::string initialization_type;
   std::filesystem::path tmp_root = "/tmp";
 
   // Human-readable notes about values that were ignored, one per line, for a WARN log record.

@@ -17,7 +17,6 @@ TEST(ParseConfig, DefaultsWhenOnlyTheRuntimeApiIsSet) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->runtime_api, "127.0.0.1:9001");
   EXPECT_EQ(config->max_concurrency, 1);
-  EXPECT_EQ(config->pool_size, 1);
   EXPECT_EQ(config->log_format, LogFormat::kJson);
   EXPECT_EQ(config->log_level, LogLevel::kInfo);
   EXPECT_EQ(config->tmp_root, "/tmp");
@@ -43,13 +42,12 @@ TEST(ParseConfig, MalformedRuntimeApiIsAnError) {
   EXPECT_TRUE(ParseConfig(ok).ok());
 }
 
-TEST(ParseConfig, ConcurrencyInRangeIsUsedForLoopsAndPool) {
+TEST(ParseConfig, ConcurrencyInRangeIsUsed) {
   EnvMap env = Minimal();
   env["AWS_LAMBDA_MAX_CONCURRENCY"] = "64";
   auto config = ParseConfig(env);
   ASSERT_TRUE(config.ok());
   EXPECT_EQ(config->max_concurrency, 64);
-  EXPECT_EQ(config->pool_size, 64);
   env["AWS_LAMBDA_MAX_CONCURRENCY"] = "1600";
   EXPECT_EQ(ParseConfig(env)->max_concurrency, 1600);
 }
@@ -66,19 +64,37 @@ TEST(ParseConfig, InvalidConcurrencyFallsBackToOneWithAWarning) {
   }
 }
 
-TEST(ParseConfig, PoolSizeOverrideIsBoundedByConcurrency) {
+TEST(ParseConfig, LmcMaxConcurrencyLowersConcurrencyOnly) {
+  EnvMap env = Minimal();
+  env["AWS_LAMBDA_MAX_CONCURRENCY"] = "16";
+  env["LMC_MAX_CONCURRENCY"] = "4";
+  auto low = ParseConfig(env);
+  EXPECT_EQ(low->max_concurrency, 4);
+  EXPECT_THAT(low->warnings, IsEmpty());
+  env["LMC_MAX_CONCURRENCY"] = "32";
+  auto big = ParseConfig(env);
+  EXPECT_EQ(big->max_concurrency, 16);
+  ASSERT_THAT(big->warnings, SizeIs(1));
+  EXPECT_THAT(big->warnings[0], HasSubstr("LMC_MAX_CONCURRENCY=32"));
+  env["LMC_MAX_CONCURRENCY"] = "zero";
+  auto bad = ParseConfig(env);
+  EXPECT_EQ(bad->max_concurrency, 16);
+  EXPECT_THAT(bad->warnings, SizeIs(1));
+}
+
+TEST(ParseConfig, PoolSizeIsADeprecatedAliasThatWarns) {
   EnvMap env = Minimal();
   env["AWS_LAMBDA_MAX_CONCURRENCY"] = "16";
   env["LMC_POOL_SIZE"] = "4";
-  EXPECT_EQ(ParseConfig(env)->pool_size, 4);
-  env["LMC_POOL_SIZE"] = "32";
-  auto big = ParseConfig(env);
-  EXPECT_EQ(big->pool_size, 16);
-  EXPECT_THAT(big->warnings, SizeIs(1));
-  env["LMC_POOL_SIZE"] = "zero";
-  auto bad = ParseConfig(env);
-  EXPECT_EQ(bad->pool_size, 16);
-  EXPECT_THAT(bad->warnings, SizeIs(1));
+  auto alias = ParseConfig(env);
+  EXPECT_EQ(alias->max_concurrency, 4);
+  ASSERT_THAT(alias->warnings, SizeIs(1));
+  EXPECT_THAT(alias->warnings[0], HasSubstr("deprecated"));
+  env["LMC_MAX_CONCURRENCY"] = "8";
+  auto both = ParseConfig(env);
+  EXPECT_EQ(both->max_concurrency, 8);
+  ASSERT_THAT(both->warnings, SizeIs(1));
+  EXPECT_THAT(both->warnings[0], HasSubstr("ignored"));
 }
 
 TEST(ParseConfig, LogFormatAndLevelAreCaseInsensitive) {
@@ -109,7 +125,6 @@ TEST(ParseConfig, FunctionMetadataIsRead) {
   env["AWS_LAMBDA_FUNCTION_VERSION"] = "7";
   env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "2048";
   env["AWS_DEFAULT_REGION"] = "eu-west-1";
-  env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances";
   auto config = ParseConfig(env);
   EXPECT_EQ(config->handler, "echo");
   EXPECT_EQ(config->task_root, "/opt/task");
@@ -117,7 +132,6 @@ TEST(ParseConfig, FunctionMetadataIsRead) {
   EXPECT_EQ(config->function_version, "7");
   EXPECT_EQ(config->memory_mb, 2048);
   EXPECT_EQ(config->region, "eu-west-1");
-  EXPECT_EQ(config->initialization_type, "lambda-managed-instances");
   env["AWS_REGION"] = "us-west-2";
   EXPECT_EQ(ParseConfig(env)->region, "us-west-2");
 }

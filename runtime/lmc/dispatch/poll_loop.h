@@ -9,7 +9,7 @@
 // Per-loop state is reused across events (event buffer, header strings, simdjson parser), so
 // the steady state allocates almost nothing per invocation.
 //
-// Example (what Dispatcher does for each loop):
+// Example (what LoopSupervisor does for each loop):
 //
 //   lmc::PollLoop loop(0, std::move(client), settings, on_fatal);
 //   std::thread thread([&] { loop.Run(); });

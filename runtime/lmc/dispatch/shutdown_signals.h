@@ -12,9 +12,9 @@
 //
 //   auto signals = lmc::ShutdownSignals::Install(lmc::LogFormat::kJson);
 //   std::thread waiter([&] {
-//     if ((*signals)->Wait() != 0) dispatcher.Stop();
+//     if ((*signals)->Wait() != 0) supervisor.Stop();
 //   });
-//   dispatcher.Wait();
+//   supervisor.Wait();
 //   (*signals)->Wake();   // lets the waiter return when no signal came
 //   waiter.join();
 #pragma once

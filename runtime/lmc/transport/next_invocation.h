@@ -72,7 +72,7 @@ struct NextInvocation {
   // Forgets the status and headers only.
   void ResetHeaders();
 
-  // Applies one raw header line as libcurl delivers it ("Name: value\r\n"). A status line
+  // Applies one raw header line as both transports deliver it ("Name: value\r\n"). A status line
   // ("HTTP/1.1 200 OK") resets the headers, since 1xx replies come before the real one.
   // Unknown headers and malformed lines are ignored.
   void ApplyHeaderLine(std::string_view line);

@@ -1,8 +1,10 @@
 // File: lmc/transport/runtime_api_client.h
 //
-// RuntimeApiClient: one HTTP/1.1 connection to the Lambda Runtime API (and the Extensions API on
-// the same host), built on a libcurl easy handle that is kept alive across requests. Each poll
-// loop owns one client, so N loops hold N connections and never contend for one.
+// RuntimeApiClient: one kept-alive HTTP/1.1 connection to the Lambda Runtime API (and the
+// Extensions API on the same host). Two implementations are chosen at link time: the direct
+// socket client (runtime_api_client_direct.cc, the default) and libcurl
+// (runtime_api_client_curl.cc). Each poll loop owns one client, so N loops hold N connections
+// and never contend for one.
 //
 // The client reports facts, not policy: a call returns the HTTP status and body it got (any
 // status, including 4xx/5xx), or a non-OK absl::Status when no reply arrived (connection refused
@@ -10,7 +12,8 @@
 // decides what each outcome means. Non-2xx replies are logged here, with status and body, so
 // every call site gets that for free.
 //
-// libcurl settings, and why: HTTP/1.1 (newer libcurl may try HTTP/2); no total timeout on
+// Both send the same requests (ApiRequest, api_request.h). The libcurl implementation's
+// settings, and why: HTTP/1.1 (newer libcurl may try HTTP/2); no total timeout on
 // /next (it long-polls, and on classic Lambda the environment may be frozen inside the call);
 // a short connect timeout (the API is on the local host); TCP_NODELAY; proxies ignored (the
 // environment's *_proxy variables must not redirect local traffic); no `Expect: 100-continue`
@@ -45,8 +48,9 @@ namespace lmc {
 
 // InitializeTransport()
 //
-// Initialises libcurl process-wide. Call once from main() before any thread exists (libcurl's
-// global init is not thread-safe). Later calls are no-ops.
+// Initialises the transport process-wide (libcurl's global init; nothing for the direct client).
+// Call once from main() before any thread exists (libcurl's global init is not thread-safe).
+// Later calls are no-ops.
 absl::Status InitializeTransport();
 
 // ApiReply
@@ -69,8 +73,8 @@ struct RuntimeApiClientOptions {
 
 // RuntimeApiClient
 //
-// Not thread-safe, except Abort(), which any thread may call at any time. Owns its libcurl
-// handle; move-only via unique_ptr.
+// Not thread-safe, except Abort(), which any thread may call at any time. Owns its connection
+// (socket or libcurl handle); move-only via unique_ptr.
 class RuntimeApiClient {
  public:
   // `endpoint` is AWS_LAMBDA_RUNTIME_API ("host:port"). `sink` must outlive the client.

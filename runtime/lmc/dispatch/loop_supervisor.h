@@ -1,8 +1,8 @@
-// File: lmc/dispatch/dispatcher.h
+// File: lmc/dispatch/loop_supervisor.h
 //
-// Dispatcher: starts the poll loops, one thread and one Runtime API connection each, and stops
-// them. With `loops` = N (AWS_LAMBDA_MAX_CONCURRENCY, capped by LMC_POOL_SIZE) at most N events
-// are ever held, and N = 1 is exactly classic Lambda: one event at a time.
+// LoopSupervisor: starts the N poll loops (N = max_concurrency: one thread and one Runtime API
+// connection each) and stops them. At most N events are ever held, and N = 1 is exactly classic
+// Lambda: one event at a time. The loops fetch their own events: nothing is dispatched here.
 //
 // Shutdown: Stop() cancels every waiting /next at once; invocations in flight finish and are
 // answered; Wait() returns when every loop has returned. A loop that meets a fatal condition
@@ -11,12 +11,12 @@
 //
 // Example:
 //
-//   lmc::Dispatcher dispatcher(settings, config.pool_size, [&] {
+//   lmc::LoopSupervisor supervisor(settings, config.max_concurrency, [&] {
 //     return lmc::RuntimeApiClient::Create(config.runtime_api, sink);
 //   });
-//   if (absl::Status s = dispatcher.Start(); !s.ok()) return 1;
-//   // ... on SIGTERM, from another thread: dispatcher.Stop();
-//   absl::Status result = dispatcher.Wait();
+//   if (absl::Status s = supervisor.Start(); !s.ok()) return 1;
+//   // ... on SIGTERM, from another thread: supervisor.Stop();
+//   absl::Status result = supervisor.Wait();
 #pragma once
 
 #include <functional>
@@ -34,20 +34,21 @@
 
 namespace lmc {
 
-// Dispatcher
+// LoopSupervisor
 //
 // Start() and Wait() are called once each, from the owning thread. Stop() is thread-safe and
 // may come at any time, even before Start(). The destructor stops and joins.
-class Dispatcher {
+class LoopSupervisor {
  public:
   using ClientFactory = std::function<absl::StatusOr<std::unique_ptr<RuntimeApiClient>>()>;
 
-  // `settings` must outlive the dispatcher. `make_client` is called `loops` times in Start().
-  Dispatcher(const DispatchSettings& settings, int loops, ClientFactory make_client);
-  ~Dispatcher();
+  // `settings` must outlive the supervisor. `make_client` is called `max_concurrency` times in
+  // Start().
+  LoopSupervisor(const DispatchSettings& settings, int max_concurrency, ClientFactory make_client);
+  ~LoopSupervisor();
 
-  Dispatcher(const Dispatcher&) = delete;
-  Dispatcher& operator=(const Dispatcher&) = delete;
+  LoopSupervisor(const LoopSupervisor&) = delete;
+  LoopSupervisor& operator=(const LoopSupervisor&) = delete;
 
   // Creates the connections and starts the loops. Fails (starting nothing) if a connection
   // cannot be set up.
@@ -62,14 +63,11 @@ class Dispatcher {
   // Invocations run so far, by all loops. Thread-safe.
   uint64_t invocations() const;
 
-  // Invocations reported as running past their deadline. Thread-safe.
-  uint64_t overdue_invocations() const { return watchdog_.overdue_reported(); }
-
  private:
   void OnFatal(const absl::Status& reason);
 
   const DispatchSettings& settings_;
-  const int loop_count_;
+  const int max_concurrency_;
   const ClientFactory make_client_;
   // Declared before loops_: destroyed after them, so no loop outlives its slot.
   DeadlineWatchdog watchdog_;

@@ -1,4 +1,4 @@
-#include "lmc/dispatch/dispatcher.h"
+#include "lmc/dispatch/loop_supervisor.h"
 
 #include <pthread.h>
 
@@ -8,21 +8,22 @@
 
 namespace lmc {
 
-Dispatcher::Dispatcher(const DispatchSettings& settings, int loops, ClientFactory make_client)
+LoopSupervisor::LoopSupervisor(const DispatchSettings& settings, int max_concurrency,
+                               ClientFactory make_client)
     : settings_(settings),
-      loop_count_(loops),
+      max_concurrency_(max_concurrency),
       make_client_(std::move(make_client)),
       watchdog_(*settings.sink, *settings.clock) {}
 
-Dispatcher::~Dispatcher() {
+LoopSupervisor::~LoopSupervisor() {
   Stop();
   Wait().IgnoreError();
 }
 
-absl::Status Dispatcher::Start() {
+absl::Status LoopSupervisor::Start() {
   std::vector<std::unique_ptr<PollLoop>> loops;
-  loops.reserve(static_cast<size_t>(loop_count_));
-  for (int i = 0; i < loop_count_; ++i) {
+  loops.reserve(static_cast<size_t>(max_concurrency_));
+  for (int i = 0; i < max_concurrency_; ++i) {
     absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client = make_client_();
     if (!client.ok()) return client.status();
     loops.push_back(std::make_unique<PollLoop>(
@@ -46,7 +47,7 @@ absl::Status Dispatcher::Start() {
   return absl::OkStatus();
 }
 
-void Dispatcher::Stop() {
+void LoopSupervisor::Stop() {
   MutexLock lock(&mu_);
   stopping_ = true;
   for (const auto& loop : loops_) loop->Stop();
@@ -54,7 +55,7 @@ void Dispatcher::Stop() {
   watchdog_.CancelAll(CancellationReason::kShuttingDown);
 }
 
-void Dispatcher::OnFatal(const absl::Status& reason) {
+void LoopSupervisor::OnFatal(const absl::Status& reason) {
   {
     MutexLock lock(&mu_);
     if (fatal_.ok()) fatal_ = reason;
@@ -65,7 +66,7 @@ void Dispatcher::OnFatal(const absl::Status& reason) {
   Stop();
 }
 
-absl::Status Dispatcher::Wait() {
+absl::Status LoopSupervisor::Wait() {
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
@@ -74,7 +75,7 @@ absl::Status Dispatcher::Wait() {
   return fatal_;
 }
 
-uint64_t Dispatcher::invocations() const {
+uint64_t LoopSupervisor::invocations() const {
   MutexLock lock(&mu_);
   uint64_t total = 0;
   for (const auto& loop : loops_) total += loop->invocations();
