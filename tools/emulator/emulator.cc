@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "lmc/base/json.h"
 #include "lmc/base/mutex.h"
+#include "lmc/base/strings.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
 
@@ -1320,7 +1321,7 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
       error_type = "InvokeTimeout";
       message = "the invocation timed out";
     } else if (post.kind == Answer::Kind::kResponse && mode != nullptr &&
-               !internal::EqualsIgnoreCase(*mode, "streaming")) {
+               !lmc::EqualsIgnoreCase(*mode, "streaming")) {
       status = 400;
       error_type = "InvalidFunctionResponseMode";
       message = "Lambda-Runtime-Function-Response-Mode must be 'streaming'";

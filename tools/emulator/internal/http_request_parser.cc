@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "lmc/base/http/http_fields.h"
 
 namespace lmc::emulator::internal {
 namespace {
@@ -12,57 +13,7 @@ namespace {
 // one; clients sometimes send a stray CRLF after a POST body).
 constexpr int kMaxLeadingEmptyLines = 4;
 
-// tchar from RFC 9110 §5.6.2: the characters allowed in methods and field names.
-bool IsTokenChar(unsigned char c) {
-  if (absl::ascii_isalnum(c)) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return IsTokenChar(static_cast<unsigned char>(c));
-  });
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Splits a comma-separated field value into its items, blanks trimmed (empty items kept).
-std::vector<std::string_view> SplitList(std::string_view value) {
-  std::vector<std::string_view> items;
-  for (;;) {
-    const size_t comma = value.find(',');
-    items.push_back(TrimBlanks(value.substr(0, comma)));
-    if (comma == std::string_view::npos) return items;
-    value.remove_prefix(comma + 1);
-  }
-}
-
-// True when the comma-separated list `value` contains `token` (case-insensitive).
-bool ListContains(std::string_view value, std::string_view token) {
-  for (std::string_view item : SplitList(value)) {
-    if (EqualsIgnoreCase(item, token)) return true;
-  }
-  return false;
-}
-
 }  // namespace
-
-// Debian's Abseil is built with its own absl::string_view (not std::string_view), so the
-// absl/strings helpers that take one are avoided in favour of these few lines.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 const std::string* FindField(const HttpFields& fields, std::string_view lower_name) {
   for (const auto& [name, value] : fields) {
@@ -79,13 +30,30 @@ void HttpRequest::Clear() {
   trailers.clear();
   body.clear();
   chunked = false;
+  chunks.clear();
   keep_alive = true;
   expect_continue = false;
 }
 
-HttpRequestParser::HttpRequestParser(HttpParserLimits limits) : limits_(limits) {}
+HttpRequestParser::HttpRequestParser(HttpParserLimits limits) : limits_(limits) {
+  chunk_sink_.parser = this;
+}
 
-void HttpRequestParser::Feed(std::string_view bytes) {
+void HttpRequestParser::ChunkSink::OnChunkData(std::string_view bytes) {
+  parser->current_.body.append(bytes);
+}
+
+void HttpRequestParser::ChunkSink::OnChunkEnd(uint64_t size) {
+  parser->current_.chunks.push_back({size, parser->last_feed_at_});
+}
+
+void HttpRequestParser::ChunkSink::OnTrailerLine(std::string_view line) {
+  // Already checked by the decoder; ParseField() only splits and lower-cases it.
+  parser->ParseField(line, parser->current_.trailers);
+}
+
+void HttpRequestParser::Feed(std::string_view bytes, absl::Time arrived_at) {
+  last_feed_at_ = arrived_at;
   if (pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;
@@ -100,8 +68,7 @@ void HttpRequestParser::Feed(std::string_view bytes) {
 
 bool HttpRequestParser::AwaitingContinue() const {
   if (!current_.expect_continue || continue_sent_) return false;
-  return state_ == State::kBody || state_ == State::kChunkSize || state_ == State::kChunkData ||
-         state_ == State::kChunkDataEnd || state_ == State::kTrailers;
+  return state_ == State::kBody || state_ == State::kChunked;
 }
 
 HttpRequestParser::Result HttpRequestParser::Fail(int status, std::string_view message) {
@@ -140,7 +107,7 @@ bool HttpRequestParser::ParseStartLine(std::string_view line) {
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  if (!IsToken(method) || target.empty()) return false;
+  if (!lmc::http::IsToken(method) || target.empty()) return false;
   for (char c : target) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return false;
@@ -161,73 +128,43 @@ bool HttpRequestParser::ParseStartLine(std::string_view line) {
 }
 
 bool HttpRequestParser::ParseField(std::string_view line, HttpFields& fields) {
-  if (line.front() == ' ' || line.front() == '\t') {
-    Fail(400, "obsolete line folding is not accepted");
-    return false;
-  }
-  const size_t colon = line.find(':');
-  if (colon == std::string_view::npos || !IsToken(line.substr(0, colon))) {
+  lmc::http::FieldLine field;
+  if (!lmc::http::SplitFieldLine(line, field)) {
     Fail(400, "malformed header field");
     return false;
   }
-  const std::string_view value = TrimBlanks(line.substr(colon + 1));
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && u != '\t') || u == 0x7f) {
-      Fail(400, "control character in header value");
-      return false;
-    }
-  }
-  auto& field = fields.emplace_back();
-  field.first.assign(line.substr(0, colon));
-  absl::AsciiStrToLower(&field.first);
-  field.second.assign(value);
+  auto& entry = fields.emplace_back();
+  entry.first.assign(field.name);
+  absl::AsciiStrToLower(&entry.first);
+  entry.second.assign(field.value);
   return true;
 }
 
 bool HttpRequestParser::FinishHeaders() {
-  bool has_length = false;
-  uint64_t length = 0;
-  bool has_transfer_encoding = false;
+  lmc::http::ContentLength length;
+  lmc::http::TransferCoding coding;
   current_.keep_alive = current_.minor_version >= 1;
   for (const auto& [name, value] : current_.headers) {
     if (name == "content-length") {
-      // A list of identical values is allowed (RFC 9112 §6.3); differing values are an attack.
-      for (std::string_view item : SplitList(value)) {
-        if (item.empty() || item.size() > 19 || !std::all_of(item.begin(), item.end(), [](char c) {
-              return absl::ascii_isdigit(static_cast<unsigned char>(c));
-            })) {
-          Fail(400, "invalid Content-Length");
-          return false;
-        }
-        uint64_t n = 0;
-        for (char c : item) n = n * 10 + static_cast<uint64_t>(c - '0');
-        if (has_length && n != length) {
-          Fail(400, "conflicting Content-Length values");
-          return false;
-        }
-        has_length = true;
-        length = n;
-      }
-    } else if (name == "transfer-encoding") {
-      has_transfer_encoding = true;
-      // Only "chunked" is implemented; it must be the final (here: only) coding.
-      const std::vector<std::string_view> codings = SplitList(value);
-      for (std::string_view coding : codings) {
-        if (!EqualsIgnoreCase(coding, "chunked")) {
-          Fail(501, "unsupported transfer coding");
-          return false;
-        }
-      }
-      if (current_.chunked || codings.size() != 1) {
-        Fail(400, "chunked applied more than once");
+      if (!length.Add(value)) {
+        Fail(400, "invalid Content-Length");
         return false;
       }
-      current_.chunked = true;
+    } else if (name == "transfer-encoding") {
+      switch (coding.Add(value)) {
+        case lmc::http::TransferCoding::Verdict::kOk:
+          break;
+        case lmc::http::TransferCoding::Verdict::kUnsupported:
+          Fail(501, "unsupported transfer coding");
+          return false;
+        case lmc::http::TransferCoding::Verdict::kChunkedTwice:
+          Fail(400, "chunked applied more than once");
+          return false;
+      }
     } else if (name == "connection") {
-      if (ListContains(value, "close")) {
+      if (lmc::http::ListContainsToken(value, "close")) {
         current_.keep_alive = false;
-      } else if (ListContains(value, "keep-alive")) {
+      } else if (lmc::http::ListContainsToken(value, "keep-alive")) {
         current_.keep_alive = true;
       }
     } else if (name == "expect") {
@@ -235,68 +172,33 @@ bool HttpRequestParser::FinishHeaders() {
           current_.minor_version >= 1 && EqualsIgnoreCase(value, "100-continue");
     }
   }
-  if (has_transfer_encoding && has_length) {
+  if (coding.present() && !coding.chunked()) {
+    Fail(400, "empty Transfer-Encoding");
+    return false;
+  }
+  if (coding.present() && length.present()) {
     // Both framings at once is the classic request-smuggling shape; refuse rather than guess.
     Fail(400, "both Content-Length and Transfer-Encoding");
     return false;
   }
-  if (has_transfer_encoding && current_.minor_version == 0) {
+  if (coding.present() && current_.minor_version == 0) {
     Fail(400, "Transfer-Encoding in an HTTP/1.0 request");
     return false;
   }
-  if (has_length && length > limits_.max_body_bytes) {
+  if (length.value() > limits_.max_body_bytes) {
     Fail(413, "request body too large");
     return false;
   }
   continue_sent_ = false;
+  current_.chunked = coding.chunked();
   if (current_.chunked) {
-    state_ = State::kChunkSize;
-    section_bytes_ = 0;
+    chunked_.Reset(&chunk_sink_, {.max_trailer_bytes = limits_.max_header_bytes,
+                                  .max_body_bytes = limits_.max_body_bytes});
+    state_ = State::kChunked;
   } else {
-    remaining_ = length;
-    current_.body.reserve(static_cast<size_t>(length));
+    remaining_ = length.value();
+    current_.body.reserve(static_cast<size_t>(remaining_));
     state_ = State::kBody;
-  }
-  return true;
-}
-
-bool HttpRequestParser::ParseChunkSize(std::string_view line) {
-  // chunk-size [ BWS ; chunk-ext ]; extensions carry nothing the emulator needs.
-  const size_t semicolon = line.find(';');
-  const std::string_view digits = TrimBlanks(line.substr(0, semicolon));
-  if (digits.empty()) {
-    Fail(400, "missing chunk size");
-    return false;
-  }
-  uint64_t size = 0;
-  for (char c : digits) {
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else {
-      Fail(400, "invalid chunk size");
-      return false;
-    }
-    if (size > (uint64_t{1} << 40)) {  // already far over any limit; stop before overflow
-      Fail(413, "request body too large");
-      return false;
-    }
-    size = size * 16 + static_cast<uint64_t>(v);
-  }
-  if (size > limits_.max_body_bytes - std::min(limits_.max_body_bytes, current_.body.size())) {
-    Fail(413, "request body too large");
-    return false;
-  }
-  if (size == 0) {
-    state_ = State::kTrailers;
-    section_bytes_ = 0;
-  } else {
-    remaining_ = size;
-    state_ = State::kChunkData;
   }
   return true;
 }
@@ -344,52 +246,41 @@ HttpRequestParser::Result HttpRequestParser::Parse(HttpRequest& request) {
         state_ = State::kHeaders;
         break;
       }
-      case State::kHeaders:
-      case State::kTrailers: {
-        const bool trailers = state_ == State::kTrailers;
+      case State::kHeaders: {
         const size_t budget =
             limits_.max_header_bytes - std::min(limits_.max_header_bytes, section_bytes_);
         if (!NextLine(line, budget, too_long)) {
-          if (too_long) {
-            return Fail(431, trailers ? "trailer section too large" : "header section too large");
-          }
+          if (too_long) return Fail(431, "header section too large");
           return Result::kNeedMore;
         }
         section_bytes_ += line.size() + 2;
         if (line.empty()) {
-          if (trailers) return Complete(request);
           if (!FinishHeaders()) return Result::kError;
           break;
         }
-        if (!ParseField(line, trailers ? current_.trailers : current_.headers)) {
-          return Result::kError;
-        }
+        if (!ParseField(line, current_.headers)) return Result::kError;
         break;
       }
       case State::kBody:
         TakeBodyBytes();
         if (remaining_ > 0) return Result::kNeedMore;
         return Complete(request);
-      case State::kChunkSize:
-        if (!NextLine(line, limits_.max_header_bytes, too_long)) {
-          if (too_long) return Fail(400, "chunk size line too long");
-          return Result::kNeedMore;
+      case State::kChunked: {
+        pos_ += chunked_.Feed(std::string_view(buf_).substr(pos_));
+        if (chunked_.failed()) {
+          switch (chunked_.error()) {
+            case lmc::http::ChunkedError::kBodyTooLarge:
+              return Fail(413, "request body too large");
+            case lmc::http::ChunkedError::kTrailerTooLarge:
+              return Fail(431, "trailer section too large");
+            default:
+              return Fail(400, chunked_.error_message());
+          }
         }
-        if (!ParseChunkSize(line)) return Result::kError;
-        break;
-      case State::kChunkData:
-        TakeBodyBytes();
-        if (remaining_ > 0) return Result::kNeedMore;
-        state_ = State::kChunkDataEnd;
-        break;
-      case State::kChunkDataEnd:
-        if (!NextLine(line, 2, too_long)) {
-          if (too_long) return Fail(400, "chunk data longer than its size");
-          return Result::kNeedMore;
-        }
-        if (!line.empty()) return Fail(400, "chunk data longer than its size");
-        state_ = State::kChunkSize;
-        break;
+        if (state_ == State::kError) return Result::kError;  // a trailer field was malformed
+        if (!chunked_.complete()) return Result::kNeedMore;
+        return Complete(request);
+      }
     }
   }
 }

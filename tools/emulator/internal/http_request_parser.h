@@ -1,6 +1,7 @@
 // File: tools/emulator/internal/http_request_parser.h
 //
-// An incremental HTTP/1.1 request parser for the Runtime API emulator. Bytes are fed as they
+// An incremental HTTP/1.1 request parser for the Runtime API emulator, on top of the shared codec
+// (lmc/base/http/: field rules, Content-Length lists, the chunked decoder). Bytes are fed as they
 // arrive from a socket, in pieces of any size; complete requests are taken out one at a time, so
 // pipelined requests on one connection come out in order. It understands what a Lambda runtime
 // and the usual HTTP clients send: a request line, header fields (names lower-cased, matched
@@ -29,6 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "lmc/base/http/chunked_decoder.h"
+
 namespace lmc::emulator::internal {
 
 // Header or trailer fields in arrival order: lower-cased name, value with surrounding blanks
@@ -41,10 +46,13 @@ using HttpFields = std::vector<std::pair<std::string, std::string>>;
 // pointer is valid until `fields` is modified.
 const std::string* FindField(const HttpFields& fields, std::string_view lower_name);
 
-// EqualsIgnoreCase()
+// ReceivedChunk
 //
-// ASCII case-insensitive comparison, as HTTP compares tokens such as "chunked" or "streaming".
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// One data chunk of a chunked request body: its size and when its last byte was fed.
+struct ReceivedChunk {
+  uint64_t size = 0;
+  absl::Time arrived_at;
+};
 
 // HttpRequest
 //
@@ -57,6 +65,7 @@ struct HttpRequest {
   HttpFields trailers;  // chunked requests only
   std::string body;     // de-chunked when `chunked`
   bool chunked = false;
+  std::vector<ReceivedChunk> chunks;  // chunked requests only, in order
   // Whether the connection may carry another request after this one: HTTP/1.1 unless
   // `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
   bool keep_alive = true;
@@ -99,8 +108,9 @@ class HttpRequestParser {
 
   // Feed()
   //
-  // Appends `bytes` (copied) to the parser's buffer. Parsing happens in Parse().
-  void Feed(std::string_view bytes);
+  // Appends `bytes` (copied) to the parser's buffer. Parsing happens in Parse(). `arrived_at`
+  // stamps the chunks whose last byte is among these bytes (ReceivedChunk::arrived_at).
+  void Feed(std::string_view bytes, absl::Time arrived_at = absl::Now());
 
   // Parse()
   //
@@ -130,12 +140,16 @@ class HttpRequestParser {
   enum class State {
     kStartLine,
     kHeaders,
-    kBody,          // Content-Length body
-    kChunkSize,     // chunk-size [; extensions] CRLF
-    kChunkData,     // chunk bytes
-    kChunkDataEnd,  // the CRLF after a chunk's bytes
-    kTrailers,      // trailer fields after the last chunk
+    kBody,     // Content-Length body
+    kChunked,  // chunked body and trailers: handed to chunked_
     kError,
+  };
+  // Collects the chunked decoder's output into the request being parsed.
+  struct ChunkSink : lmc::http::ChunkedCallbacks {
+    void OnChunkData(std::string_view bytes) override;
+    void OnChunkEnd(uint64_t size) override;
+    void OnTrailerLine(std::string_view line) override;
+    HttpRequestParser* parser = nullptr;
   };
 
   // Takes the next line (without its CR LF or bare LF) from the buffer. Returns false when no
@@ -146,7 +160,6 @@ class HttpRequestParser {
   bool ParseField(std::string_view line, HttpFields& fields);
   // Works out framing, keep-alive and Expect once the header section has ended.
   bool FinishHeaders();
-  bool ParseChunkSize(std::string_view line);
   // Moves up to `remaining_` buffered bytes into the body.
   void TakeBodyBytes();
   Result Fail(int status, std::string_view message);
@@ -160,7 +173,10 @@ class HttpRequestParser {
   State state_ = State::kStartLine;
   HttpRequest current_;       // the request being parsed
   size_t section_bytes_ = 0;  // bytes of the current header or trailer section so far
-  uint64_t remaining_ = 0;    // body or chunk bytes still expected
+  uint64_t remaining_ = 0;    // Content-Length body bytes still expected
+  ChunkSink chunk_sink_;
+  lmc::http::ChunkedDecoder chunked_;
+  absl::Time last_feed_at_;
   bool continue_sent_ = false;
   int error_status_ = 0;
   std::string error_message_;

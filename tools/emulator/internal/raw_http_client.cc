@@ -12,7 +12,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "lmc/base/http/chunked_decoder.h"
+#include "lmc/base/http/http_fields.h"
 #include "lmc/base/status_macros.h"
+#include "lmc/base/strings.h"
 
 namespace lmc::emulator::internal {
 
@@ -87,32 +90,41 @@ absl::StatusOr<RawHttpResponse> RawHttpClient::ReadResponse() {
   }
   std::from_chars(status_line.data() + 9, status_line.data() + 12, response.status);
   std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
+  lmc::http::ContentLength length;
+  lmc::http::TransferCoding coding;
   while (!rest.empty()) {
     const size_t eol = rest.find("\r\n");
     const std::string_view line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
+    lmc::http::FieldLine field;
+    if (!lmc::http::SplitFieldLine(line, field)) {
+      return absl::DataLossError(absl::StrCat("bad header field: ", std::string(line)));
+    }
+    std::string name(field.name);
     absl::AsciiStrToLower(&name);
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    response.headers.emplace_back(std::move(name), std::string(value));
+    if (name == "content-length" && !length.Add(field.value)) {
+      return absl::DataLossError("bad Content-Length");
+    }
+    if (name == "transfer-encoding" &&
+        coding.Add(field.value) != lmc::http::TransferCoding::Verdict::kOk) {
+      return absl::DataLossError("unsupported Transfer-Encoding");
+    }
+    response.headers.emplace_back(std::move(name), std::string(field.value));
   }
   buf_.erase(0, header_end + 4);
   if (response.status == 100) return response;  // interim: no body
-  if (const std::string* cl = response.FindHeader("content-length")) {
-    size_t length = 0;
-    std::from_chars(cl->data(), cl->data() + cl->size(), length);
-    while (buf_.size() < length) {
+  if (coding.chunked()) return ReadChunkedBody(std::move(response));
+  if (length.present()) {
+    const auto size = static_cast<size_t>(length.value());
+    while (buf_.size() < size) {
       absl::Status s = Fill();
       if (!s.ok()) {
         if (absl::IsUnavailable(s)) return absl::DataLossError("closed inside the body");
         return s;
       }
     }
-    response.body = buf_.substr(0, length);
-    buf_.erase(0, length);
+    response.body = buf_.substr(0, size);
+    buf_.erase(0, size);
     return response;
   }
   // No Content-Length: the body runs to the end of the connection.
@@ -124,6 +136,38 @@ absl::StatusOr<RawHttpResponse> RawHttpClient::ReadResponse() {
   response.body = std::move(buf_);
   buf_.clear();
   return response;
+}
+
+absl::StatusOr<RawHttpResponse> RawHttpClient::ReadChunkedBody(RawHttpResponse response) {
+  struct Sink : lmc::http::ChunkedCallbacks {
+    void OnChunkData(std::string_view bytes) override { out->body.append(bytes); }
+    void OnChunkEnd(uint64_t size) override { out->chunk_sizes.push_back(size); }
+    void OnTrailerLine(std::string_view line) override {
+      lmc::http::FieldLine field;
+      lmc::http::SplitFieldLine(line, field);  // already checked by the decoder
+      std::string name(field.name);
+      absl::AsciiStrToLower(&name);
+      out->trailers.emplace_back(std::move(name), std::string(field.value));
+    }
+    RawHttpResponse* out = nullptr;
+  } sink;
+  sink.out = &response;
+  lmc::http::ChunkedDecoder decoder;
+  decoder.Reset(&sink);
+  for (;;) {
+    const size_t used = decoder.Feed(buf_);
+    buf_.erase(0, used);
+    if (decoder.complete()) return response;
+    if (decoder.failed()) {
+      return absl::DataLossError(
+          absl::StrCat("bad chunked body: ", AsAbsl(decoder.error_message())));
+    }
+    absl::Status s = Fill();
+    if (!s.ok()) {
+      if (absl::IsUnavailable(s)) return absl::DataLossError("closed inside the chunked body");
+      return s;
+    }
+  }
 }
 
 std::string BuildRequest(std::string_view method, std::string_view path, std::string_view body,

@@ -4,7 +4,8 @@
 // emulator's tests and benchmark. Unlike libcurl it sends exactly the bytes it is given, so
 // tests can pipeline, send malformed or chunked requests, and watch for resets and early closes;
 // it reads responses one at a time (interim `100 Continue` responses included), framed by
-// Content-Length or by the connection closing.
+// Content-Length, chunked (decoded by the shared codec, lmc/base/http/) or by the connection
+// closing.
 //
 // Example:
 //
@@ -15,6 +16,7 @@
 //   absl::StatusOr<RawHttpResponse> reply = client.ReadResponse();
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,8 +31,10 @@ namespace lmc::emulator::internal {
 
 struct RawHttpResponse {
   int status = 0;
-  HttpFields headers;  // names lower-cased, in order
-  std::string body;
+  HttpFields headers;                 // names lower-cased, in order
+  std::string body;                   // de-chunked for a chunked reply
+  HttpFields trailers;                // chunked replies only, names lower-cased
+  std::vector<uint64_t> chunk_sizes;  // chunked replies only
   // The first header named `lower_name` (lower case), or nullptr.
   const std::string* FindHeader(std::string_view lower_name) const {
     return FindField(headers, lower_name);
@@ -79,6 +83,8 @@ class RawHttpClient {
  private:
   // Reads more bytes into buf_. kUnavailable on EOF, kAborted on reset.
   absl::Status Fill();
+  // Reads and decodes a chunked body (and its trailers) into `response`.
+  absl::StatusOr<RawHttpResponse> ReadChunkedBody(RawHttpResponse response);
 
   int fd_ = -1;
   std::string buf_;

@@ -10,6 +10,9 @@
 //   - the body bytes, de-chunked, as views into the fed data;
 //   - each trailer field line of a chunked body.
 //
+// Field, Content-Length and Transfer-Encoding rules and the chunked decoder are the shared codec
+// in lmc/base/http/; this file adds the status line, interim responses and body framing.
+//
 // Framing follows RFC 9112 §6.3 for a client that never sends HEAD: 1xx interim responses are
 // skipped entirely (101 is refused: we never ask to switch protocols), 204 and 304 have no body,
 // then `Transfer-Encoding: chunked` (extensions ignored, trailers reported), then
@@ -49,6 +52,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+
+#include "lmc/base/http/chunked_decoder.h"
+#include "lmc/base/http/http_fields.h"
+#include "lmc/base/http/line_reader.h"
 
 namespace lmc::internal {
 
@@ -168,7 +175,7 @@ class HttpResponseParser {
   // The final response's status and framing (valid once headers_complete()).
   const HttpResponseHead& head() const { return head_; }
   // Body bytes so far, in place or fed.
-  uint64_t body_bytes() const { return body_bytes_; }
+  uint64_t body_bytes() const;
 
  private:
   enum class State {
@@ -177,19 +184,17 @@ class HttpResponseParser {
     kInterimFields,  // fields of a 1xx response: checked, not reported
     kBody,           // Content-Length body
     kUntilClose,     // close-delimited body
-    kChunkSize,      // chunk-size [; extensions]
-    kChunkData,      // a chunk's bytes
-    kChunkDataEnd,   // the CR LF after a chunk's bytes
-    kTrailers,       // trailer fields after the last chunk
+    kChunked,        // chunked body: handed to chunked_
     kComplete,
     kError,
   };
-  enum class LineResult { kLine, kNeedMore, kTooLong };
+  // Forwards the chunked decoder's output to the parser's callbacks.
+  struct ChunkSink : http::ChunkedCallbacks {
+    void OnChunkData(std::string_view bytes) override;
+    void OnTrailerLine(std::string_view line) override;
+    HttpResponseCallbacks* callbacks = nullptr;
+  };
 
-  // Takes the next line from data[pos..] (without LF, and without a CR before it), joining it
-  // with a partial line kept from earlier Feed() calls. `limit` bounds the line's length
-  // including its LF. kNeedMore keeps the partial line and consumes all of `data`.
-  LineResult TakeLine(std::string_view data, size_t& pos, size_t limit, std::string_view& line);
   void Fail(HttpResponseError error, const char* message);
   bool ParseStatusLine(std::string_view line);
   // Checks a field line; for the final response's header section (`interpret`), also notes
@@ -197,12 +202,12 @@ class HttpResponseParser {
   bool CheckField(std::string_view line, bool interpret);
   // Decides the body framing once the header section has ended.
   void FinishHeaders();
-  bool ParseChunkSize(std::string_view line);
-  // Reports up to `available` bytes of the current body run from `data`; returns how many.
+  // Reports up to `available` bytes of a Content-Length or close-delimited body; returns how many.
   size_t TakeBody(const char* data, size_t available);
-  void AfterBodyBytes();
+  size_t FeedChunked(std::string_view data);
 
   HttpResponseCallbacks* callbacks_ = nullptr;
+  ChunkSink chunk_sink_;
   HttpResponseLimits limits_;
   State state_ = State::kStatusLine;
   HttpResponseError error_ = HttpResponseError::kNone;
@@ -210,19 +215,16 @@ class HttpResponseParser {
   HttpResponseHead head_;
   bool headers_complete_ = false;
   // Field facts gathered while reading the final header section.
-  bool has_content_length_ = false;
-  bool chunked_ = false;
-  bool transfer_encoding_ = false;
+  http::ContentLength content_length_;
+  http::TransferCoding transfer_coding_;
   bool connection_close_ = false;
   bool connection_keep_alive_ = false;
-  // Bytes of the current header (or trailer) section so far, line endings included.
+  // Bytes of the current header section so far, line endings included.
   size_t section_bytes_ = 0;
-  // A line split across Feed() calls; `partial_is_line_` when the last line handed out is a
-  // view into it (cleared before the next line is assembled).
-  std::string partial_;
-  bool partial_is_line_ = false;
-  uint64_t remaining_ = 0;  // bytes left of the Content-Length body or of the current chunk
-  uint64_t body_bytes_ = 0;
+  http::LineReader lines_;
+  http::ChunkedDecoder chunked_;
+  uint64_t remaining_ = 0;   // bytes left of the Content-Length body
+  uint64_t body_bytes_ = 0;  // Content-Length and close-delimited bodies
 };
 
 }  // namespace lmc::internal
