@@ -1,5 +1,6 @@
 #include "handlers/batch/batch_fixtures.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -26,7 +27,7 @@ std::string SqsBatchJson(const std::vector<std::string>& bodies, bool fifo) {
     w.Key("ApproximateReceiveCount").String("1");
     w.Key("SentTimestamp").String("1545082649183");
     if (fifo) {
-      w.Key("SequenceNumber").String(absl::StrCat(18849496460467696128ULL + i));
+      w.Key("SequenceNumber").String(absl::StrCat(uint64_t{18849496460467696} + i));
       w.Key("MessageGroupId").String("g");
       w.Key("MessageDeduplicationId").String(absl::StrCat("dedup-", i));
     }

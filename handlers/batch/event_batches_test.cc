@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "handlers/batch/batch_fixtures.h"
@@ -22,7 +21,7 @@ using ::lmc::testing::Invoke;
 using ::lmc::testing::Outcome;
 using ::testing::HasSubstr;
 
-Outcome Run(const Handler& handler, std::string event) {
+Outcome Consume(const Handler& handler, std::string event) {
   Invocation invocation;
   invocation.event = std::move(event);
   return Invoke(handler, invocation);
@@ -32,15 +31,16 @@ Outcome Run(const Handler& handler, std::string event) {
 SqsRecordFunction FailingOnWord(std::atomic<int>& calls) {
   return [&calls](const events::SqsMessage& message, const Context&) {
     ++calls;
-    return absl::StrContains(message.body, "fail") ? absl::InvalidArgumentError("asked to fail")
-                                                   : absl::OkStatus();
+    return message.body.find("fail") != std::string_view::npos
+               ? absl::InvalidArgumentError("asked to fail")
+               : absl::OkStatus();
   };
 }
 
 TEST(SqsBatchHandler, ReportsExactlyTheFailedMessagesOfTheFixtureBatch) {
   std::atomic<int> calls = 0;
   const Outcome outcome =
-      Run(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("sqs.json"));
+      Consume(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("sqs.json"));
   ASSERT_TRUE(outcome.result.ok()) << outcome.result.error().message();
   EXPECT_EQ(outcome.body,
             R"({"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]})");
@@ -54,8 +54,8 @@ TEST(SqsBatchHandler, StandardQueueProcessesEveryMessageEvenInParallel) {
   for (int parallelism : {1, 4}) {
     std::atomic<int> calls = 0;
     const Outcome outcome =
-        Run(SqsBatchHandler(FailingOnWord(calls), {.max_parallelism = parallelism}),
-            SqsBatchJson(bodies, /*fifo=*/false));
+        Consume(SqsBatchHandler(FailingOnWord(calls), {.max_parallelism = parallelism}),
+                SqsBatchJson(bodies, /*fifo=*/false));
     EXPECT_EQ(outcome.body,
               R"({"batchItemFailures":[{"itemIdentifier":"msg-0"},{"itemIdentifier":"msg-3"},)"
               R"({"itemIdentifier":"msg-6"},{"itemIdentifier":"msg-9"},)"
@@ -67,8 +67,8 @@ TEST(SqsBatchHandler, StandardQueueProcessesEveryMessageEvenInParallel) {
 
 TEST(SqsBatchHandler, FifoQueueStopsAtTheFirstFailureAndReportsItAndEveryLaterMessage) {
   std::atomic<int> calls = 0;
-  const Outcome outcome = Run(SqsBatchHandler(FailingOnWord(calls), {.max_parallelism = 4}),
-                              SqsBatchJson({"ok", "ok", "fail", "ok", "fail"}, /*fifo=*/true));
+  const Outcome outcome = Consume(SqsBatchHandler(FailingOnWord(calls), {.max_parallelism = 4}),
+                                  SqsBatchJson({"ok", "ok", "fail", "ok", "fail"}, /*fifo=*/true));
   EXPECT_EQ(outcome.body,
             R"({"batchItemFailures":[{"itemIdentifier":"msg-2"},{"itemIdentifier":"msg-3"},)"
             R"({"itemIdentifier":"msg-4"}]})");
@@ -78,17 +78,17 @@ TEST(SqsBatchHandler, FifoQueueStopsAtTheFirstFailureAndReportsItAndEveryLaterMe
 TEST(SqsBatchHandler, AllSucceededIsAnEmptyFailureList) {
   std::atomic<int> calls = 0;
   const Outcome fifo =
-      Run(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("sqs_fifo.json"));
+      Consume(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("sqs_fifo.json"));
   EXPECT_EQ(fifo.body, R"({"batchItemFailures":[]})");
 }
 
 TEST(SqsBatchHandler, AThrowingFunctionFailsOnlyThatMessage) {
-  const Outcome outcome =
-      Run(SqsBatchHandler([](const events::SqsMessage& message, const Context&) -> absl::Status {
-            if (message.message_id == "msg-1") throw std::runtime_error("parser exploded");
-            return absl::OkStatus();
-          }),
-          SqsBatchJson({"a", "b", "c"}, /*fifo=*/false));
+  const Outcome outcome = Consume(
+      SqsBatchHandler([](const events::SqsMessage& message, const Context&) -> absl::Status {
+        if (message.message_id == "msg-1") throw std::runtime_error("parser exploded");
+        return absl::OkStatus();
+      }),
+      SqsBatchJson({"a", "b", "c"}, /*fifo=*/false));
   EXPECT_EQ(outcome.body, R"({"batchItemFailures":[{"itemIdentifier":"msg-1"}]})");
   EXPECT_THAT(outcome.logs, HasSubstr("parser exploded"));
 }
@@ -96,7 +96,7 @@ TEST(SqsBatchHandler, AThrowingFunctionFailsOnlyThatMessage) {
 TEST(SqsBatchHandler, AnEventOfAnotherShapeFailsTheWholeInvocation) {
   std::atomic<int> calls = 0;
   const Outcome outcome =
-      Run(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("kinesis.json"));
+      Consume(SqsBatchHandler(FailingOnWord(calls)), events::ReadFixture("kinesis.json"));
   ASSERT_FALSE(outcome.result.ok());
   EXPECT_EQ(outcome.result.error().type(), "InvalidEvent");
   EXPECT_EQ(calls.load(), 0);
@@ -104,31 +104,32 @@ TEST(SqsBatchHandler, AnEventOfAnotherShapeFailsTheWholeInvocation) {
 
 TEST(KinesisBatchHandler, ReportsTheFirstFailedSequenceNumberOnly) {
   for (int parallelism : {1, 3}) {
-    std::vector<std::string> seen;
     std::atomic<int> calls = 0;
     const Outcome outcome =
-        Run(KinesisBatchHandler(
-                [&calls](const events::KinesisRecord& record, const Context&) -> absl::Status {
-                  ++calls;
-                  absl::StatusOr<std::string> data = record.DecodedData();
-                  if (!data.ok()) return data.status();
-                  return *data == "bad" ? absl::DataLossError("bad payload") : absl::OkStatus();
-                },
-                {.max_parallelism = parallelism}),
-            KinesisBatchJson({"a", "b", "bad", "c", "bad", "d"}));
+        Consume(KinesisBatchHandler(
+                    [&calls](const events::KinesisRecord& record, const Context&) -> absl::Status {
+                      ++calls;
+                      absl::StatusOr<std::string> data = record.DecodedData();
+                      if (!data.ok()) return data.status();
+                      return *data == "bad" ? absl::DataLossError("bad payload") : absl::OkStatus();
+                    },
+                    {.max_parallelism = parallelism}),
+                KinesisBatchJson({"a", "b", "bad", "c", "bad", "d"}));
     EXPECT_EQ(outcome.body, R"({"batchItemFailures":[{"itemIdentifier":"seq-2"}]})");
-    if (parallelism == 1) EXPECT_EQ(calls.load(), 3);  // nothing after the checkpoint
+    if (parallelism == 1) {
+      EXPECT_EQ(calls.load(), 3);  // nothing after the checkpoint was started
+    }
   }
 }
 
 TEST(KinesisBatchHandler, FixtureBatchWithBinaryPayload) {
   const Outcome outcome =
-      Run(KinesisBatchHandler([](const events::KinesisRecord& record, const Context&) {
-            return record.DecodedData().value() == std::string("\x00\x01\x02\xff", 4)
-                       ? absl::InvalidArgumentError("binary")
-                       : absl::OkStatus();
-          }),
-          events::ReadFixture("kinesis.json"));
+      Consume(KinesisBatchHandler([](const events::KinesisRecord& record, const Context&) {
+                return record.DecodedData().value() == std::string("\x00\x01\x02\xff", 4)
+                           ? absl::InvalidArgumentError("binary")
+                           : absl::OkStatus();
+              }),
+              events::ReadFixture("kinesis.json"));
   EXPECT_EQ(outcome.body, R"({"batchItemFailures":[{"itemIdentifier":)"
                           R"("49590338271490256608559692540925702759324208523137515618"}]})");
 }
@@ -136,26 +137,26 @@ TEST(KinesisBatchHandler, FixtureBatchWithBinaryPayload) {
 TEST(DynamoDbBatchHandler, ReportsTheFirstFailedSequenceNumberOfTheFixtureBatch) {
   std::vector<std::string> seen;
   const Outcome outcome =
-      Run(DynamoDbBatchHandler([&seen](const events::DynamoDbRecord& record, const Context&) {
-            seen.emplace_back(record.event_name);
-            return record.event_name == "MODIFY" ? absl::UnavailableError("table busy")
-                                                 : absl::OkStatus();
-          }),
-          events::ReadFixture("dynamodb.json"));
+      Consume(DynamoDbBatchHandler([&seen](const events::DynamoDbRecord& record, const Context&) {
+                seen.emplace_back(record.event_name);
+                return record.event_name == "MODIFY" ? absl::UnavailableError("table busy")
+                                                     : absl::OkStatus();
+              }),
+              events::ReadFixture("dynamodb.json"));
   EXPECT_EQ(outcome.body, R"({"batchItemFailures":[{"itemIdentifier":"222"}]})");
   EXPECT_THAT(seen, ::testing::ElementsAre("INSERT", "MODIFY"));
 }
 
 TEST(DynamoDbBatchHandler, ParallelBatchReportsTheEarliestFailure) {
   const Outcome outcome =
-      Run(DynamoDbBatchHandler(
-              [](const events::DynamoDbRecord& record, const Context&) {
-                return record.sequence_number == "seq-11" || record.sequence_number == "seq-25"
-                           ? absl::UnavailableError("busy")
-                           : absl::OkStatus();
-              },
-              {.max_parallelism = 4}),
-          DynamoDbBatchJson(40));
+      Consume(DynamoDbBatchHandler(
+                  [](const events::DynamoDbRecord& record, const Context&) {
+                    return record.sequence_number == "seq-11" || record.sequence_number == "seq-25"
+                               ? absl::UnavailableError("busy")
+                               : absl::OkStatus();
+                  },
+                  {.max_parallelism = 4}),
+              DynamoDbBatchJson(40));
   EXPECT_EQ(outcome.body, R"({"batchItemFailures":[{"itemIdentifier":"seq-11"}]})");
 }
 
