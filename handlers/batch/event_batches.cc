@@ -51,7 +51,7 @@ Handler BatchHandler(Parse parse, ProcessFn process, Function function, BatchOpt
   return [parse, process, function = std::move(function), options](
              const Event& event, const Context& context) -> Result {
     auto batch = parse(event);
-    if (!batch.ok()) return Error("InvalidEvent", std::string(batch.status().message()));
+    if (!batch.ok()) return Error("InvalidEvent", std::string{batch.status().message()});
     return Response::Json(BatchItemFailuresJson(process(*batch, function, context, options)));
   };
 }

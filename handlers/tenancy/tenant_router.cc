@@ -19,7 +19,7 @@ Handler RouteByTenant(TenantHandlerFactory factory, RouteByTenantOptions options
   return [cache](const Event& event, const Context& context) -> Result {
     absl::StatusOr<std::shared_ptr<const Handler>> handler = cache->Get(context.tenant_id());
     if (!handler.ok()) {
-      return Error(kTenantInitErrorType, std::string(handler.status().message()));
+      return Error(kTenantInitErrorType, std::string{handler.status().message()});
     }
     // `handler` keeps the tenant's Handler alive for this call even if it is evicted meanwhile.
     return (**handler)(event, context);
