@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/json.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/base/strings.h"
+#include "lmc/json.h"
 
 namespace lmc::diagnostic {
 namespace {
