@@ -5,7 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
 namespace lmc::batch::testing {
 

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "lmc/base/mutex.h"
 
 namespace lmc::batch {

@@ -1,14 +1,13 @@
 #include "handlers/metrics/metric_set.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "lmc/base/strings.h"
 
 namespace lmc::metrics {
@@ -33,13 +32,6 @@ absl::Status Validate(std::string_view name_space, const std::vector<Dimension>&
     }
   }
   return absl::OkStatus();
-}
-
-// Shortest text that reads back as the same double (finite values only).
-void AppendDouble(double value, std::string& out) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 }  // namespace
@@ -172,17 +164,11 @@ void MetricSet::AppendLine(const std::vector<Metric>& metrics, size_t first, siz
     w.Key(metrics[i].name);
     // One value is written as a number, several as an array (both are EMF).
     if (values.size() == 1) {
-      std::string number;
-      AppendDouble(values[0], number);
-      w.Raw(number);
+      w.Double(values[0]);
       continue;
     }
     w.BeginArray();
-    for (const double value : values) {
-      std::string number;
-      AppendDouble(value, number);
-      w.Raw(number);
-    }
+    for (const double value : values) w.Double(value);
     w.EndArray();
   }
   w.EndObject();
