@@ -187,6 +187,10 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
       init_status = absl::InternalError("the init hook threw a non-std::exception value");
     }
     if (!init_status.ok()) {
+      if (std::string type = InitErrorType(init_status); !type.empty()) {
+        return FailInit(control->get(), sink,
+                        Error(std::move(type), std::string(init_status.message())));
+      }
       return FailInit(control->get(), sink, Error("Function.InitError", init_status.ToString()));
     }
   }
