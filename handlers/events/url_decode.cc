@@ -23,8 +23,9 @@ absl::StatusOr<std::string> UrlDecode(std::string_view encoded, bool plus_is_spa
       const bool complete = i + 2 < encoded.size();
       const int high = complete ? HexValue(encoded[i + 1]) : -1;
       const int low = complete ? HexValue(encoded[i + 2]) : -1;
-      if (high < 0 || low < 0)
+      if (high < 0 || low < 0) {
         return absl::InvalidArgumentError("malformed %-escape in a URL-encoded string");
+      }
       out.push_back(static_cast<char>(high * 16 + low));
       i += 2;
     } else if (c == '+' && plus_is_space) {

@@ -100,8 +100,9 @@ void AddRestApiRoutes(http::Router& router, ItemStore& store) {
   });
   router.Delete("/items/{id}",
                 [&store](const RouteRequest& request) -> absl::StatusOr<HttpResponse> {
-                  if (!store.Erase(*request.Param("id")))
+                  if (!store.Erase(*request.Param("id"))) {
                     return absl::NotFoundError("item not found");
+                  }
                   return HttpResponse::Empty(204);
                 });
 }
