@@ -15,6 +15,7 @@
 #include "lmc/base/temp_dir.h"
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/outcome.h"
+#include "lmc/dispatch/stream_answer.h"
 #include "lmc/event.h"
 #include "lmc/transport/next_invocation.h"
 
@@ -260,11 +261,17 @@ void PollLoop::Process() {
   if (watchdog_slot_ != nullptr) {
     watchdog_slot_->Begin(next.request_id, tenant, deadline, &state_->cancellation);
   }
-  const Result result = CallHandler(*settings_.handler, event, context);
+  // A streamed answer is delivered while the handler runs; only a failure before its first byte
+  // is left to Deliver().
+  const std::optional<Result> result =
+      settings_.streaming_handler != nullptr
+          ? StreamAnswer(*settings_.streaming_handler, event, context, *client_,
+                         {next.request_id, invocation_id, fields}, sink)
+          : std::optional<Result>(CallHandler(*settings_.handler, event, context));
   if (watchdog_slot_ != nullptr) watchdog_slot_->End();
 
   answer_pending_ = false;
-  Deliver(result, invocation_id, deadline, fields);
+  if (result.has_value()) Deliver(*result, invocation_id, deadline, fields);
 
   uint64_t left_behind = 0;
   if (absl::Status removed = dir.Remove(&left_behind); !removed.ok()) {

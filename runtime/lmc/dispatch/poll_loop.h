@@ -34,6 +34,7 @@
 #include "lmc/context.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/handler.h"
+#include "lmc/response_stream.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
@@ -43,6 +44,8 @@ namespace lmc {
 // Everything the loops share. Read-only while loops run; the pointees must outlive them.
 struct DispatchSettings {
   const Handler* handler = nullptr;
+  // When set, used instead of `handler`: the answer is streamed (lmc/dispatch/stream_answer.h).
+  const StreamingHandler* streaming_handler = nullptr;
   const LogSink* sink = nullptr;
   const Clock* clock = &Clock::Real();
   FunctionInfo function;
