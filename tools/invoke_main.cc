@@ -26,7 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "tools/emulator/command_support.h"
 #include "tools/emulator/emulator.h"
 #include "tools/emulator/subprocess.h"

@@ -1,7 +1,7 @@
 #include "lmc/handler.h"
 
-#include "lmc/base/json.h"
 #include "lmc/base/strings.h"
+#include "lmc/json.h"
 
 namespace lmc {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
 namespace lmc {
 

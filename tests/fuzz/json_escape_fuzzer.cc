@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "lmc/base/json.h"
 #include "lmc/base/log_sink.h"
+#include "lmc/json.h"
 #include "simdjson.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
 // Handler errors become exact /error reports; start-up failures become /init/error and exit 1.
 #include "gmock/gmock.h"
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 #include "tests/integration/bootstrap_fixture.h"
 
 namespace lmc::integration {

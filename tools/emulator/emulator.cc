@@ -28,9 +28,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "lmc/base/json.h"
 #include "lmc/base/mutex.h"
 #include "lmc/base/strings.h"
+#include "lmc/json.h"
 #include "simdjson.h"
 #include "tools/emulator/internal/http_request_parser.h"
 

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "lmc/base/json.h"
 #include "lmc/base/strings.h"
+#include "lmc/json.h"
 
 namespace lmc {
 namespace {

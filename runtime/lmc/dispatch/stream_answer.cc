@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
+#include "lmc/transport/api_request.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {
@@ -101,18 +102,6 @@ StreamResult CallStreamingHandler(const StreamingHandler& handler, const Event& 
   }
 }
 
-// The error type sent in a header or trailer: the handler's when it is a plain identifier,
-// else "Unhandled" (the same rule as buffered errors' Lambda-Runtime-Function-Error-Type).
-std::string_view TrailerErrorType(std::string_view type) {
-  if (type.empty() || type.size() > 128) return "Unhandled";
-  for (char c : type) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) return "Unhandled";
-  }
-  return type;
-}
-
 }  // namespace
 
 std::optional<Result> StreamAnswer(const StreamingHandler& handler, const Event& event,
@@ -149,7 +138,7 @@ std::optional<Result> StreamAnswer(const StreamingHandler& handler, const Event&
   std::string error_body;
   std::string_view error_type;
   if (!result.ok()) {
-    error_type = TrailerErrorType(result.error().type());
+    error_type = HeaderErrorType(result.error().type());
     error_body = absl::Base64Escape(AsAbsl(result.error().ToJson()));
   }
   const absl::StatusOr<ApiReply> reply = client.FinishStreamedResponse(error_type, error_body);

@@ -40,6 +40,11 @@ inline constexpr std::string_view kStreamErrorBodyTrailer = "Lambda-Runtime-Func
 inline constexpr std::string_view kStreamTrailerDeclaration =
     "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body";
 
+// Returns `error_type` if it is a safe Lambda-Runtime-Function-Error-Type value (1..128 bytes of
+// [A-Za-z0-9._:-]), else "Unhandled". The error's JSON body always carries the exact type; the
+// header only has to be a safe token. The returned view aliases `error_type` or a literal.
+std::string_view HeaderErrorType(std::string_view error_type);
+
 // ApiHeader
 //
 // One request header field; views.

@@ -1,15 +1,24 @@
-// File: lmc/base/json.h
+// File: lmc/json.h
 //
-// Writing JSON: a string escaper that turns any bytes into a valid JSON string literal, and a
-// small streaming writer that places commas itself. Used for log lines, Lambda error bodies,
-// the diagnostic handlers' responses and the emulator's reports. Parsing is simdjson's job.
+// Writing JSON (public; the only JSON writer in lmc): a string escaper that turns any bytes into
+// a valid JSON string literal, and a streaming writer that places commas and colons itself, for
+// handler answers, log lines, Lambda error bodies and the tools' reports. Reading JSON into a
+// struct is lmc/json_reader.h's job (on simdjson).
 //
-// Example:
+// A leaf: it depends on the C++ library only, so every layer of lmc (base included) and every
+// tool may use it.
 //
-//   std::string out;
-//   lmc::JsonWriter w(&out);
-//   w.BeginObject().Key("errorMessage").String(msg).Key("stackTrace").BeginArray().EndArray();
-//   w.EndObject();   // out == {"errorMessage":"...","stackTrace":[]}
+// Example (a handler's answer):
+//
+//   std::string body;
+//   lmc::JsonWriter json(&body);
+//   json.BeginObject();
+//   json.Key("name").String(name);          // any bytes: escaped, always valid UTF-8
+//   json.Key("count").Int(count);
+//   json.Key("ratio").Double(0.1);          // 0.1 (shortest form that reads back exactly)
+//   json.Key("tags").BeginArray().String("a").String("b").EndArray();
+//   json.EndObject();   // {"name":"...","count":3,"ratio":0.1,"tags":["a","b"]}
+//   return lmc::Response::Json(std::move(body));
 #pragma once
 
 #include <cstdint>
@@ -57,6 +66,11 @@ class JsonWriter {
   JsonWriter& String(std::string_view value);
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
+  // The shortest decimal form that parses back to exactly `value` (17 significant digits at
+  // most: 0.1, -2, 1e+300, 5e-324); integral values of 1e15 and more always take an exponent
+  // (1e+15), so readers that limit integers to 64 bits still read them. JSON has no NaN or
+  // infinity: those are written as null.
+  JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
   // Writes `json` verbatim as one value. The caller guarantees it is valid JSON.

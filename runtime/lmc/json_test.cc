@@ -1,5 +1,9 @@
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -82,6 +86,64 @@ TEST(JsonWriter, AppendsToExistingContent) {
   std::string out = "prefix ";
   JsonWriter(&out).BeginArray().Int(1).Int(2).EndArray();
   EXPECT_EQ(out, "prefix [1,2]");
+}
+
+// Writes `value` alone and parses it back with simdjson.
+double DoubleRoundTrip(double value, std::string* text) {
+  text->clear();
+  JsonWriter(text).Double(value);
+  simdjson::dom::parser parser;
+  double back = 0;
+  EXPECT_EQ(parser.parse(*text).get_double().get(back), simdjson::SUCCESS) << *text;
+  return back;
+}
+
+TEST(JsonWriter, DoublesUseTheShortestFormThatReadsBackExactly) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray().Double(0.1).Double(1.5).Double(-2.0).Double(1e300).Double(5e-324);
+  w.Double(123456789012345.0).Double(1e15).Double(-4250000000000000000000.0).EndArray();
+  EXPECT_EQ(out, "[0.1,1.5,-2,1e+300,5e-324,123456789012345,1e+15,-4.25e+21]");
+}
+
+TEST(JsonWriter, DoublesRoundTripBitForBit) {
+  std::mt19937_64 rng(7);
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t bits = rng();
+    double value;
+    std::memcpy(&value, &bits, sizeof(value));
+    if (!std::isfinite(value)) continue;
+    const double back = DoubleRoundTrip(value, &text);
+    uint64_t back_bits;
+    std::memcpy(&back_bits, &back, sizeof(back));
+    EXPECT_EQ(back_bits, bits) << text;
+  }
+  EXPECT_EQ(DoubleRoundTrip(std::numeric_limits<double>::max(), &text),
+            std::numeric_limits<double>::max());
+  EXPECT_EQ(DoubleRoundTrip(std::numeric_limits<double>::denorm_min(), &text),
+            std::numeric_limits<double>::denorm_min());
+}
+
+TEST(JsonWriter, NonFiniteDoublesBecomeNull) {
+  std::string out;
+  JsonWriter(&out)
+      .BeginArray()
+      .Double(std::numeric_limits<double>::quiet_NaN())
+      .Double(std::numeric_limits<double>::infinity())
+      .Double(-std::numeric_limits<double>::infinity())
+      .EndArray();
+  EXPECT_EQ(out, "[null,null,null]");
+}
+
+TEST(JsonWriter, EscapesKeysAndNestsObjectsInArrays) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray().BeginObject().Key("q\"k").BeginArray().BeginArray().EndArray().EndArray();
+  w.EndObject().BeginObject().Key("x").Double(0.5).EndObject().EndArray();
+  EXPECT_EQ(out, R"([{"q\"k":[[]]},{"x":0.5}])");
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(out).error(), simdjson::SUCCESS);
 }
 
 }  // namespace

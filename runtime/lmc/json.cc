@@ -1,6 +1,7 @@
-#include "lmc/base/json.h"
+#include "lmc/json.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace lmc {
 namespace {
@@ -180,6 +181,26 @@ JsonWriter& JsonWriter::Uint(uint64_t value) {
   Separate();
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out_->append(buf, end);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  if (!std::isfinite(value)) {
+    out_->append("null");
+    return *this;
+  }
+  // std::to_chars without a precision writes the shortest form that round-trips exactly. It
+  // prefers plain digits when they are as short, which for large integral values means an
+  // integer literal beyond 64 bits that many readers (simdjson included) cannot take as a double:
+  // those are written in exponent form instead.
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  if (std::fabs(value) >= 1e15 &&
+      std::string_view(buf, end - buf).find_first_of(".e") == std::string_view::npos) {
+    end = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific).ptr;
+  }
   out_->append(buf, end);
   return *this;
 }
