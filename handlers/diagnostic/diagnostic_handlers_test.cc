@@ -164,8 +164,8 @@ TEST(Log, UnknownLevelIsAnInvalidEvent) {
 TEST(RegisterAll, RegistersTheSevenHandlersWithStreamAsAStreamer) {
   HandlerRegistry registry;
   ASSERT_TRUE(RegisterAll(registry).ok());
-  EXPECT_EQ(registry.Names(), (std::vector<std::string>{"context", "echo", "fail", "log", "sleep",
-                                                        "stream", "tmp"}));
+  EXPECT_EQ(registry.Names(),
+            (std::vector<std::string>{"context", "echo", "fail", "log", "sleep", "stream", "tmp"}));
   ASSERT_NE(registry.Find("stream"), nullptr);
   EXPECT_TRUE(static_cast<bool>(registry.Find("stream")->streaming));
   EXPECT_FALSE(static_cast<bool>(registry.Find("stream")->handler));
