@@ -205,7 +205,12 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
                           .max_detached = config.max_detached,
                           .stuck_grace = config.stuck_grace};
   LoopSupervisor supervisor(settings, capacity,
-                            [&] { return RuntimeApiClient::Create(config.runtime_api, sink); });
+                            [&]() -> absl::StatusOr<std::unique_ptr<LoopClient>> {
+                              absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client =
+                                  RuntimeApiClient::Create(config.runtime_api, sink);
+                              if (!client.ok()) return client.status();
+                              return WrapRuntimeApiClient(std::move(*client));
+                            });
   if (absl::Status status = supervisor.Start(); !status.ok()) {
     return FailInit(control->get(), sink, Error("Runtime.StartFailed", status.ToString()));
   }

@@ -24,7 +24,7 @@ const char* KindName(AnswerKind kind) { return kind == AnswerKind::kError ? "err
 
 }  // namespace
 
-AnswerSender::AnswerSender(RuntimeApiClient& client, const DispatchSettings& settings)
+AnswerSender::AnswerSender(LoopClient& client, const DispatchSettings& settings)
     : client_(client),
       settings_(settings),
       backoff_(settings.backoff_initial, settings.backoff_max,

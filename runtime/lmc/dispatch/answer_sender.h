@@ -8,7 +8,7 @@
 //
 // Example:
 //
-//   lmc::AnswerSender sender(*client, settings);
+//   lmc::AnswerSender sender(loop_client, settings);
 //   const lmc::AnswerTarget target{request_id, invocation_id, deadline, fields};
 //   switch (sender.Deliver(result, target)) { ... }
 #pragma once
@@ -19,9 +19,9 @@
 #include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/dispatch/dispatch_settings.h"
+#include "lmc/dispatch/loop_client.h"
 #include "lmc/dispatch/outcome.h"
 #include "lmc/handler.h"
-#include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
 
@@ -60,7 +60,7 @@ enum class Delivery {
 // Not thread-safe: owned and used by one loop. `client` and `settings` must outlive it.
 class AnswerSender {
  public:
-  AnswerSender(RuntimeApiClient& client, const DispatchSettings& settings);
+  AnswerSender(LoopClient& client, const DispatchSettings& settings);
 
   // Delivers a handler's result: a Response to /response (a content type unsafe in a header
   // becomes application/octet-stream; a 413 becomes Function.ResponseSizeTooLarge on /error),
@@ -73,7 +73,7 @@ class AnswerSender {
   Delivery Post(const Answer& answer, const AnswerTarget& target);
 
  private:
-  RuntimeApiClient& client_;
+  LoopClient& client_;
   const DispatchSettings& settings_;
   Backoff backoff_;
 };

@@ -45,7 +45,7 @@ LoopSupervisor::~LoopSupervisor() {
 }
 
 absl::StatusOr<std::unique_ptr<LoopSupervisor::Worker>> LoopSupervisor::MakeWorker(int index) {
-  absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client = make_client_();
+  absl::StatusOr<std::unique_ptr<LoopClient>> client = make_client_();
   if (!client.ok()) return client.status();
   auto worker = std::make_unique<Worker>();
   worker->index = index;

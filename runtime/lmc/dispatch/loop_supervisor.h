@@ -25,7 +25,7 @@
 // Example:
 //
 //   lmc::LoopSupervisor supervisor(settings, {.max_concurrency = config.max_concurrency}, [&] {
-//     return lmc::RuntimeApiClient::Create(config.runtime_api, sink);
+//     return MakeLoopClient();  // absl::StatusOr<std::unique_ptr<lmc::LoopClient>>
 //   });
 //   if (absl::Status s = supervisor.Start(); !s.ok()) return 1;
 //   // ... on SIGTERM, from another thread: supervisor.Stop();
@@ -47,8 +47,8 @@
 #include "lmc/base/mutex.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/dispatch/dispatch_settings.h"
+#include "lmc/dispatch/loop_client.h"
 #include "lmc/dispatch/poll_loop.h"
-#include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
 
@@ -75,7 +75,9 @@ struct Capacity {
 // the process instead).
 class LoopSupervisor {
  public:
-  using ClientFactory = std::function<absl::StatusOr<std::unique_ptr<RuntimeApiClient>>()>;
+  // Makes one loop's connection; production wraps RuntimeApiClient::Create() with
+  // WrapRuntimeApiClient(), tests return fakes.
+  using ClientFactory = std::function<absl::StatusOr<std::unique_ptr<LoopClient>>()>;
 
   // `settings` must outlive the supervisor. `make_client` is called once per loop: N times in
   // Start(), once more per replacement.

@@ -56,7 +56,7 @@ AnswerTarget TargetOf(const NextInvocation& next, const LogSink& sink, const Clo
 }  // namespace
 
 struct PollLoop::State {
-  State(RuntimeApiClient& client, const DispatchSettings& settings)
+  State(LoopClient& client, const DispatchSettings& settings)
       : backoff(settings.backoff_initial, settings.backoff_max,
                 settings.random ? settings.random : Backoff::DefaultRandom()),
         sender(client, settings),
@@ -73,6 +73,11 @@ struct PollLoop::State {
 PollLoop::PollLoop(int index, std::unique_ptr<RuntimeApiClient> client,
                    const DispatchSettings& settings, FatalCallback on_fatal,
                    DeadlineWatchdog::Slot* watchdog_slot)
+    : PollLoop(index, WrapRuntimeApiClient(std::move(client)), settings, std::move(on_fatal),
+               watchdog_slot) {}
+
+PollLoop::PollLoop(int index, std::unique_ptr<LoopClient> client, const DispatchSettings& settings,
+                   FatalCallback on_fatal, DeadlineWatchdog::Slot* watchdog_slot)
     : index_(index),
       client_(std::move(client)),
       settings_(settings),

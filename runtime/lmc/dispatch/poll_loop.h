@@ -29,6 +29,7 @@
 #include "lmc/base/mutex.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/dispatch/dispatch_settings.h"
+#include "lmc/dispatch/loop_client.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
@@ -43,6 +44,9 @@ class PollLoop {
   using FatalCallback = std::function<void(const absl::Status& reason)>;
 
   // `watchdog_slot` (may be null: no overrun reports) must outlive the loop.
+  PollLoop(int index, std::unique_ptr<LoopClient> client, const DispatchSettings& settings,
+           FatalCallback on_fatal, DeadlineWatchdog::Slot* watchdog_slot = nullptr);
+  // The same over a Runtime API client (WrapRuntimeApiClient()).
   PollLoop(int index, std::unique_ptr<RuntimeApiClient> client, const DispatchSettings& settings,
            FatalCallback on_fatal, DeadlineWatchdog::Slot* watchdog_slot = nullptr);
   ~PollLoop();
@@ -87,7 +91,7 @@ class PollLoop {
   bool stopping() const;
 
   const int index_;
-  const std::unique_ptr<RuntimeApiClient> client_;
+  const std::unique_ptr<LoopClient> client_;
   const DispatchSettings& settings_;
   const FatalCallback on_fatal_;
   DeadlineWatchdog::Slot* const watchdog_slot_;
