@@ -30,8 +30,7 @@ std::string ExceptionTypeName(const std::type_info& type) {
 // failure before any byte can still go to /error), one chunk per Write().
 class ClientStream final : public ResponseStream {
  public:
-  ClientStream(RuntimeApiClient& client, const StreamTarget& target)
-      : client_(client), target_(target) {}
+  ClientStream(LoopClient& client, const StreamTarget& target) : client_(client), target_(target) {}
 
   absl::Status SetContentType(std::string_view content_type) override {
     if (started_) {
@@ -81,7 +80,7 @@ class ClientStream final : public ResponseStream {
   const std::string& content_type() const { return content_type_; }
 
  private:
-  RuntimeApiClient& client_;
+  LoopClient& client_;
   const StreamTarget& target_;
   std::string content_type_ = std::string(kDefaultStreamContentType);
   bool started_ = false;
@@ -105,7 +104,7 @@ StreamResult CallStreamingHandler(const StreamingHandler& handler, const Event& 
 }  // namespace
 
 std::optional<Result> StreamAnswer(const StreamingHandler& handler, const Event& event,
-                                   const Context& context, RuntimeApiClient& client,
+                                   const Context& context, LoopClient& client,
                                    const StreamTarget& target, const LogSink& sink) {
   ClientStream stream(client, target);
   StreamResult result = CallStreamingHandler(handler, event, context, stream);

@@ -1,9 +1,10 @@
 // File: lmc/dispatch/stream_answer.h
 //
 // Running a StreamingHandler (lmc/response_stream.h) for one invocation and delivering its
-// streamed answer over the loop's RuntimeApiClient. The poll loop calls StreamAnswer() where it
-// would call a buffered handler; what the handler writes reaches the Runtime API write by write
-// (the transport's streamed POST), and the result decides how the stream ends:
+// streamed answer over the loop's LoopClient (a RuntimeApiClient). The poll loop calls
+// StreamAnswer() where it would call a buffered handler; what the handler writes reaches the
+// Runtime API write by write (the transport's streamed POST), and the result decides how the stream
+// ends:
 //
 //   success                       the stream ends plainly (an empty stream if nothing was written);
 //   Error before any byte         nothing was sent: the Error is returned for the loop to deliver
@@ -27,10 +28,10 @@
 
 #include "lmc/base/log_sink.h"
 #include "lmc/context.h"
+#include "lmc/dispatch/loop_client.h"
 #include "lmc/event.h"
 #include "lmc/handler.h"
 #include "lmc/response_stream.h"
-#include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
 
@@ -48,7 +49,7 @@ struct StreamTarget {
 // failed before writing anything; nullopt when the answer went (or failed to go) as a stream,
 // which is then already logged. Runs on the loop's thread; `client` is used only by it.
 std::optional<Result> StreamAnswer(const StreamingHandler& handler, const Event& event,
-                                   const Context& context, RuntimeApiClient& client,
+                                   const Context& context, LoopClient& client,
                                    const StreamTarget& target, const LogSink& sink);
 
 }  // namespace lmc
