@@ -48,6 +48,11 @@ class Logger {
   void Error(std::string_view message) const { Log(LogLevel::kError, message); }
   void Fatal(std::string_view message) const { Log(LogLevel::kFatal, message); }
 
+  // Writes `record` as one whole line, verbatim and unfiltered by level (see
+  // LogSink::WriteRecord): for lines whose shape is fixed elsewhere, such as CloudWatch Embedded
+  // Metric Format (handlers/metrics). `record` must hold no newline.
+  void WriteRecord(std::string_view record) const { sink_->WriteRecord(record); }
+
   const LogFields& fields() const { return fields_; }
   const LogSink& sink() const { return *sink_; }
 

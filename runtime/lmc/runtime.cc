@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +17,7 @@
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/loop_supervisor.h"
 #include "lmc/dispatch/shutdown_signals.h"
+#include "lmc/plugin_loader.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -144,7 +146,15 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
     return kExitInitFailed;
   }
 
-  const RegisteredHandler* handler = SelectHandler(registry, config);
+  // _HANDLER=libname.so:handler names a handler in a plugin (lmc/plugin_loader.h).
+  std::unique_ptr<Plugin> plugin;
+  if (IsPluginHandler(config.handler)) {
+    auto loaded = Plugin::Load(config.handler, config.task_root);
+    if (auto* error = std::get_if<Error>(&loaded)) return FailInit(control->get(), sink, *error);
+    plugin = std::move(std::get<std::unique_ptr<Plugin>>(loaded));
+  }
+  const RegisteredHandler* handler =
+      plugin != nullptr ? &plugin->handler() : SelectHandler(registry, config);
   if (handler == nullptr) {
     const std::string known = absl::StrJoin(registry.Names(), ", ");
     return FailInit(control->get(), sink,
@@ -177,6 +187,10 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
       init_status = absl::InternalError("the init hook threw a non-std::exception value");
     }
     if (!init_status.ok()) {
+      if (std::string type = InitErrorType(init_status); !type.empty()) {
+        return FailInit(control->get(), sink,
+                        Error(std::move(type), std::string(init_status.message())));
+      }
       return FailInit(control->get(), sink, Error("Function.InitError", init_status.ToString()));
     }
   }

@@ -133,6 +133,14 @@ void LogSink::Write(LogLevel level, const LogFields& fields, std::string_view me
   WriteLine(line);
 }
 
+void LogSink::WriteRecord(std::string_view record) const {
+  std::string line;
+  line.reserve(record.size() + 1);
+  line.append(record);
+  line.push_back('\n');
+  WriteLine(line);
+}
+
 void LogSink::WriteLine(std::string_view line) const {
   MutexLock lock(&write_mu_);
   while (!line.empty()) {

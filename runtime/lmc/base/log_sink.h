@@ -82,6 +82,12 @@ class LogSink {
   // an invocation (EINTR is retried; a full non-blocking pipe is waited on).
   void Write(LogLevel level, const LogFields& fields, std::string_view message) const;
 
+  // Writes `record` and a newline exactly as given, in either format and at any level: for
+  // records whose whole shape a consumer fixes, such as CloudWatch Embedded Metric Format (its
+  // JSON object must be the log event itself, not a "message" inside ours). Atomic like Write().
+  // The caller guarantees `record` holds no newline.
+  void WriteRecord(std::string_view record) const;
+
   // Appends the formatted line (with its trailing '\n') to `out` without writing it.
   void Format(LogLevel level, const LogFields& fields, std::string_view message,
               Clock::TimePoint time, std::string& out) const;

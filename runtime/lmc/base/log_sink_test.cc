@@ -102,6 +102,26 @@ TEST(ParseLogLevel, AcceptsNamesCaseInsensitively) {
   EXPECT_EQ(ParseLogFormat("yaml"), std::nullopt);
 }
 
+TEST(LogSink, WriteRecordWritesTheLineVerbatimInEitherFormatAtAnyLevel) {
+  for (LogFormat format : {LogFormat::kJson, LogFormat::kText}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    {
+      // At FATAL every ordinary record is filtered out; a verbatim record is not a log level's.
+      LogSink sink(fds[1], format, LogLevel::kFatal);
+      sink.Write(LogLevel::kInfo, {}, "filtered");
+      sink.WriteRecord(R"({"_aws":{"Timestamp":1}})");
+    }
+    ::close(fds[1]);
+    std::string received;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) received.append(buf, static_cast<size_t>(n));
+    ::close(fds[0]);
+    EXPECT_EQ(received, "{\"_aws\":{\"Timestamp\":1}}\n");
+  }
+}
+
 // Lines larger than PIPE_BUF written from many threads into one pipe must arrive whole.
 TEST(LogSink, ConcurrentLargeLinesNeverInterleave) {
   int fds[2];
