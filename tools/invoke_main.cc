@@ -159,6 +159,28 @@ std::string SignalName(int signal) {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+// What a streamed (chunked) answer looked like on arrival.
+struct StreamFacts {
+  size_t chunks = 0;
+  uint64_t bytes = 0;
+  double first_byte_ms = 0;                 // dispatch -> first chunk
+  const std::string* error_type = nullptr;  // the error trailers, when the stream failed
+  const std::string* error_body = nullptr;  // base64, as sent
+};
+
+std::optional<StreamFacts> StreamOf(const InvocationRecord& r, const Answer& a) {
+  if (!a.chunked) return std::nullopt;
+  StreamFacts facts;
+  facts.chunks = a.chunks.size();
+  facts.bytes = a.body.size();
+  if (!a.chunks.empty()) facts.first_byte_ms = Ms(a.chunks.front().arrived_at - r.dispatched_at);
+  for (const auto& [name, value] : a.trailers) {
+    if (name == "lambda-runtime-function-error-type") facts.error_type = &value;
+    if (name == "lambda-runtime-function-error-body") facts.error_body = &value;
+  }
+  return facts;
+}
+
 // What happened to the child, for the summary.
 struct Ending {
   Subprocess::ExitStatus status;
@@ -392,6 +414,27 @@ int Run(const Config& config) {
         }
         w.Key("body").String(std::string_view(a->body).substr(0, kJsonSampleBodyBytes));
         w.Key("body_bytes").Uint(a->body.size());
+        w.Key("stream");
+        if (const std::optional<StreamFacts> st = StreamOf(r, *a)) {
+          w.BeginObject().Key("chunks").Uint(st->chunks).Key("bytes").Uint(st->bytes);
+          w.Key("first_byte_ms");
+          AppendDouble(w, st->first_byte_ms);
+          w.Key("trailer_error_type");
+          if (st->error_type != nullptr) {
+            w.String(*st->error_type);
+          } else {
+            w.Null();
+          }
+          w.Key("trailer_error_body");
+          if (st->error_body != nullptr) {
+            w.String(*st->error_body);
+          } else {
+            w.Null();
+          }
+          w.EndObject();
+        } else {
+          w.Null();
+        }
       }
       w.EndObject();
     }
@@ -451,6 +494,19 @@ int Run(const Config& config) {
         line = absl::StrCat("#", i + 1, " ", a->status_returned, " ",
                             a->content_type.empty() ? "-" : a->content_type, " ",
                             OneLine(a->body, kSampleBodyChars));
+      }
+      if (a != nullptr) {
+        if (const std::optional<StreamFacts> st = StreamOf(r, *a)) {
+          absl::StrAppend(&line,
+                          absl::StrFormat(" [streamed: %zu chunks, %llu bytes, first byte "
+                                          "after %.1f ms",
+                                          st->chunks, static_cast<unsigned long long>(st->bytes),
+                                          st->first_byte_ms));
+          if (st->error_type != nullptr) {
+            absl::StrAppend(&line, ", trailer error ", *st->error_type);
+          }
+          absl::StrAppend(&line, "]");
+        }
       }
       std::printf("  %-13s %s\n", i == 0 ? "samples" : "", line.c_str());
     }

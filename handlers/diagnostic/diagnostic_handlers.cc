@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "handlers/diagnostic/stream_handler.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/base/strings.h"
 #include "lmc/json.h"
@@ -256,7 +257,7 @@ absl::Status RegisterAll(HandlerRegistry& registry) {
   for (const auto& [name, fn] : kHandlers) {
     if (absl::Status status = registry.Register(name, fn); !status.ok()) return status;
   }
-  return absl::OkStatus();
+  return registry.Register("stream", StreamingHandler(&Stream));
 }
 
 }  // namespace lmc::diagnostic

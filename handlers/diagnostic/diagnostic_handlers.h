@@ -14,6 +14,7 @@
 //            "TmpFailed", errorMessage = the temp dir path); returns {"tmp_dir":...,"files":[...]}.
 //   log      {"lines":L,"size":S,"level":"INFO"?}: logs L lines whose message is exactly S
 //            characters at that level through the invocation's logger; returns {"logged":L}.
+//   stream   a streamed answer: see stream_handler.h for its contract.
 //
 // An event the handler cannot use (not a JSON object, wrong field types, out-of-range values)
 // yields errorType "InvalidEvent" with a message naming the problem.
@@ -39,7 +40,7 @@ Result Fail(const Event& event, const Context& context);
 Result Tmp(const Event& event, const Context& context);
 Result Log(const Event& event, const Context& context);
 
-// Registers the six handlers under the names above.
+// Registers the seven handlers under the names above.
 absl::Status RegisterAll(HandlerRegistry& registry);
 
 }  // namespace lmc::diagnostic

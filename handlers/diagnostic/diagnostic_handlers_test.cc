@@ -161,11 +161,14 @@ TEST(Log, UnknownLevelIsAnInvalidEvent) {
   EXPECT_THAT(outcome.result.error().message(), HasSubstr("LOUD"));
 }
 
-TEST(RegisterAll, RegistersTheSixHandlers) {
+TEST(RegisterAll, RegistersTheSevenHandlersWithStreamAsAStreamer) {
   HandlerRegistry registry;
   ASSERT_TRUE(RegisterAll(registry).ok());
   EXPECT_EQ(registry.Names(),
-            (std::vector<std::string>{"context", "echo", "fail", "log", "sleep", "tmp"}));
+            (std::vector<std::string>{"context", "echo", "fail", "log", "sleep", "stream", "tmp"}));
+  ASSERT_NE(registry.Find("stream"), nullptr);
+  EXPECT_TRUE(static_cast<bool>(registry.Find("stream")->streaming));
+  EXPECT_FALSE(static_cast<bool>(registry.Find("stream")->handler));
   EXPECT_FALSE(RegisterAll(registry).ok());  // Names are taken now.
 }
 

@@ -209,6 +209,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
   RaiseDescriptorLimit(config.max_concurrency, sink);
   DispatchSettings settings;
   settings.handler = &handler->handler;
+  if (handler->streaming) settings.streaming_handler = &handler->streaming;
   settings.sink = &sink;
   settings.clock = options.clock;
   settings.function = function;

@@ -334,6 +334,87 @@ TEST_F(TransportContractTest, ErrorPostCarriesTheErrorTypeHeader) {
   EXPECT_EQ(answer.body, error_json);
 }
 
+TEST_F(TransportContractTest, StreamedResponseArrivesChunkedWithTheStreamingHeaders) {
+  Enqueue("streamed");
+  auto client = NewClient();
+  NextInvocation next;
+  ASSERT_TRUE(client->Next(next).ok());
+  ASSERT_TRUE(
+      client->BeginStreamedResponse(next.request_id, next.invocation_id, "text/plain").ok());
+  ASSERT_TRUE(client->WriteStreamChunk("hello ").ok());
+  ASSERT_TRUE(client->WriteStreamChunk("").ok());  // sends nothing (an empty chunk would end it)
+  const std::string binary = BinaryBody(100000);
+  ASSERT_TRUE(client->WriteStreamChunk(binary).ok());
+  const auto reply = client->FinishStreamedResponse("", "");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 202);
+  const emulator::Answer answer = emulator().record("streamed")->answers.at(0);
+  EXPECT_TRUE(answer.chunked);
+  EXPECT_EQ(answer.body, "hello " + binary);
+  EXPECT_EQ(answer.content_type, "text/plain");
+  ASSERT_NE(answer.FindHeader("lambda-runtime-function-response-mode"), nullptr);
+  EXPECT_EQ(*answer.FindHeader("lambda-runtime-function-response-mode"), "streaming");
+  ASSERT_NE(answer.FindHeader("transfer-encoding"), nullptr);
+  EXPECT_EQ(*answer.FindHeader("transfer-encoding"), "chunked");
+  ASSERT_NE(answer.FindHeader("trailer"), nullptr);
+  EXPECT_EQ(*answer.FindHeader("trailer"),
+            "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body");
+  EXPECT_EQ(answer.FindHeader("content-length"), nullptr);
+  EXPECT_EQ(*answer.FindHeader("lambda-runtime-invocation-id"), next.invocation_id);
+  EXPECT_TRUE(answer.trailers.empty());
+  ASSERT_FALSE(answer.chunks.empty());
+  EXPECT_EQ(answer.chunks.front().size, 6u);
+  // The connection stays usable for the next invocation.
+  WarmUp(*client, "after-stream");
+}
+
+TEST_F(TransportContractTest, EachStreamedWriteReachesTheServerBeforeTheNextOne) {
+  Enqueue("prompt");
+  auto client = NewClient();
+  NextInvocation next;
+  ASSERT_TRUE(client->Next(next).ok());
+  ASSERT_TRUE(client->BeginStreamedResponse(next.request_id, next.invocation_id, "").ok());
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(client->WriteStreamChunk(absl::StrCat("part ", i)).ok());
+    // Nothing else is sent until this chunk has arrived: a transport that held writes back
+    // would never get here.
+    EXPECT_TRUE(
+        emulator().WaitFor([i](const emulator::Stats& s) { return s.chunks_received >= i; }, kWait))
+        << "chunk " << i << " did not arrive on its own";
+  }
+  const auto reply = client->FinishStreamedResponse("", "");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 202);
+  EXPECT_EQ(emulator().record("prompt")->answers.at(0).body, "part 1part 2part 3");
+}
+
+TEST_F(TransportContractTest, StreamedErrorEndsTheStreamWithRealTrailers) {
+  Enqueue("mid-stream");
+  auto client = NewClient();
+  NextInvocation next;
+  ASSERT_TRUE(client->Next(next).ok());
+  ASSERT_TRUE(client->BeginStreamedResponse(next.request_id, next.invocation_id, "").ok());
+  ASSERT_TRUE(client->WriteStreamChunk("partial").ok());
+  const auto reply = client->FinishStreamedResponse("Function.Boom", "eyJlcnJvciI6MX0=");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 202);
+  const emulator::Answer answer = emulator().record("mid-stream")->answers.at(0);
+  EXPECT_EQ(answer.body, "partial");  // no trailer text inside the body
+  EXPECT_EQ(answer.trailers,
+            (emulator::Fields{{"lambda-runtime-function-error-type", "Function.Boom"},
+                              {"lambda-runtime-function-error-body", "eyJlcnJvciI6MX0="}}));
+  // Content type left empty: none is sent (the dispatch layer picks the default).
+  EXPECT_EQ(answer.FindHeader("content-type"), nullptr);
+}
+
+TEST_F(TransportContractTest, StreamCallsOutOfOrderAndUnsafeValuesAreRefused) {
+  auto client = NewClient();
+  EXPECT_TRUE(absl::IsFailedPrecondition(client->WriteStreamChunk("x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition(client->FinishStreamedResponse("", "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(client->BeginStreamedResponse("bad/id", "", "")));
+  EXPECT_TRUE(absl::IsInvalidArgument(client->BeginStreamedResponse("id", "", "a\r\nb")));
+}
+
 TEST_F(TransportContractTest, ErrorPostWithoutAnErrorTypeSendsNoHeader) {
   Enqueue("untyped-failure");
   auto client = NewClient();

@@ -438,8 +438,11 @@ class Emulator::Impl {
     uint64_t id = 0;
     int fd = -1;
     ConnState state = ConnState::kReading;
-    internal::HttpRequestParser parser;
+    // Bodies up to a streamed response's 200 MiB (and a little framing slack) are parsed; the
+    // per-endpoint limits are applied to the whole answer (FinishAnswer()).
+    internal::HttpRequestParser parser{{.max_body_bytes = size_t{256} * 1024 * 1024}};
     internal::HttpRequest request;  // the request being handled, reused between requests
+    size_t chunks_counted = 0;      // chunks of the request in progress already in Stats
     bool keep_alive = true;         // of the request being answered
     bool http10 = false;
     std::string out;  // bytes owed to the client
@@ -757,6 +760,11 @@ void Emulator::Impl::ReadFrom(Connection& c, bool until_eagain) {
       // A closing connection's input is drained and dropped; the response is already out.
       if (c.state != ConnState::kClosing) {
         c.parser.Feed(std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
+        // A large streamed body arrives faster than one read per edge: let the parser move what
+        // it can into the request (and answer what is complete) before calling it a flood.
+        if (c.parser.buffered_bytes() > kMaxBufferedInput && c.state == ConnState::kReading) {
+          ProcessRequests(c);
+        }
         if (c.parser.buffered_bytes() > kMaxBufferedInput) {
           c.broken = true;
           return;
@@ -800,6 +808,14 @@ void Emulator::Impl::Service(Connection& c) {
 void Emulator::Impl::ProcessRequests(Connection& c) {
   while (c.state == ConnState::kReading && !c.close_after_flush && !c.reset_now) {
     const auto result = c.parser.Parse(c.request);
+    const size_t chunks = result == internal::HttpRequestParser::Result::kRequest
+                              ? c.request.chunks.size()
+                              : c.parser.pending_chunks();
+    if (chunks > c.chunks_counted) {
+      lmc::MutexLock lock(&mu_);
+      counters_.chunks_received += chunks - c.chunks_counted;
+    }
+    c.chunks_counted = result == internal::HttpRequestParser::Result::kNeedMore ? chunks : 0;
     if (result == internal::HttpRequestParser::Result::kNeedMore) {
       if (c.parser.AwaitingContinue()) {
         c.out.append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -1268,6 +1284,10 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
   answer.kind = post.kind;
   answer.chunked = post.request.chunked;
   answer.received_at = post.received_at;
+  answer.chunks.reserve(post.request.chunks.size());
+  for (const internal::ReceivedChunk& chunk : post.request.chunks) {
+    answer.chunks.push_back({chunk.size, chunk.arrived_at});
+  }
   answer.body = std::move(post.request.body);
   answer.headers = std::move(post.request.headers);
   answer.trailers = std::move(post.request.trailers);
@@ -1281,9 +1301,10 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
     lmc::MutexLock lock(&mu_);
     Invocation* inv = FindLocked(post.request_id);
     const PostFault* fault = post.fault ? &*post.fault : nullptr;
-    const size_t limit = post.kind == Answer::Kind::kResponse ? options_.max_response_bytes
-                                                              : options_.max_error_bytes;
     const std::string* mode = answer.FindHeader("lambda-runtime-function-response-mode");
+    const size_t limit = post.kind == Answer::Kind::kError ? options_.max_error_bytes
+                         : mode != nullptr                 ? options_.max_streamed_response_bytes
+                                                           : options_.max_response_bytes;
     const std::string* nonce = answer.FindHeader("lambda-runtime-invocation-id");
     if (fault != nullptr && fault->reset) {
       status = 0;

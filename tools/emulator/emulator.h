@@ -115,6 +115,14 @@ struct PostFault {
   std::chrono::milliseconds delay{0};
 };
 
+// AnswerChunk
+//
+// One chunk of a chunked (streamed) answer: its data size and when its last byte arrived.
+struct AnswerChunk {
+  uint64_t size = 0;
+  absl::Time arrived_at;
+};
+
 // Answer
 //
 // One POST to /response, /error or /init/error, as received and as answered.
@@ -127,7 +135,8 @@ struct Answer {
   Fields headers;   // names lower-cased, in order
   Fields trailers;  // chunked requests only, names lower-cased
   bool chunked = false;
-  absl::Time received_at;  // when the body was fully received
+  std::vector<AnswerChunk> chunks;  // chunked requests only, in arrival order
+  absl::Time received_at;           // when the body was fully received
 
   // The first header named `lower_name` (lower case), or nullptr.
   const std::string* FindHeader(std::string_view lower_name) const;
@@ -182,6 +191,9 @@ struct Stats {
   uint64_t extension_registrations = 0;
   uint64_t extension_next_calls = 0;
   uint64_t faults_applied = 0;  // NextFault and PostFault entries consumed
+  // Data chunks of chunked (streamed) POST bodies received, counted as each one arrives (before
+  // its request is complete).
+  uint64_t chunks_received = 0;
   size_t queued = 0;            // events not yet dispatched (queue + generator remainder)
   size_t waiting_next = 0;      // /next calls parked now
   size_t in_flight = 0;         // dispatched and not closed now
@@ -210,8 +222,10 @@ struct EmulatorOptions {
   // true: an answer received after the invocation's deadline gets 410 InvokeTimeout and closes it.
   bool enforce_deadlines = false;
   size_t max_response_bytes = 6 * 1024 * 1024 + 100;  // /response body limit -> 413
-  size_t max_error_bytes = 1024 * 1024;               // /error and /init/error body limit -> 413
-  std::string function_name = "lmc-local";            // returned by extension/register
+  // Limit of a streamed /response (Lambda-Runtime-Function-Response-Mode: streaming) -> 413.
+  size_t max_streamed_response_bytes = size_t{200} * 1024 * 1024;
+  size_t max_error_bytes = 1024 * 1024;     // /error and /init/error body limit -> 413
+  std::string function_name = "lmc-local";  // returned by extension/register
   std::string function_version = "$LATEST";
   std::string handler;
   // Called once per invocation that closes, on the server thread, without the emulator's lock,

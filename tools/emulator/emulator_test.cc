@@ -519,6 +519,12 @@ TEST(Emulator, StreamedChunkedResponseIsDechunkedWithTrailers) {
       a.trailers,
       ElementsAre(Pair("lambda-runtime-function-error-type", "Runtime.StreamError"),
                   Pair("lambda-runtime-function-error-body", "eyJlcnJvck1lc3NhZ2UiOiJ4In0=")));
+  // Each chunk is recorded with its size and arrival time, in order.
+  ASSERT_EQ(a.chunks.size(), 2u);
+  EXPECT_EQ(a.chunks[0].size, 6u);
+  EXPECT_EQ(a.chunks[1].size, 5u);
+  EXPECT_LE(a.chunks[0].arrived_at, a.chunks[1].arrived_at);
+  EXPECT_LE(a.chunks[1].arrived_at, a.received_at);
 }
 
 TEST(Emulator, LateAnswerGets410OnlyWhenDeadlinesAreEnforced) {
@@ -955,12 +961,12 @@ TEST(Emulator, MalformedRequestGets400AndTheConnectionCloses) {
   EXPECT_TRUE(client->ExpectClosed().ok());
 }
 
-TEST(Emulator, BodyOver16MiBGets413AndTheConnectionCloses) {
+TEST(Emulator, BodyOver256MiBGets413AndTheConnectionCloses) {
   auto emulator = StartEmulator();
   auto client = Connect(*emulator);
   ASSERT_TRUE(client
                   ->Send("POST /2018-06-01/runtime/invocation/x/response HTTP/1.1\r\n"
-                         "Content-Length: 16777217\r\n\r\n")
+                         "Content-Length: 268435457\r\n\r\n")
                   .ok());
   EXPECT_EQ(Ok(client->ReadResponse()).status, 413);
   EXPECT_TRUE(client->ExpectClosed().ok());

@@ -21,6 +21,7 @@
 #include "lmc/base/log_sink.h"
 #include "lmc/context.h"
 #include "lmc/handler.h"
+#include "lmc/response_stream.h"
 
 namespace lmc {
 
@@ -29,6 +30,8 @@ namespace lmc {
 // A plain value. Read-only while loops run; the pointees must outlive every loop.
 struct DispatchSettings {
   const Handler* handler = nullptr;
+  // When set, used instead of `handler`: the answer is streamed (lmc/dispatch/stream_answer.h).
+  const StreamingHandler* streaming_handler = nullptr;
   const LogSink* sink = nullptr;
   const Clock* clock = &Clock::Real();
   FunctionInfo function;

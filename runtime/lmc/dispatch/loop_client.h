@@ -1,10 +1,10 @@
 // File: lmc/dispatch/loop_client.h
 //
 // LoopClient: the narrow view of the Runtime API a poll loop needs: wait for the next event,
-// post a response or an error, abort a wait. PollLoop and AnswerSender use only this, so the
-// loop's whole policy (retries, 410/413 handling, retirement) is unit-tested against a scripted
-// fake (poll_loop_test.cc) without sockets; production wraps a RuntimeApiClient (either
-// transport) with WrapRuntimeApiClient().
+// post a response or an error (or stream a response), abort a wait. PollLoop and AnswerSender use
+// only this, so the loop's whole policy (retries, 410/413 handling, retirement) is unit-tested
+// against a scripted fake (poll_loop_test.cc) without sockets; production wraps a RuntimeApiClient
+// (either transport) with WrapRuntimeApiClient().
 //
 // Example:
 //
@@ -46,6 +46,15 @@ class LoopClient {
                                              std::string_view error_type,
                                              std::string_view error_json,
                                              std::chrono::milliseconds timeout) = 0;
+  // A streamed POST .../response: RuntimeApiClient::BeginStreamedResponse(), WriteStreamChunk()
+  // and FinishStreamedResponse(). The defaults refuse (Unimplemented), for fakes that never
+  // stream.
+  virtual absl::Status BeginStreamedResponse(std::string_view request_id,
+                                             std::string_view invocation_id,
+                                             std::string_view content_type);
+  virtual absl::Status WriteStreamChunk(std::string_view bytes);
+  virtual absl::StatusOr<ApiReply> FinishStreamedResponse(std::string_view error_type,
+                                                          std::string_view error_body_base64);
   // Cancels a waiting Next() and every later one. Thread-safe, idempotent.
   virtual void Abort() = 0;
 };

@@ -10,6 +10,7 @@
 #include "lmc/dispatch/answer_sender.h"
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/outcome.h"
+#include "lmc/dispatch/stream_answer.h"
 #include "lmc/event.h"
 #include "lmc/internal/call_handler.h"
 #include "lmc/transport/next_invocation.h"
@@ -237,14 +238,20 @@ void PollLoop::RunInvocation() {
                           &state_->cancellation);
   }
   in_handler_.store(true, std::memory_order_release);
-  const Result result = internal::CallHandler(*settings_.handler, event, context);
+  // A streamed answer is delivered while the handler runs; only a failure before its first byte
+  // is left to the sender.
+  const std::optional<Result> result =
+      settings_.streaming_handler != nullptr
+          ? StreamAnswer(*settings_.streaming_handler, event, context, *client_,
+                         {next.request_id, target.invocation_id, target.fields}, sink)
+          : std::optional<Result>(internal::CallHandler(*settings_.handler, event, context));
   in_handler_.store(false, std::memory_order_release);
   if (watchdog_slot_ != nullptr && watchdog_slot_->End()) {
     retired_.store(true, std::memory_order_release);
   }
 
   answer_pending_ = false;
-  state_->sender.Deliver(result, target);
+  if (result.has_value()) state_->sender.Deliver(*result, target);
 
   uint64_t left_behind = 0;
   if (absl::Status removed = dir.Remove(&left_behind); !removed.ok()) {

@@ -54,6 +54,26 @@ absl::StatusOr<ApiRequest> ApiRequest::Response(std::string_view request_id,
   return r;
 }
 
+absl::StatusOr<ApiRequest> ApiRequest::StreamedResponse(std::string_view request_id,
+                                                        std::string_view invocation_id,
+                                                        std::string_view content_type) {
+  if (absl::Status checked = CheckAnswerArguments(request_id, {invocation_id, content_type});
+      !checked.ok()) {
+    return checked;
+  }
+  ApiRequest r;
+  r.prefix_ = kInvocationPrefix;
+  r.id_ = request_id;
+  r.suffix_ = "/response";
+  if (!content_type.empty()) r.AddHeader("Content-Type", content_type);
+  r.AddHeader("Lambda-Runtime-Function-Response-Mode", "streaming");
+  r.AddHeader("Trailer", kStreamTrailerDeclaration);
+  if (!invocation_id.empty()) r.AddHeader("Lambda-Runtime-Invocation-Id", invocation_id);
+  r.has_body_ = true;
+  r.chunked_ = true;
+  return r;
+}
+
 absl::StatusOr<ApiRequest> ApiRequest::Error(std::string_view request_id,
                                              std::string_view invocation_id,
                                              std::string_view error_type,

@@ -30,6 +30,16 @@ namespace lmc {
 // The target of GET /next, the one request every loop makes between invocations.
 inline constexpr std::string_view kNextTarget = "/2018-06-01/runtime/invocation/next";
 
+// The most header fields one ApiRequest carries (a streamed response's four).
+inline constexpr size_t kMaxApiHeaders = 4;
+
+// The trailers that end a streamed response which failed after bytes were sent, and the Trailer
+// field that announces them (runtime-api.md §2.2).
+inline constexpr std::string_view kStreamErrorTypeTrailer = "Lambda-Runtime-Function-Error-Type";
+inline constexpr std::string_view kStreamErrorBodyTrailer = "Lambda-Runtime-Function-Error-Body";
+inline constexpr std::string_view kStreamTrailerDeclaration =
+    "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body";
+
 // Returns `error_type` if it is a safe Lambda-Runtime-Function-Error-Type value (1..128 bytes of
 // [A-Za-z0-9._:-]), else "Unhandled". The error's JSON body always carries the exact type; the
 // header only has to be a safe token. The returned view aliases `error_type` or a literal.
@@ -57,6 +67,14 @@ class ApiRequest {
                                              std::string_view invocation_id,
                                              std::string_view content_type, std::string_view body,
                                              std::chrono::milliseconds timeout);
+  // The head of a streamed POST /2018-06-01/runtime/invocation/{request_id}/response
+  // (runtime-api.md §2.1): Content-Type (none when empty), Lambda-Runtime-Function-Response-Mode:
+  // streaming and the Trailer field naming the two error trailers. The body is sent chunked by the
+  // transport (chunked() is true): the transport adds Transfer-Encoding: chunked instead of
+  // Content-Length.
+  static absl::StatusOr<ApiRequest> StreamedResponse(std::string_view request_id,
+                                                     std::string_view invocation_id,
+                                                     std::string_view content_type);
   // POST /2018-06-01/runtime/invocation/{request_id}/error with the Lambda error document and
   // Lambda-Runtime-Function-Error-Type.
   static absl::StatusOr<ApiRequest> Error(std::string_view request_id,
@@ -78,6 +96,8 @@ class ApiRequest {
   void AppendTarget(std::string& out) const;
   std::span<const ApiHeader> headers() const { return {headers_.data(), header_count_}; }
   bool has_body() const { return has_body_; }
+  // The body is streamed with Transfer-Encoding: chunked (StreamedResponse() only).
+  bool chunked() const { return chunked_; }
   std::string_view body() const { return body_; }
   // Zero: none.
   std::chrono::milliseconds timeout() const { return timeout_; }
@@ -92,12 +112,13 @@ class ApiRequest {
   std::string_view prefix_;
   std::string_view id_;
   std::string_view suffix_;
-  std::array<ApiHeader, 3> headers_{};
+  std::array<ApiHeader, kMaxApiHeaders> headers_{};
   size_t header_count_ = 0;
   bool has_body_ = false;
   std::string_view body_;
   std::chrono::milliseconds timeout_{0};
   bool long_poll_ = false;
+  bool chunked_ = false;
 };
 
 }  // namespace lmc

@@ -22,6 +22,23 @@ std::vector<std::string> Headers(const ApiRequest& request) {
   return out;
 }
 
+TEST(ApiRequest, StreamedResponseDeclaresStreamingModeAndTheErrorTrailers) {
+  const auto streamed = ApiRequest::StreamedResponse("req-1", "inv-1", "text/plain");
+  ASSERT_TRUE(streamed.ok()) << streamed.status();
+  EXPECT_EQ(streamed->method(), "POST");
+  EXPECT_EQ(Target(*streamed), "reused:/2018-06-01/runtime/invocation/req-1/response");
+  EXPECT_EQ(Headers(*streamed),
+            (std::vector<std::string>{
+                "Content-Type: text/plain", "Lambda-Runtime-Function-Response-Mode: streaming",
+                "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+                "Lambda-Runtime-Invocation-Id: inv-1"}));
+  EXPECT_TRUE(streamed->chunked());
+  EXPECT_TRUE(streamed->body().empty());
+  EXPECT_FALSE(ApiRequest::Response("req-1", "", "", "", {})->chunked());
+  EXPECT_FALSE(ApiRequest::StreamedResponse("../x", "", "text/plain").ok());
+  EXPECT_FALSE(ApiRequest::StreamedResponse("req-1", "", "a\r\nb").ok());
+}
+
 TEST(ApiRequest, ResponseCarriesTheBodyAndOnlyTheHeadersGiven) {
   const auto full =
       ApiRequest::Response("req-1", "inv-1", "text/plain", "hello", std::chrono::seconds(3));

@@ -106,6 +106,30 @@ class RuntimeApiClient {
                                      std::string_view error_type, std::string_view error_json,
                                      std::chrono::milliseconds timeout = {});
 
+  // A streamed POST /2018-06-01/runtime/invocation/{request_id}/response (runtime-api.md §2),
+  // in three steps on this client's connection, from one thread:
+  //
+  //   BeginStreamedResponse()   sends the head: Lambda-Runtime-Function-Response-Mode: streaming,
+  //                             Transfer-Encoding: chunked, Trailer: Lambda-Runtime-Function-
+  //                             Error-Type, Lambda-Runtime-Function-Error-Body, Content-Type
+  //                             (none when empty) and the invocation id echo;
+  //   WriteStreamChunk(bytes)   sends `bytes` as one chunk; it has left the process when the call
+  //                             returns (nothing is buffered across calls); empty sends nothing;
+  //   FinishStreamedResponse()  sends the last chunk, then, when `error_type` is not empty, the
+  //                             trailers Lambda-Runtime-Function-Error-Type: error_type and
+  //                             Lambda-Runtime-Function-Error-Body: error_body_base64, and
+  //                             returns the reply like PostResponse().
+  //
+  // No timeout applies: a slow reader holds only this connection. Errors: InvalidArgument for an
+  // unsafe request id or header or trailer value (nothing sent); Unavailable when the connection
+  // failed (the stream is then over: later calls fail until the next Begin); FailedPrecondition
+  // when no stream is open.
+  absl::Status BeginStreamedResponse(std::string_view request_id, std::string_view invocation_id,
+                                     std::string_view content_type);
+  absl::Status WriteStreamChunk(std::string_view bytes);
+  absl::StatusOr<ApiReply> FinishStreamedResponse(std::string_view error_type,
+                                                  std::string_view error_body_base64);
+
   // POST /2018-06-01/runtime/init/error.
   absl::StatusOr<ApiReply> PostInitError(std::string_view error_type, std::string_view error_json);
 

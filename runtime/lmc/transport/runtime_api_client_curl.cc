@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/strings.h"
 #include "lmc/transport/api_request.h"
+#include "lmc/transport/next_invocation.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
@@ -50,6 +54,7 @@ struct RuntimeApiClient::Impl {
   Impl(const LogSink& log_sink, RuntimeApiClientOptions opts) : sink(log_sink), options(opts) {}
 
   ~Impl() {
+    if (stream != nullptr) EndStream();
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
 
@@ -92,6 +97,83 @@ struct RuntimeApiClient::Impl {
     reply_started = false;
     reply_started_noted = false;
   }
+  // A streamed response in progress. libcurl's easy interface pulls a request body through a
+  // read callback from inside curl_easy_perform(), while a streaming handler pushes bytes from
+  // its own call stack; so the transfer runs on a helper thread for the stream's duration, and
+  // each WriteStreamChunk() hands its bytes to the read callback and waits until libcurl asks
+  // for more (it has then sent them: nothing is held back across writes). The owner thread waits
+  // in every call, so the handle is never used by two threads at once.
+  struct Stream {
+    Mutex mu;
+    std::string_view pending ABSL_GUARDED_BY(mu);  // offered by the owner, taken by OnStreamRead
+    bool finishing ABSL_GUARDED_BY(mu) = false;    // no more data: the body ends
+    bool wants_data ABSL_GUARDED_BY(mu) = false;   // the read callback is waiting for bytes
+    bool done ABSL_GUARDED_BY(mu) = false;         // curl_easy_perform() returned
+    CURLcode rc ABSL_GUARDED_BY(mu) = CURLE_OK;
+    // Set before Finish wakes the read callback; read by OnTrailers on the helper thread.
+    std::string error_type;
+    std::string error_body;
+    Slist headers;
+    std::thread thread;
+  };
+  std::unique_ptr<Stream> stream;
+
+  static size_t OnStreamRead(char* buffer, size_t size, size_t count, void* self_ptr) {
+    Stream& st = *static_cast<Impl*>(self_ptr)->stream;
+    MutexLock lock(&st.mu);
+    st.wants_data = true;
+    st.mu.Await([&]()
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return !st.pending.empty() || st.finishing; });
+    st.wants_data = false;
+    const size_t n = std::min(size * count, st.pending.size());
+    std::memcpy(buffer, st.pending.data(), n);
+    st.pending.remove_prefix(n);
+    return n;  // 0 once finishing: the last chunk (and trailers) follow
+  }
+
+  static int OnTrailers(curl_slist** list, void* self_ptr) {
+    Stream& st = *static_cast<Impl*>(self_ptr)->stream;
+    if (st.error_type.empty()) return CURL_TRAILERFUNC_OK;
+    for (const auto& line : {absl::StrCat(AsAbsl(kStreamErrorTypeTrailer), ": ", st.error_type),
+                             absl::StrCat(AsAbsl(kStreamErrorBodyTrailer), ": ", st.error_body)}) {
+      curl_slist* grown = curl_slist_append(*list, line.c_str());
+      if (grown == nullptr) return CURL_TRAILERFUNC_ABORT;
+      *list = grown;
+    }
+    return CURL_TRAILERFUNC_OK;
+  }
+
+  // Waits until the read callback wants more data (everything offered was sent) or the
+  // transfer ended. Returns false when it ended.
+  bool AwaitStreamDrained() {
+    Stream& st = *stream;
+    MutexLock lock(&st.mu);
+    st.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return st.done || (st.pending.empty() && st.wants_data);
+    });
+    return !st.done;
+  }
+
+  // Joins the helper thread and forgets the stream; returns how the transfer ended.
+  CURLcode EndStream() {
+    Stream& st = *stream;
+    {
+      MutexLock lock(&st.mu);
+      st.finishing = true;
+    }
+    st.thread.join();
+    CURLcode rc;
+    {
+      MutexLock lock(&st.mu);
+      rc = st.rc;
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, nullptr);
+    curl_easy_setopt(curl, CURLOPT_TRAILERFUNCTION, nullptr);
+    stream.reset();
+    return rc;
+  }
+
   // Sockets libcurl currently has open for this handle (at most a couple: MAXCONNECTS is 1).
   std::vector<int> sockets ABSL_GUARDED_BY(mu);
 
@@ -353,6 +435,95 @@ absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view na
 
 absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
   return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
+}
+
+absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id,
+                                                     std::string_view invocation_id,
+                                                     std::string_view content_type) {
+  Impl& s = *impl_;
+  if (s.stream != nullptr) s.EndStream();  // an unfinished stream: abandon it
+  const absl::StatusOr<ApiRequest> request =
+      ApiRequest::StreamedResponse(request_id, invocation_id, content_type);
+  if (!request.ok()) return request.status();
+  s.url.assign(s.origin);
+  request->AppendTarget(s.url);
+  s.stream = std::make_unique<Impl::Stream>();
+  Impl::Stream& st = *s.stream;
+  bool has_content_type = false;
+  for (const ApiHeader& header : request->headers()) {
+    AddHeader(st.headers, header.name, header.value);
+    has_content_type = has_content_type || header.name == "Content-Type";
+  }
+  if (!has_content_type) AddHeader(st.headers, "Content-Type", "");
+  AddHeader(st.headers, "Transfer-Encoding", "chunked");
+  AddHeader(st.headers, "Expect", "");  // no 100-continue round trip
+  s.target = Impl::Target::kReply;
+  s.reply = ApiReply();
+  s.error_buffer[0] = '\0';
+  curl_easy_setopt(s.curl, CURLOPT_URL, s.url.c_str());
+  curl_easy_setopt(s.curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
+  curl_easy_setopt(s.curl, CURLOPT_READFUNCTION, &Impl::OnStreamRead);
+  curl_easy_setopt(s.curl, CURLOPT_READDATA, &s);
+  curl_easy_setopt(s.curl, CURLOPT_TRAILERFUNCTION, &Impl::OnTrailers);
+  curl_easy_setopt(s.curl, CURLOPT_TRAILERDATA, &s);
+  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, st.headers.get());
+  curl_easy_setopt(s.curl, CURLOPT_TIMEOUT_MS, 0L);
+  st.thread = std::thread([&s] {
+    const CURLcode rc = curl_easy_perform(s.curl);
+    Impl::Stream& stream = *s.stream;
+    MutexLock lock(&stream.mu);
+    stream.rc = rc;
+    stream.done = true;
+  });
+  if (!s.AwaitStreamDrained()) {
+    const CURLcode rc = s.EndStream();
+    return absl::UnavailableError(
+        absl::StrCat("POST ", s.url, " (streamed) failed: ", curl_easy_strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RuntimeApiClient::WriteStreamChunk(std::string_view bytes) {
+  Impl& s = *impl_;
+  if (s.stream == nullptr) return absl::FailedPreconditionError("no streamed response open");
+  if (bytes.empty()) return absl::OkStatus();
+  {
+    MutexLock lock(&s.stream->mu);
+    s.stream->pending = bytes;
+  }
+  if (!s.AwaitStreamDrained()) {
+    const CURLcode rc = s.EndStream();
+    return absl::UnavailableError(
+        absl::StrCat("streaming to ", s.url, " failed: ", curl_easy_strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
+    std::string_view error_type, std::string_view error_body_base64) {
+  Impl& s = *impl_;
+  if (s.stream == nullptr) return absl::FailedPreconditionError("no streamed response open");
+  if (!IsValidHeaderValue(error_type) || !IsValidHeaderValue(error_body_base64)) {
+    s.sink.Write(LogLevel::kWarn, {},
+                 "a streamed error's trailer value holds CR, LF or NUL; ending the stream "
+                 "without trailers");
+  } else {
+    s.stream->error_type.assign(error_type);
+    s.stream->error_body.assign(error_body_base64);
+  }
+  const CURLcode rc = s.EndStream();
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        "POST ", s.url, " (streamed) failed: ", curl_easy_strerror(rc),
+        s.error_buffer[0] != '\0' ? absl::StrCat(" (", s.error_buffer, ")") : std::string()));
+  }
+  long status = 0;
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
+  s.reply.status = static_cast<int>(status);
+  s.LogNon2xx("POST", s.reply.status, s.reply.body);
+  return std::move(s.reply);
 }
 
 void RuntimeApiClient::Abort() {

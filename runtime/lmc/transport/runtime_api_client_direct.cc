@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lmc/base/http/chunked_encoder.h"
 #include "lmc/base/strings.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/internal/http_connection.h"
@@ -111,7 +113,7 @@ struct RuntimeApiClient::Impl {
     if (!api_request.ok()) return api_request.status();
     target.clear();
     api_request->AppendTarget(target);
-    std::array<HttpHeader, 3> headers;
+    std::array<HttpHeader, kMaxApiHeaders> headers;
     size_t count = 0;
     for (const ApiHeader& header : api_request->headers()) {
       headers[count++] = {header.name, header.value};
@@ -211,6 +213,71 @@ absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view na
 absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
   // Like Next(): no timeout, cancelled by Abort().
   return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
+}
+
+absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id,
+                                                     std::string_view invocation_id,
+                                                     std::string_view content_type) {
+  Impl& s = *impl_;
+  const absl::StatusOr<ApiRequest> api_request =
+      ApiRequest::StreamedResponse(request_id, invocation_id, content_type);
+  if (!api_request.ok()) return api_request.status();
+  s.target.clear();
+  api_request->AppendTarget(s.target);
+  std::array<HttpHeader, kMaxApiHeaders> headers;
+  size_t count = 0;
+  for (const ApiHeader& header : api_request->headers()) {
+    headers[count++] = {header.name, header.value};
+  }
+  HttpRequest request;
+  request.method = api_request->method();
+  request.target = s.target;
+  request.headers = std::span<const HttpHeader>(headers.data(), count);
+  request.has_body = true;
+  request.chunked = true;
+  request.max_response_body_bytes = s.options.max_event_bytes;
+  if (absl::Status begun = s.connection.BeginStream(request); !begun.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("POST ", s.target, " (streamed) failed: ", begun.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RuntimeApiClient::WriteStreamChunk(std::string_view bytes) {
+  absl::Status sent = impl_->connection.SendChunk(bytes);
+  if (sent.ok() || absl::IsFailedPrecondition(sent)) return sent;
+  return absl::UnavailableError(
+      absl::StrCat("streaming to ", impl_->target, " failed: ", sent.message()));
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
+    std::string_view error_type, std::string_view error_body_base64) {
+  Impl& s = *impl_;
+  std::string last_chunk;
+  std::vector<http::TrailerField> trailers;
+  if (!error_type.empty()) {
+    trailers = {{kStreamErrorTypeTrailer, error_type},
+                {kStreamErrorBodyTrailer, error_body_base64}};
+  }
+  if (!http::AppendLastChunk(trailers, last_chunk)) {
+    // Nothing valid can end this stream with an error; end it plainly rather than corrupt it.
+    last_chunk.clear();
+    http::AppendLastChunk({}, last_chunk);
+    s.sink.Write(LogLevel::kWarn, {},
+                 "a streamed error's trailer value holds CR, LF or NUL; ending the stream "
+                 "without trailers");
+  }
+  ApiReply reply;
+  ReplySink reply_sink(reply);
+  const absl::StatusOr<int> status = s.connection.FinishStream(last_chunk, reply_sink);
+  if (!status.ok()) {
+    if (absl::IsFailedPrecondition(status.status())) return status.status();
+    return absl::UnavailableError(
+        absl::StrCat("POST ", s.target, " (streamed) failed: ", status.status().message()));
+  }
+  reply.status = *status;
+  s.LogNon2xx("POST", s.target, reply.status, reply.body);
+  return reply;
 }
 
 void RuntimeApiClient::Abort() { impl_->connection.Abort(); }

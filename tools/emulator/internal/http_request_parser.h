@@ -133,6 +133,10 @@ class HttpRequestParser {
   bool AwaitingContinue() const;
   void ContinueSent() { continue_sent_ = true; }
 
+  // Data chunks of the chunked request being received so far (0 between requests): lets the
+  // server observe a streamed body while it arrives.
+  size_t pending_chunks() const { return current_.chunks.size(); }
+
   // Bytes fed but not yet consumed by a returned request.
   size_t buffered_bytes() const { return buf_.size() - pos_; }
 

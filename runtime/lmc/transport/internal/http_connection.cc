@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lmc/base/http/chunked_encoder.h"
 #include "lmc/base/strings.h"
 
 // g++ says __SANITIZE_THREAD__, clang says __has_feature(thread_sanitizer).
@@ -256,7 +257,9 @@ void HttpConnection::BuildHead(const HttpRequest& request) {
   for (const HttpHeader& header : request.headers) {
     head_.append(header.name).append(": ").append(header.value).append("\r\n");
   }
-  if (request.has_body) {
+  if (request.chunked) {
+    head_.append("Transfer-Encoding: chunked\r\n");
+  } else if (request.has_body) {
     char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), request.body.size());
     head_.append("Content-Length: ").append(digits, end).append("\r\n");
@@ -265,14 +268,26 @@ void HttpConnection::BuildHead(const HttpRequest& request) {
 }
 
 absl::Status HttpConnection::Send(std::string_view body, Deadline deadline, bool& stale) {
-  iovec parts[2] = {{head_.data(), head_.size()}, {const_cast<char*>(body.data()), body.size()}};
+  const std::string_view parts[2] = {head_, body};
+  return SendParts(std::span<const std::string_view>(parts, body.empty() ? 1 : 2), deadline, stale);
+}
+
+absl::Status HttpConnection::SendParts(std::span<const std::string_view> parts, Deadline deadline,
+                                       bool& stale) {
+  iovec vectors[3];
+  size_t left = 0;
+  size_t count = 0;
+  for (std::string_view part : parts.first(std::min<size_t>(parts.size(), 3))) {
+    if (part.empty()) continue;
+    vectors[count++] = {const_cast<char*>(part.data()), part.size()};
+    left += part.size();
+  }
   msghdr message{};
-  message.msg_iov = parts;
-  message.msg_iovlen = body.empty() ? 1 : 2;
+  message.msg_iov = vectors;
+  message.msg_iovlen = count;
   // With a timeout the send must not block past it: MSG_DONTWAIT, and poll() only when the
   // socket buffer is full. Without one, a blocking sendmsg() takes everything in one call.
   const int flags = MSG_NOSIGNAL | (deadline.has_value() ? MSG_DONTWAIT : 0);
-  size_t left = head_.size() + body.size();
   while (left > 0) {
     const ssize_t n = ::sendmsg(fd_, &message, flags);
     if (n < 0) {
@@ -335,9 +350,15 @@ HttpConnection::Attempt HttpConnection::Exchange(const HttpRequest& request, Htt
     attempt.status = std::move(sent);
     return attempt;
   }
+  return ReadReply(request.long_poll, request.max_response_body_bytes, sink, deadline);
+}
+
+HttpConnection::Attempt HttpConnection::ReadReply(bool long_poll, uint64_t max_body_bytes,
+                                                  HttpResponseSink& sink, Deadline deadline) {
+  Attempt attempt;
   HttpResponseLimits limits;
   limits.max_header_bytes = kMaxHeaderBytes;
-  limits.max_body_bytes = request.max_response_body_bytes;
+  limits.max_body_bytes = max_body_bytes;
   parser_.Reset(&sink, limits);
   if (read_buffer_ == nullptr) {
     // Not value-initialised: no memset of bytes that recv() overwrites anyway.
@@ -387,7 +408,7 @@ HttpConnection::Attempt HttpConnection::Exchange(const HttpRequest& request, Htt
       parser_.FinishOnEof();
       break;
     }
-    if (!received_any && request.long_poll) NoteReplyStarted();
+    if (!received_any && long_poll) NoteReplyStarted();
     received_any = true;
     const size_t used = parser_.Feed(std::string_view(read_buffer_.get(), *n));
     // Bytes past the reply's end: nothing was asked for them, so the stream is out of step.
@@ -395,8 +416,8 @@ HttpConnection::Attempt HttpConnection::Exchange(const HttpRequest& request, Htt
   }
   if (parser_.failed()) {
     if (parser_.error() == HttpResponseError::kBodyTooLarge) {
-      attempt.status = absl::ResourceExhaustedError(absl::StrCat(
-          "the reply body is larger than ", request.max_response_body_bytes, " bytes"));
+      attempt.status = absl::ResourceExhaustedError(
+          absl::StrCat("the reply body is larger than ", max_body_bytes, " bytes"));
     } else {
       attempt.status =
           absl::UnavailableError(absl::StrCat("invalid reply: ", AsAbsl(parser_.error_message())));
@@ -450,6 +471,72 @@ absl::StatusOr<int> HttpConnection::RoundTrip(const HttpRequest& request, HttpRe
     }
   }
   if (!attempt.status.ok()) return attempt.status;
+  return attempt.http_status;
+}
+
+void HttpConnection::DropIfPeerClosed() {
+  if (fd_ < 0) return;
+  pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+  // Readable while idle: EOF, a reset, or bytes nobody asked for. None leaves it usable.
+  if (::poll(&p, 1, 0) == 1) Close();
+}
+
+absl::Status HttpConnection::BeginStream(const HttpRequest& request) {
+  streaming_ = false;
+  // A streamed body cannot be sent twice, so the usual stale retry (after the body failed) is not
+  // available: check for a connection the peer has already closed before starting instead.
+  DropIfPeerClosed();
+  BuildHead(request);
+  for (int tries = 1;; ++tries) {
+    const bool reused = fd_ >= 0;
+    if (!reused) {
+      if (absl::Status opened = Open(std::nullopt, /*long_poll=*/false); !opened.ok()) {
+        return opened;
+      }
+    }
+    bool stale = false;
+    const std::string_view head = head_;
+    absl::Status sent = SendParts(std::span<const std::string_view>(&head, 1), std::nullopt, stale);
+    if (sent.ok()) break;
+    Close();
+    // Only the head went out (or not): one more try on a new connection is safe.
+    if (!reused || !stale || tries > 1) return sent;
+  }
+  streaming_ = true;
+  stream_max_body_bytes_ = request.max_response_body_bytes;
+  return absl::OkStatus();
+}
+
+absl::Status HttpConnection::SendChunk(std::string_view bytes) {
+  if (!streaming_ || fd_ < 0) return absl::FailedPreconditionError("no streamed request open");
+  if (bytes.empty()) return absl::OkStatus();  // an empty chunk would end the body
+  const http::ChunkSizeLine size_line(bytes.size());
+  const std::string_view parts[3] = {size_line.view(), bytes, http::kChunkDataEnd};
+  bool stale = false;
+  absl::Status sent = SendParts(parts, std::nullopt, stale);
+  if (!sent.ok()) {
+    streaming_ = false;
+    Close();
+  }
+  return sent;
+}
+
+absl::StatusOr<int> HttpConnection::FinishStream(std::string_view last_chunk,
+                                                 HttpResponseSink& sink) {
+  if (!streaming_ || fd_ < 0) return absl::FailedPreconditionError("no streamed request open");
+  streaming_ = false;
+  bool stale = false;
+  if (absl::Status sent =
+          SendParts(std::span<const std::string_view>(&last_chunk, 1), std::nullopt, stale);
+      !sent.ok()) {
+    Close();
+    return sent;
+  }
+  Attempt attempt = ReadReply(/*long_poll=*/false, stream_max_body_bytes_, sink, std::nullopt);
+  if (!attempt.status.ok()) {
+    Close();
+    return attempt.status;
+  }
   return attempt.http_status;
 }
 

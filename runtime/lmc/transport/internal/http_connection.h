@@ -99,6 +99,9 @@ struct HttpRequest {
   std::span<const HttpHeader> headers;  // sent after Host and User-Agent
   std::string_view body;                // sent in place, never copied
   bool has_body = false;                // sends Content-Length (also for an empty body)
+  // The body is streamed (BeginStream(), SendChunk(), FinishStream()): sends
+  // Transfer-Encoding: chunked instead of Content-Length; `body` is ignored.
+  bool chunked = false;
   // Whole-request limit (connect, send, receive); zero means none.
   std::chrono::milliseconds timeout{0};
   // A long poll (GET /next, extension event/next): cancelled by Abort().
@@ -155,6 +158,21 @@ class HttpConnection {
   // any failure the connection is closed, and the sink may hold part of a reply.
   absl::StatusOr<int> RoundTrip(const HttpRequest& request, HttpResponseSink& sink);
 
+  // Streaming a request body (Transfer-Encoding: chunked), for Lambda's streamed responses:
+  //
+  //   BeginStream(request)      the head, with Transfer-Encoding: chunked (request.chunked);
+  //   SendChunk(bytes)...       each call one chunk, in the kernel's hands before it returns;
+  //   FinishStream(last, sink)  the last chunk and trailers (lmc/base/http/chunked_encoder.h),
+  //                             then the reply, like RoundTrip().
+  //
+  // No timeout applies (request.timeout is ignored): a slow reader holds only this connection.
+  // A kept-alive connection that the peer has closed while idle is replaced before the head is
+  // sent; once the head is out nothing is retried (the body cannot be replayed). After a failure
+  // the connection is closed and later calls fail until the next BeginStream() or RoundTrip().
+  absl::Status BeginStream(const HttpRequest& request);
+  absl::Status SendChunk(std::string_view bytes);
+  absl::StatusOr<int> FinishStream(std::string_view last_chunk, HttpResponseSink& sink);
+
   // Abort()
   //
   // Makes the long poll in progress, if any, fail promptly with kCancelled unless its reply has
@@ -184,6 +202,13 @@ class HttpConnection {
   Attempt Exchange(const HttpRequest& request, HttpResponseSink& sink, Deadline deadline);
   // Sends the head and body; errno-style failure in the returned status.
   absl::Status Send(std::string_view body, Deadline deadline, bool& stale);
+  // Sends all of `parts` (at most 3) with sendmsg(); `stale` is set when the peer had closed.
+  absl::Status SendParts(std::span<const std::string_view> parts, Deadline deadline, bool& stale);
+  // Reads the reply to the request just sent into `sink`.
+  Attempt ReadReply(bool long_poll, uint64_t max_body_bytes, HttpResponseSink& sink,
+                    Deadline deadline);
+  // Closes a kept-alive connection the peer has closed (or sent unasked-for bytes on).
+  void DropIfPeerClosed();
   // recv() with the deadline; returns bytes (0 at EOF) or a failure status.
   absl::StatusOr<size_t> Receive(char* into, size_t capacity, Deadline deadline, int& error);
   // Waits for `events` on the socket until `deadline` (poll); kDeadlineExceeded when it passes.
@@ -202,6 +227,10 @@ class HttpConnection {
   std::string head_;  // the request head being sent; reused, so it keeps its capacity
   std::unique_ptr<char[]> read_buffer_;
   HttpResponseParser parser_;
+  // A streamed request is in progress (BeginStream() succeeded, FinishStream() not yet called),
+  // and the reply body limit it asked for.
+  bool streaming_ = false;
+  uint64_t stream_max_body_bytes_ = 0;
 
   // Shared with Abort(), which may run on any thread. `shared_fd_` mirrors fd_ for Abort(): it
   // is set right after socket() and cleared before close(), both under mu_, so Abort() never

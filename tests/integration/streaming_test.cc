@@ -1,0 +1,146 @@
+// Response streaming end to end: the real bootstrap's diagnostic `stream` handler against the
+// emulator, for both transports (this suite runs as integration.* and integration-curl.*). What
+// is pinned: the wire form of runtime-api.md §2 (headers, chunking, real trailers), chunk-by-chunk
+// delivery, /error before the first byte, the exact HTTP prelude, and concurrent streams that do
+// not wait for each other.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "tests/integration/bootstrap_fixture.h"
+
+namespace lmc::integration {
+namespace {
+
+emulator::EventSpec StreamEvent(const std::string& request_id, const std::string& body) {
+  emulator::EventSpec event;
+  event.request_id = request_id;
+  event.body = body;
+  return event;
+}
+
+const std::string* Header(const emulator::Answer& answer, std::string_view lower_name) {
+  return answer.FindHeader(lower_name);
+}
+
+TEST_F(BootstrapTest, StreamedResponseArrivesChunkByChunkWithTheStreamingHeaders) {
+  StartEmulator();
+  // Chunk i is written at start + i * 100 ms.
+  emulator().Enqueue(StreamEvent("req-stream", R"({"chunks":4,"bytes":1000,"delay_ms":100})"));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const emulator::Answer answer = emulator().record("req-stream")->answers.at(0);
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kResponse);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_TRUE(answer.chunked);
+  ASSERT_NE(Header(answer, "lambda-runtime-function-response-mode"), nullptr);
+  EXPECT_EQ(*Header(answer, "lambda-runtime-function-response-mode"), "streaming");
+  ASSERT_NE(Header(answer, "transfer-encoding"), nullptr);
+  EXPECT_EQ(*Header(answer, "transfer-encoding"), "chunked");
+  ASSERT_NE(Header(answer, "trailer"), nullptr);
+  EXPECT_EQ(*Header(answer, "trailer"),
+            "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body");
+  EXPECT_EQ(answer.content_type, "application/octet-stream");
+  EXPECT_EQ(answer.body, std::string(1000, 'a') + std::string(1000, 'b') + std::string(1000, 'c') +
+                             std::string(1000, 'd'));
+  EXPECT_TRUE(answer.trailers.empty());
+  // One chunk per write, in order, their arrivals spread like the writes (300 ms from the first
+  // to the last write; a transport that held bytes back would deliver them all at once).
+  ASSERT_EQ(answer.chunks.size(), 4u);
+  for (const emulator::AnswerChunk& chunk : answer.chunks) EXPECT_EQ(chunk.size, 1000u);
+  for (size_t i = 1; i < answer.chunks.size(); ++i) {
+    EXPECT_LE(answer.chunks[i - 1].arrived_at, answer.chunks[i].arrived_at);
+  }
+  EXPECT_GE(answer.chunks.back().arrived_at - answer.chunks.front().arrived_at,
+            absl::Milliseconds(100));
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(BootstrapTest, MidStreamErrorArrivesAsTrailersWithTheExactTypeAndBody) {
+  StartEmulator();
+  emulator().Enqueue(
+      StreamEvent("req-mid", R"({"chunks":5,"bytes":10,"delay_ms":0,"fail_after":2})"));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const auto record = emulator().record("req-mid");
+  ASSERT_EQ(record->answers.size(), 1u);
+  const emulator::Answer& answer = record->answers[0];
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kResponse);
+  EXPECT_EQ(answer.status_returned, 202);
+  // The bytes already sent stay; no trailer text leaks into the body.
+  EXPECT_EQ(answer.body, std::string(10, 'a') + std::string(10, 'b'));
+  ASSERT_EQ(answer.trailers.size(), 2u);
+  EXPECT_EQ(answer.trailers[0].first, "lambda-runtime-function-error-type");
+  EXPECT_EQ(answer.trailers[0].second, "Diagnostic.StreamFailed");
+  EXPECT_EQ(answer.trailers[1].first, "lambda-runtime-function-error-body");
+  std::string error_json;
+  ASSERT_TRUE(absl::Base64Unescape(answer.trailers[1].second, &error_json));
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = ParseJson(parser, error_json);
+  EXPECT_EQ(std::string_view(doc["errorType"]), "Diagnostic.StreamFailed");
+  EXPECT_EQ(std::string_view(doc["errorMessage"]), "failed after 2 chunks");
+  EXPECT_EQ(simdjson::dom::array(doc["stackTrace"]).size(), 0u);
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(BootstrapTest, StreamFailingBeforeAnyByteIsReportedOnTheErrorEndpoint) {
+  StartEmulator();
+  emulator().Enqueue(StreamEvent("req-zero", R"({"chunks":3,"bytes":10,"fail_after":0})"));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const auto record = emulator().record("req-zero");
+  ASSERT_EQ(record->answers.size(), 1u);
+  const emulator::Answer& answer = record->answers[0];
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kError);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_FALSE(answer.chunked);
+  ASSERT_NE(Header(answer, "lambda-runtime-function-error-type"), nullptr);
+  EXPECT_EQ(*Header(answer, "lambda-runtime-function-error-type"), "Diagnostic.StreamFailed");
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = ParseJson(parser, answer.body);
+  EXPECT_EQ(std::string_view(doc["errorMessage"]), "failed after 0 chunks");
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(BootstrapTest, HttpStreamStartsWithTheExactPrelude) {
+  StartEmulator();
+  emulator().Enqueue(StreamEvent("req-http", R"({"chunks":2,"bytes":3,"http":true})"));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const emulator::Answer answer = emulator().record("req-http")->answers.at(0);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_EQ(answer.content_type, "application/vnd.awslambda.http-integration-response");
+  EXPECT_EQ(answer.body,
+            std::string(R"({"statusCode":200,"headers":{"Content-Type":"text/plain"}})") +
+                std::string(8, '\0') + "aaabbb");
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(BootstrapTest, FourConcurrentStreamsDoNotWaitForEachOther) {
+  StartEmulator();
+  const std::vector<std::string> ids = EnqueueMany(R"({"chunks":4,"bytes":100,"delay_ms":100})", 4);
+  StartBootstrap("stream", {"AWS_LAMBDA_MAX_CONCURRENCY=4"});
+  ASSERT_TRUE(emulator().WaitForClosed(4, kWait));
+  // Each stream lasts from its first chunk to its last (300 ms of writes). Streams served one
+  // after another would have disjoint intervals; concurrent ones all overlap: the latest first
+  // chunk arrives before the earliest last chunk.
+  absl::Time latest_first = absl::InfinitePast();
+  absl::Time earliest_last = absl::InfiniteFuture();
+  for (const emulator::InvocationRecord& record : emulator().records()) {
+    ASSERT_EQ(record.answers.size(), 1u);
+    const emulator::Answer& answer = record.answers[0];
+    EXPECT_EQ(answer.status_returned, 202);
+    ASSERT_EQ(answer.chunks.size(), 4u);
+    latest_first = std::max(latest_first, answer.chunks.front().arrived_at);
+    earliest_last = std::min(earliest_last, answer.chunks.back().arrived_at);
+  }
+  EXPECT_LT(latest_first, earliest_last);
+  EXPECT_EQ(emulator().stats().max_in_flight, 4u);
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+}  // namespace
+}  // namespace lmc::integration
