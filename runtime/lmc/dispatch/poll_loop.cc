@@ -16,6 +16,7 @@
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/outcome.h"
 #include "lmc/event.h"
+#include "lmc/internal/surface_access.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {
@@ -250,13 +251,15 @@ void PollLoop::Process() {
   LazyTempDir& dir = state_->tmp_dir;
   dir.Reset(tenant);
 
-  const InvocationFields invocation{
+  const internal::InvocationFields invocation{
       next.request_id,       invocation_id, next.function_arn, next.trace_id, next.client_context,
       next.cognito_identity, tenant,        deadline};
   state_->cancellation.Reset();
-  const Context context(invocation, dir, sink, settings_.function, clock, &state_->cancellation);
-  const Event event(next.body.view(), next.body.capacity() + PaddedBuffer::kPadding,
-                    next.content_type, &state_->parser);
+  const Context context = internal::SurfaceAccess::MakeContext(
+      invocation, dir, sink, settings_.function, clock, &state_->cancellation);
+  const Event event = internal::SurfaceAccess::MakeEvent(
+      next.body.view(), next.body.capacity() + PaddedBuffer::kPadding, next.content_type,
+      &state_->parser);
   if (watchdog_slot_ != nullptr) {
     watchdog_slot_->Begin(next.request_id, tenant, deadline, &state_->cancellation);
   }
