@@ -30,6 +30,10 @@ class Fields {
 
   void Add(std::string_view name, std::string_view value) { entries_.emplace_back(name, value); }
   void Clear() { entries_.clear(); }
+  // Drops entries from index `n` on (no-op when there are at most `n`).
+  void Truncate(size_t n) {
+    if (n < entries_.size()) entries_.resize(n);
+  }
 
   // The first value whose name is exactly `name`; nullopt when there is none.
   std::optional<std::string_view> Get(std::string_view name) const;

@@ -110,6 +110,11 @@ absl::Status ForEachElement(Value& value, std::string_view what,
   return absl::OkStatus();
 }
 
+bool IsNull(Value& value) {
+  json_type type;
+  return value.type().get(type) == SUCCESS && type == json_type::null;
+}
+
 absl::Status ReadString(Value& value, std::string_view what, std::string_view& out) {
   json_type type;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;

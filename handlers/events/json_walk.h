@@ -48,6 +48,9 @@ absl::Status ForEachField(Value& value, std::string_view what, FieldFn fn);
 absl::Status ForEachElement(Value& value, std::string_view what,
                             absl::FunctionRef<absl::Status(size_t index, Value& element)> fn);
 
+// True when `value` is JSON null (without consuming it).
+bool IsNull(Value& value);
+
 // Scalar readers: null leaves `out` unchanged; another type is an error naming `what`.
 absl::Status ReadString(Value& value, std::string_view what, std::string_view& out);
 absl::Status ReadBool(Value& value, std::string_view what, bool& out);

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,24 +18,11 @@
 #include "lmc/dispatch/shutdown_signals.h"
 #include "lmc/internal/run_options.h"
 #include "lmc/internal/surface_access.h"
+#include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {
 namespace {
-
-// The log format and level, read directly from `env`: used to report a configuration error in
-// the format the operator asked for before the full configuration exists.
-std::pair<LogFormat, LogLevel> EarlyLogSettings(const EnvMap& env) {
-  LogFormat format = LogFormat::kJson;
-  LogLevel level = LogLevel::kInfo;
-  if (auto it = env.find("AWS_LAMBDA_LOG_FORMAT"); it != env.end()) {
-    format = ParseLogFormat(it->second).value_or(LogFormat::kJson);
-  }
-  if (auto it = env.find("AWS_LAMBDA_LOG_LEVEL"); it != env.end()) {
-    level = ParseLogLevel(it->second).value_or(LogLevel::kInfo);
-  }
-  return {format, level};
-}
 
 // Reports a start-up failure through /runtime/init/error (when the Runtime API is reachable) and
 // the log, and returns the exit status.
@@ -135,15 +124,16 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
 
   absl::StatusOr<Config> parsed = ParseConfig(env);
   if (!parsed.ok()) {
-    const auto [format, level] = EarlyLogSettings(env);
-    LogSink sink(options.log_fd, format, level, *options.clock);
+    // The log settings are read on their own, so even this error is logged as asked.
+    const LogSettings log = ParseLogSettings(env, nullptr);
+    LogSink sink(options.log_fd, log.format, log.level, *options.clock);
     sink.Write(LogLevel::kFatal, {}, AsStd(parsed.status().message()));
     return kExitInitFailed;
   }
   const Config& config = *parsed;
   LogSink sink(options.log_fd, config.log_format, config.log_level, *options.clock);
   for (const std::string& warning : config.warnings) sink.Write(LogLevel::kWarn, {}, warning);
-  if (options.handle_signals) InstallCrashHandler(config.log_format);
+  if (options.handle_signals) InstallCrashHandler(options.log_fd, config.log_format);
 
   if (absl::Status status = InitializeTransport(); !status.ok()) {
     sink.Write(LogLevel::kFatal, {}, status.ToString());
@@ -196,7 +186,7 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
   std::unique_ptr<ShutdownSignals> signals;
   if (options.handle_signals) {
     absl::StatusOr<std::unique_ptr<ShutdownSignals>> installed =
-        ShutdownSignals::Install(config.log_format);
+        ShutdownSignals::Install(options.log_fd, config.log_format);
     if (installed.ok()) {
       signals = std::move(*installed);
     } else {
@@ -211,8 +201,17 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
   settings.clock = options.clock;
   settings.function = function;
   settings.tmp_root = config.tmp_root;
-  LoopSupervisor supervisor(settings, config.max_concurrency,
-                            [&] { return RuntimeApiClient::Create(config.runtime_api, sink); });
+  const Capacity capacity{.max_concurrency = config.max_concurrency,
+                          .detach_grace = config.overdue_grace,
+                          .max_detached = config.max_detached,
+                          .stuck_grace = config.stuck_grace};
+  LoopSupervisor supervisor(settings, capacity,
+                            [&]() -> absl::StatusOr<std::unique_ptr<LoopClient>> {
+                              absl::StatusOr<std::unique_ptr<RuntimeApiClient>> client =
+                                  RuntimeApiClient::Create(config.runtime_api, sink);
+                              if (!client.ok()) return client.status();
+                              return WrapRuntimeApiClient(std::move(*client));
+                            });
   if (absl::Status status = supervisor.Start(); !status.ok()) {
     return FailInit(control->get(), sink, Error("Runtime.StartFailed", status.ToString()));
   }
@@ -238,7 +237,16 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
   sink.Write(LogLevel::kInfo, {},
              absl::StrCat("lmc stopped after ", supervisor.invocations(), " invocations",
                           result.ok() ? "" : absl::StrCat(": ", result.ToString())));
-  return result.ok() ? kExitOk : kExitRuntimeApiFailed;
+  const int code = result.ok()                         ? kExitOk
+                   : absl::IsResourceExhausted(result) ? kExitCapacityLost
+                                                       : kExitRuntimeApiFailed;
+  if (supervisor.abandoned() > 0) {
+    // Hung handlers still run on threads that use the sink, the settings and the supervisor:
+    // nothing here may be destroyed under them. Lambda has failed their invocations already.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }
 
 }  // namespace lmc

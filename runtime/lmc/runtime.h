@@ -40,6 +40,9 @@ namespace lmc {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInitFailed = 1;
 inline constexpr int kExitRuntimeApiFailed = 2;
+// Every poll loop was held by invocations past their deadline (handlers that ignore
+// cancellation) with no room to detach more: the environment could not serve.
+inline constexpr int kExitCapacityLost = 3;
 
 // Run()
 //

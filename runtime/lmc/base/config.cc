@@ -44,6 +44,22 @@ bool IsValidEndpoint(std::string_view endpoint) {
          endpoint.substr(colon + 1).find(' ') == std::string_view::npos;
 }
 
+// Reads `name` as an integer in [min, max] into `out`; a set but unusable value leaves `out`
+// as it is and adds a warning.
+template <typename T>
+void ReadBounded(const EnvMap& env, std::string_view name, long long min, long long max, T& out,
+                 std::vector<std::string>& warnings) {
+  const std::string* v = Find(env, name);
+  if (v == nullptr || v->empty()) return;
+  const auto n = ParseInteger(*v);
+  if (n.has_value() && *n >= min && *n <= max) {
+    out = T(*n);
+    return;
+  }
+  warnings.push_back(absl::StrCat(AsAbsl(name), "=\"", *v, "\" is not an integer in ", min, "..",
+                                  max, "; ignored"));
+}
+
 }  // namespace
 
 EnvMap EnvFromProcess() {
@@ -55,6 +71,28 @@ EnvMap EnvFromProcess() {
     env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
   return env;
+}
+
+LogSettings ParseLogSettings(const EnvMap& env, std::vector<std::string>* warnings) {
+  LogSettings log;
+  if (const std::string* v = Find(env, "AWS_LAMBDA_LOG_FORMAT"); v != nullptr && !v->empty()) {
+    if (auto format = ParseLogFormat(*v)) {
+      log.format = *format;
+    } else if (warnings != nullptr) {
+      warnings->push_back(
+          absl::StrCat("AWS_LAMBDA_LOG_FORMAT=\"", *v, "\" is neither JSON nor Text; using JSON"));
+    }
+  }
+  if (const std::string* v = Find(env, "AWS_LAMBDA_LOG_LEVEL"); v != nullptr && !v->empty()) {
+    if (auto level = ParseLogLevel(*v)) {
+      log.level = *level;
+    } else if (warnings != nullptr) {
+      warnings->push_back(absl::StrCat("AWS_LAMBDA_LOG_LEVEL=\"", *v,
+                                       "\" is not one of TRACE, DEBUG, INFO, WARN, ERROR, "
+                                       "FATAL; using INFO"));
+    }
+  }
+  return log;
 }
 
 absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
@@ -110,28 +148,21 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
     }
   }
 
+  constexpr long long kMaxGraceMs = 900'000;  // Lambda's longest timeout.
+  ReadBounded(env, "LMC_OVERDUE_GRACE_MS", 0, kMaxGraceMs, config.overdue_grace, config.warnings);
+  config.max_detached = config.max_concurrency;
+  ReadBounded(env, "LMC_MAX_DETACHED", 0, kMaxConcurrencyLimit, config.max_detached,
+              config.warnings);
+  ReadBounded(env, "LMC_STUCK_GRACE_MS", 0, kMaxGraceMs, config.stuck_grace, config.warnings);
+
   if (const std::string* v = Find(env, "_HANDLER")) config.handler = *v;
   if (const std::string* v = Find(env, "LAMBDA_TASK_ROOT"); v != nullptr && !v->empty()) {
     config.task_root = *v;
   }
 
-  if (const std::string* v = Find(env, "AWS_LAMBDA_LOG_FORMAT"); v != nullptr && !v->empty()) {
-    if (auto format = ParseLogFormat(*v)) {
-      config.log_format = *format;
-    } else {
-      config.warnings.push_back(
-          absl::StrCat("AWS_LAMBDA_LOG_FORMAT=\"", *v, "\" is neither JSON nor Text; using JSON"));
-    }
-  }
-  if (const std::string* v = Find(env, "AWS_LAMBDA_LOG_LEVEL"); v != nullptr && !v->empty()) {
-    if (auto level = ParseLogLevel(*v)) {
-      config.log_level = *level;
-    } else {
-      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_LOG_LEVEL=\"", *v,
-                                             "\" is not one of TRACE, DEBUG, INFO, WARN, ERROR, "
-                                             "FATAL; using INFO"));
-    }
-  }
+  const LogSettings log = ParseLogSettings(env, &config.warnings);
+  config.log_format = log.format;
+  config.log_level = log.level;
 
   if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_NAME")) config.function_name = *v;
   if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_VERSION"); v && !v->empty()) {

@@ -10,6 +10,9 @@
 //   AWS_LAMBDA_MAX_CONCURRENCY       max_concurrency     1; 1..1600, otherwise 1 plus a warning
 //   LMC_MAX_CONCURRENCY              max_concurrency     lowers N below Lambda's value (1..N);
 //                                                        LMC_POOL_SIZE is its deprecated alias
+//   LMC_OVERDUE_GRACE_MS             overdue_grace       1000; 0..900000 (see LoopSupervisor)
+//   LMC_MAX_DETACHED                 max_detached        max_concurrency; 0..1600
+//   LMC_STUCK_GRACE_MS               stuck_grace         30000; 0..900000
 //   _HANDLER                         handler             ""
 //   LAMBDA_TASK_ROOT                 task_root           "/var/task"
 //   AWS_LAMBDA_LOG_FORMAT            log_format          JSON; "JSON" or "Text"
@@ -27,6 +30,7 @@
 //   for (const std::string& w : config->warnings) logger.Warn(w);
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -48,6 +52,19 @@ EnvMap EnvFromProcess();
 // The largest AWS_LAMBDA_MAX_CONCURRENCY Lambda accepts (PerExecutionEnvironmentMaxConcurrency).
 inline constexpr int kMaxConcurrencyLimit = 1600;
 
+// LogSettings
+//
+// AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL.
+struct LogSettings {
+  LogFormat format = LogFormat::kJson;
+  LogLevel level = LogLevel::kInfo;
+};
+
+// Reads the two log variables (the one place they are parsed): unusable values keep the
+// defaults and, when `warnings` is not null, add a line to it. ParseConfig() calls it; Run()
+// calls it alone to log a configuration error in the format asked for.
+LogSettings ParseLogSettings(const EnvMap& env, std::vector<std::string>* warnings);
+
 // Config
 //
 // A plain value; copy freely.
@@ -57,6 +74,13 @@ struct Config {
   // AWS_LAMBDA_MAX_CONCURRENCY, lowered by LMC_MAX_CONCURRENCY: a loop beyond Lambda's value
   // could never be given an event.
   int max_concurrency = 1;
+  // Capacity under hung handlers (lmc/dispatch/loop_supervisor.h): how long past its deadline an
+  // invocation may hold its loop before a replacement loop polls; how many such detached
+  // invocations may run at once; how long all N loops may be held by overdue invocations
+  // before the process exits so Lambda replaces it.
+  std::chrono::milliseconds overdue_grace{1000};
+  int max_detached = 1;
+  std::chrono::milliseconds stuck_grace{30000};
   std::string handler;
   std::string task_root = "/var/task";
   LogFormat log_format = LogFormat::kJson;

@@ -97,6 +97,31 @@ TEST(ParseConfig, PoolSizeIsADeprecatedAliasThatWarns) {
   EXPECT_THAT(both->warnings[0], HasSubstr("ignored"));
 }
 
+TEST(ParseConfig, OverdueSettingsDefaultToNAndAreBounded) {
+  EnvMap env = Minimal();
+  env["AWS_LAMBDA_MAX_CONCURRENCY"] = "16";
+  auto defaults = ParseConfig(env);
+  EXPECT_EQ(defaults->overdue_grace, std::chrono::milliseconds(1000));
+  EXPECT_EQ(defaults->max_detached, 16);
+  EXPECT_EQ(defaults->stuck_grace, std::chrono::milliseconds(30000));
+  env["LMC_OVERDUE_GRACE_MS"] = "250";
+  env["LMC_MAX_DETACHED"] = "0";
+  env["LMC_STUCK_GRACE_MS"] = "5000";
+  auto set = ParseConfig(env);
+  EXPECT_EQ(set->overdue_grace, std::chrono::milliseconds(250));
+  EXPECT_EQ(set->max_detached, 0);
+  EXPECT_EQ(set->stuck_grace, std::chrono::milliseconds(5000));
+  EXPECT_THAT(set->warnings, IsEmpty());
+  env["LMC_OVERDUE_GRACE_MS"] = "-1";
+  env["LMC_MAX_DETACHED"] = "1601";
+  env["LMC_STUCK_GRACE_MS"] = "soon";
+  auto bad = ParseConfig(env);
+  EXPECT_EQ(bad->overdue_grace, std::chrono::milliseconds(1000));
+  EXPECT_EQ(bad->max_detached, 16);
+  EXPECT_EQ(bad->stuck_grace, std::chrono::milliseconds(30000));
+  EXPECT_THAT(bad->warnings, SizeIs(3));
+}
+
 TEST(ParseConfig, LogFormatAndLevelAreCaseInsensitive) {
   EnvMap env = Minimal();
   env["AWS_LAMBDA_LOG_FORMAT"] = "text";

@@ -3,7 +3,6 @@
 #include <execinfo.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "absl/debugging/symbolize.h"
+#include "lmc/base/signal_safe_log.h"
 
 namespace lmc {
 namespace {
@@ -24,97 +24,12 @@ constexpr size_t kMaxRequestId = 128;
 // Process-wide because a signal handler gets no context pointer; set before handlers are
 // installed and only read afterwards.
 std::atomic<bool> g_text_format{false};
+std::atomic<int> g_log_fd{STDOUT_FILENO};
 std::atomic<bool> g_crashing{false};
 
 // The request id of the invocation running on this thread, for the report. Plain char storage
 // (no constructor) so reading it from a signal handler is safe.
 thread_local char t_request_id[kMaxRequestId + 1];
-
-// Builds a line in a fixed buffer without allocating (a signal handler must not malloc).
-class LineBuffer {
- public:
-  void Append(const char* s, size_t n) {
-    for (size_t i = 0; i < n && used_ < sizeof(buf_) - 2; ++i) buf_[used_++] = s[i];
-  }
-  void Append(const char* s) { Append(s, std::strlen(s)); }
-  void AppendChar(char c) { Append(&c, 1); }
-  // Appends `s` with JSON string escaping (quotes not included).
-  void AppendEscaped(const char* s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (; *s != '\0'; ++s) {
-      const auto c = static_cast<unsigned char>(*s);
-      if (c == '"' || c == '\\') {
-        AppendChar('\\');
-        AppendChar(static_cast<char>(c));
-      } else if (c < 0x20 || c == 0x7f) {
-        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        Append(esc, sizeof(esc));
-      } else {
-        AppendChar(static_cast<char>(c));
-      }
-    }
-  }
-  void AppendUnsigned(uint64_t v, int min_digits = 1) {
-    char digits[24];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n < min_digits) digits[n++] = '0';
-    while (n > 0) AppendChar(digits[--n]);
-  }
-  void AppendHex(uintptr_t v) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    Append("0x");
-    char digits[20];
-    int n = 0;
-    do {
-      digits[n++] = kHex[v & 0xF];
-      v >>= 4;
-    } while (v != 0);
-    while (n > 0) AppendChar(digits[--n]);
-  }
-  // RFC 3339 UTC with milliseconds, computed by hand (gmtime_r and snprintf are not
-  // async-signal-safe). Days-to-civil conversion after Howard Hinnant's algorithm.
-  void AppendTimestamp() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    const int64_t secs = ts.tv_sec;
-    int64_t days = secs / 86400;
-    const int64_t rem = secs % 86400;
-    days += 719468;
-    const int64_t era = days / 146097;
-    const int64_t doe = days - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-    const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-    const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    AppendUnsigned(static_cast<uint64_t>(year), 4);
-    AppendChar('-');
-    AppendUnsigned(static_cast<uint64_t>(month), 2);
-    AppendChar('-');
-    AppendUnsigned(static_cast<uint64_t>(day), 2);
-    AppendChar('T');
-    AppendUnsigned(static_cast<uint64_t>(rem / 3600), 2);
-    AppendChar(':');
-    AppendUnsigned(static_cast<uint64_t>(rem % 3600 / 60), 2);
-    AppendChar(':');
-    AppendUnsigned(static_cast<uint64_t>(rem % 60), 2);
-    AppendChar('.');
-    AppendUnsigned(static_cast<uint64_t>(ts.tv_nsec / 1000000), 3);
-    AppendChar('Z');
-  }
-  void Finish() { buf_[used_++] = '\n'; }
-  const char* data() const { return buf_; }
-  size_t size() const { return used_; }
-
- private:
-  char buf_[16 * 1024];
-  size_t used_ = 0;
-};
 
 const char* SignalName(int signal_number) {
   switch (signal_number) {
@@ -137,70 +52,53 @@ void OnCrash(int signal_number, siginfo_t* info, void* /*ucontext*/) {
   if (!g_crashing.exchange(true)) {
     void* frames[kMaxFrames];
     const int depth = ::backtrace(frames, kMaxFrames);
-    const bool text = g_text_format.load();
-    LineBuffer line;
+    const LogFormat format = g_text_format.load() ? LogFormat::kText : LogFormat::kJson;
+    const auto address = reinterpret_cast<uintptr_t>(info != nullptr ? info->si_addr : nullptr);
     char symbol[1024];
-    const bool has_request = t_request_id[0] != '\0';
-    if (text) {
-      line.AppendTimestamp();
-      line.AppendChar('\t');
-      line.Append(has_request ? t_request_id : "-");
-      line.Append("\tFATAL\tcrash: ");
-      line.Append(SignalName(signal_number));
-      line.Append(" at ");
-      line.AppendHex(reinterpret_cast<uintptr_t>(info != nullptr ? info->si_addr : nullptr));
+    // Return addresses point after the call; -1 lands inside the calling function.
+    const auto symbolize = [&](int i) {
+      return absl::Symbolize(static_cast<char*>(frames[i]) - (i > 0 ? 1 : 0), symbol,
+                             sizeof(symbol));
+    };
+    SignalSafeLogLine line(format, LogLevel::kFatal, t_request_id);
+    line.AppendText("crash: ");
+    line.AppendText(SignalName(signal_number));
+    if (format == LogFormat::kText) {
+      line.AppendText(" at ");
+      line.AppendHex(address);
       for (int i = 0; i < depth; ++i) {
-        line.Append(" | #");
+        line.AppendText(" | #");
         line.AppendUnsigned(static_cast<uint64_t>(i));
-        line.AppendChar(' ');
+        line.AppendText(" ");
         line.AppendHex(reinterpret_cast<uintptr_t>(frames[i]));
-        // Return addresses point after the call; -1 lands inside the calling function.
-        if (absl::Symbolize(static_cast<char*>(frames[i]) - (i > 0 ? 1 : 0), symbol,
-                            sizeof(symbol))) {
-          line.AppendChar(' ');
-          line.Append(symbol);
+        if (symbolize(i)) {
+          line.AppendText(" ");
+          line.AppendText(symbol);
         }
       }
+      line.EndMessage();
     } else {
-      line.Append("{\"timestamp\":\"");
-      line.AppendTimestamp();
-      line.Append("\",\"level\":\"FATAL\"");
-      if (has_request) {
-        line.Append(",\"requestId\":\"");
-        line.AppendEscaped(t_request_id);
-        line.AppendChar('"');
-      }
-      line.Append(",\"message\":\"crash: ");
-      line.Append(SignalName(signal_number));
-      line.Append("\",\"signal\":\"");
-      line.Append(SignalName(signal_number));
-      line.Append("\",\"address\":\"");
-      line.AppendHex(reinterpret_cast<uintptr_t>(info != nullptr ? info->si_addr : nullptr));
-      line.Append("\",\"stackTrace\":[");
+      line.EndMessage();
+      line.AppendRaw(",\"signal\":\"");
+      line.AppendRaw(SignalName(signal_number));
+      line.AppendRaw("\",\"address\":\"");
+      line.AppendHex(address);
+      line.AppendRaw("\",\"stackTrace\":[");
       for (int i = 0; i < depth; ++i) {
-        if (i > 0) line.AppendChar(',');
-        line.Append("\"#");
+        line.AppendRaw(i > 0 ? ",\"#" : "\"#");
         line.AppendUnsigned(static_cast<uint64_t>(i));
-        line.AppendChar(' ');
+        line.AppendRaw(" ");
         line.AppendHex(reinterpret_cast<uintptr_t>(frames[i]));
-        if (absl::Symbolize(static_cast<char*>(frames[i]) - (i > 0 ? 1 : 0), symbol,
-                            sizeof(symbol))) {
-          line.AppendChar(' ');
-          line.AppendEscaped(symbol);
+        if (symbolize(i)) {
+          line.AppendRaw(" ");
+          line.AppendText(symbol);
         }
-        line.AppendChar('"');
+        line.AppendRaw("\"");
       }
-      line.Append("]}");
+      line.AppendRaw("]");
     }
     line.Finish();
-    const char* p = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      const ssize_t n = ::write(STDOUT_FILENO, p, left);
-      if (n <= 0) break;
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
+    line.WriteTo(g_log_fd.load());
   }
   // Re-raise with the default action: the process ends as the signal dictates (core dump,
   // exit status 128 + N as seen by a shell).
@@ -222,8 +120,9 @@ struct AltStack {
 
 }  // namespace
 
-void InstallCrashHandler(LogFormat format) {
+void InstallCrashHandler(int log_fd, LogFormat format) {
   g_text_format.store(format == LogFormat::kText);
+  g_log_fd.store(log_fd);
   // Warm up: the first backtrace() loads libgcc_s (malloc, locks), which must not happen inside
   // the handler; InitializeSymbolizer reads the executable's path once.
   void* warm[2];

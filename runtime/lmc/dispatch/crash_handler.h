@@ -1,20 +1,22 @@
 // File: lmc/dispatch/crash_handler.h
 //
 // Crash reports: on SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT the process writes one log line
-// (JSON or Text, matching the configured format) with the signal, the faulting address, the
-// request id of the invocation the crashing thread was running (if any) and a symbolized
+// (JSON or Text, matching the configured format, to the configured log fd, timestamped, built
+// by lmc/base/signal_safe_log.h like every signal-time line) with the signal, the faulting address,
+// the request id of the invocation the crashing thread was running (if any) and a symbolized
 // backtrace, then re-raises the signal with its default action, so the exit status and any core
 // dump stay what they would have been. With many invocations in one process, a crash takes all
 // of them down; the line says which one caused it.
 //
 // Everything the handler does is async-signal-safe: the backtrace machinery is warmed up at
 // install time, symbols come from absl::Symbolize (documented as signal-safe), the line is built
-// in a stack buffer and written with one write(2). Threads that call PrepareThreadForCrashReports()
-// get an alternate signal stack, so even a stack overflow is reported.
+// in a stack buffer (SignalSafeLogLine) and written with write(2). Threads that call
+// PrepareThreadForCrashReports() get an alternate signal stack, so even a stack overflow is
+// reported.
 //
 // Example:
 //
-//   lmc::InstallCrashHandler(lmc::LogFormat::kJson);     // once, in main()
+//   lmc::InstallCrashHandler(STDOUT_FILENO, lmc::LogFormat::kJson);  // once, in main()
 //   // In each long-lived thread:
 //   lmc::PrepareThreadForCrashReports();
 //   {
@@ -29,8 +31,9 @@
 
 namespace lmc {
 
-// Installs the crash handlers process-wide (idempotent; the last format wins).
-void InstallCrashHandler(LogFormat format);
+// Installs the crash handlers process-wide (idempotent; the last fd and format win). Reports go
+// to `log_fd`, which must stay open for the process's lifetime.
+void InstallCrashHandler(int log_fd, LogFormat format);
 
 // Gives the calling thread an alternate signal stack (freed when the thread exits).
 void PrepareThreadForCrashReports();

@@ -27,14 +27,14 @@ struct ChildResult {
   int status = 0;
 };
 
-// Runs `body` in a child process whose stdout is captured.
+// Runs `body` in a child process whose descriptor `captured_fd` (stdout by default) is captured.
 template <typename Body>
-ChildResult RunInChild(Body body) {
+ChildResult RunInChild(Body body, int captured_fd = STDOUT_FILENO) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], captured_fd);
     ::close(fds[0]);
     body();
     ::_exit(0);
@@ -53,7 +53,7 @@ ChildResult RunInChild(Body body) {
 
 TEST(CrashHandler, SegfaultWritesOneJsonLineThenDiesBySignal) {
   ChildResult child = RunInChild([] {
-    InstallCrashHandler(LogFormat::kJson);
+    InstallCrashHandler(STDOUT_FILENO, LogFormat::kJson);
     CrashInsideAnInvocation(SIGSEGV);
   });
   ASSERT_TRUE(WIFSIGNALED(child.status)) << child.status;
@@ -72,7 +72,7 @@ TEST(CrashHandler, SegfaultWritesOneJsonLineThenDiesBySignal) {
 
 TEST(CrashHandler, AbortOutsideAnInvocationHasNoRequestId) {
   ChildResult child = RunInChild([] {
-    InstallCrashHandler(LogFormat::kJson);
+    InstallCrashHandler(STDOUT_FILENO, LogFormat::kJson);
     std::abort();
   });
   ASSERT_TRUE(WIFSIGNALED(child.status));
@@ -83,7 +83,7 @@ TEST(CrashHandler, AbortOutsideAnInvocationHasNoRequestId) {
 
 TEST(CrashHandler, TextFormatIsOneTabSeparatedLine) {
   ChildResult child = RunInChild([] {
-    InstallCrashHandler(LogFormat::kText);
+    InstallCrashHandler(STDOUT_FILENO, LogFormat::kText);
     CrashInsideAnInvocation(SIGBUS);
   });
   ASSERT_TRUE(WIFSIGNALED(child.status));
@@ -92,9 +92,22 @@ TEST(CrashHandler, TextFormatIsOneTabSeparatedLine) {
                                 "[0-9T:.Z-]+\treq-that-crashed\tFATAL\tcrash: SIGBUS at .*\n"));
 }
 
+TEST(CrashHandler, ReportGoesToTheConfiguredLogFd) {
+  constexpr int kLogFd = 9;
+  ChildResult child = RunInChild(
+      [] {
+        InstallCrashHandler(kLogFd, LogFormat::kJson);
+        CrashInsideAnInvocation(SIGFPE);
+      },
+      kLogFd);
+  ASSERT_TRUE(WIFSIGNALED(child.status));
+  EXPECT_THAT(child.output, HasSubstr("\"signal\":\"SIGFPE\""));
+  EXPECT_THAT(child.output, HasSubstr("{\"timestamp\":\""));
+}
+
 TEST(CrashHandler, StackOverflowOnAPreparedThreadIsReported) {
   ChildResult child = RunInChild([] {
-    InstallCrashHandler(LogFormat::kJson);
+    InstallCrashHandler(STDOUT_FILENO, LogFormat::kJson);
     std::thread([] {
       PrepareThreadForCrashReports();
       // Recursion deep enough to overflow any stack; the bound is read through a volatile so

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -125,6 +126,103 @@ TEST_F(DeadlineWatchdogTest, CancelAllCancelsActiveInvocationsForShutdown) {
   EXPECT_EQ(active_cancel.reason(), CancellationReason::kShuttingDown);
   EXPECT_FALSE(idle_cancel.cancelled());
   active->End();
+}
+
+// Records the watchdog's callbacks; tests wait for them without sleeping.
+struct Calls {
+  Mutex mu;
+  std::vector<uint64_t> detached ABSL_GUARDED_BY(mu);
+  std::vector<std::string> stuck ABSL_GUARDED_BY(mu);
+
+  OverduePolicy Policy(int max_detached, int capacity) {
+    return OverduePolicy{.detach_grace = milliseconds(100),
+                         .max_detached = max_detached,
+                         .capacity = capacity,
+                         .stuck_grace = milliseconds(1000),
+                         .on_detached =
+                             [this](uint64_t id) {
+                               MutexLock lock(&mu);
+                               detached.push_back(id);
+                             },
+                         .on_stuck =
+                             [this](const std::string& why) {
+                               MutexLock lock(&mu);
+                               stuck.push_back(why);
+                             }};
+  }
+  bool AwaitDetached(size_t n) {
+    MutexLock lock(&mu);
+    return mu.AwaitWithTimeout([&]()
+                                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return detached.size() >= n; },
+                               std::chrono::seconds(30));
+  }
+  bool AwaitStuck() {
+    MutexLock lock(&mu);
+    return mu.AwaitWithTimeout([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !stuck.empty(); },
+                               std::chrono::seconds(30));
+  }
+};
+
+TEST_F(DeadlineWatchdogTest, InvocationPastDeadlinePlusGraceIsDetachedOnce) {
+  Calls calls;
+  DeadlineWatchdog watchdog(sink_, clock_, calls.Policy(/*max_detached=*/4, /*capacity=*/2));
+  DeadlineWatchdog::Slot* hung = watchdog.AddSlot();
+  DeadlineWatchdog::Slot* busy = watchdog.AddSlot();
+  watchdog.Start();
+  Cancellation hung_cancel, busy_cancel;
+  hung->Begin("req-hung", std::nullopt, clock_.Now() + milliseconds(100), &hung_cancel);
+  busy->Begin("req-busy", std::nullopt, clock_.Now() + milliseconds(10'000), &busy_cancel);
+  // Past the deadline but within the grace: cancelled, not detached.
+  clock_.Advance(milliseconds(150));
+  watchdog.Poke();
+  ASSERT_TRUE(hung_cancel.Wait(std::chrono::seconds(30)));
+  clock_.Advance(milliseconds(100));
+  watchdog.Poke();
+  ASSERT_TRUE(calls.AwaitDetached(1));
+  watchdog.Poke();
+  EXPECT_EQ(watchdog.detached_now(), 1);
+  EXPECT_TRUE(hung->End());
+  EXPECT_FALSE(busy->End());
+  const uint64_t hung_id = hung->id();
+  watchdog.RemoveSlot(hung);
+  EXPECT_EQ(watchdog.detached_now(), 0);
+  MutexLock lock(&calls.mu);
+  EXPECT_EQ(calls.detached, std::vector<uint64_t>{hung_id});
+  EXPECT_TRUE(calls.stuck.empty());
+  EXPECT_THAT(log_.Read(), HasSubstr("a new loop polls in its place"));
+}
+
+TEST_F(DeadlineWatchdogTest, StuckOnceEveryLoopIsOverdueAndNoneCanBeDetached) {
+  Calls calls;
+  DeadlineWatchdog watchdog(sink_, clock_, calls.Policy(/*max_detached=*/1, /*capacity=*/1));
+  DeadlineWatchdog::Slot* first = watchdog.AddSlot();
+  watchdog.Start();
+  Cancellation first_cancel, second_cancel;
+  first->Begin("req-1", std::nullopt, clock_.Now() + milliseconds(100), &first_cancel);
+  clock_.Advance(milliseconds(300));
+  watchdog.Poke();
+  ASSERT_TRUE(calls.AwaitDetached(1));
+  // The replacement's invocation hangs too; the one detached invocation is still running.
+  DeadlineWatchdog::Slot* second = watchdog.AddSlot();
+  second->Begin("req-2", std::nullopt, clock_.Now() + milliseconds(100), &second_cancel);
+  clock_.Advance(milliseconds(300));
+  watchdog.Poke();
+  ASSERT_TRUE(second_cancel.Wait(std::chrono::seconds(30)));
+  // Not before the stuck grace has passed.
+  clock_.Advance(milliseconds(1000));
+  watchdog.Poke();
+  ASSERT_TRUE(calls.AwaitStuck());
+  {
+    MutexLock lock(&calls.mu);
+    EXPECT_EQ(calls.detached.size(), 1u);
+    EXPECT_EQ(calls.stuck.size(), 1u);
+    EXPECT_THAT(calls.stuck[0], HasSubstr("cannot serve"));
+  }
+  // At shutdown the bound no longer applies.
+  watchdog.DetachWithoutLimit();
+  ASSERT_TRUE(calls.AwaitDetached(2));
+  EXPECT_TRUE(first->End());
+  EXPECT_TRUE(second->End());
 }
 
 TEST(Cancellation, FirstReasonSticksAndResetClears) {

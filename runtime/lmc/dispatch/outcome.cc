@@ -11,15 +11,18 @@ NextAction ClassifyNext(const absl::Status& status, int http_status) {
   return NextAction::kRetry;
 }
 
-PostAction ClassifyPost(const absl::Status& status, int http_status, bool is_error_post) {
+PostAction ClassifyPost(const absl::Status& status, int http_status, AnswerKind kind) {
   if (!status.ok()) {
     // InvalidArgument: the request could not even be formed; nothing to retry.
     return status.code() == absl::StatusCode::kInvalidArgument ? PostAction::kDrop
                                                                : PostAction::kRetry;
   }
   if (http_status >= 200 && http_status < 300) return PostAction::kDone;
-  if (http_status == 400 || http_status == 403 || http_status == 410) return PostAction::kGone;
-  if (http_status == 413) return is_error_post ? PostAction::kDrop : PostAction::kTooLarge;
+  if (http_status == 410) return PostAction::kLate;
+  if (http_status == 400 || http_status == 403) return PostAction::kGone;
+  if (http_status == 413) {
+    return kind == AnswerKind::kError ? PostAction::kDrop : PostAction::kTooLarge;
+  }
   if (http_status >= 500 && http_status < 600) return PostAction::kRetry;
   return PostAction::kDrop;
 }

@@ -34,20 +34,30 @@ enum class NextAction {
 // `http_status` the reply's status (meaningful only when `status` is OK).
 NextAction ClassifyNext(const absl::Status& status, int http_status);
 
+// AnswerKind
+//
+// Which endpoint an answer goes to.
+enum class AnswerKind {
+  kResponse,  // POST .../response
+  kError,     // POST .../error
+};
+
 // PostAction
 //
 // What to do after POST /response or /error.
 enum class PostAction {
   kDone,      // 202: accepted.
-  kGone,      // 400/403/410: the invocation is over for Lambda (unknown id, already answered,
-              // timed out). Log and go on; retrying cannot help.
+  kGone,      // 400/403: the invocation is over for Lambda (unknown id, already answered, wrong
+              // state). Log and go on; retrying cannot help.
+  kLate,      // 410: the answer came after Lambda had failed the invocation (its deadline
+              // passed). Log at WARN and go on; never retried.
   kTooLarge,  // 413 on /response: report Function.ResponseSizeTooLarge through /error instead.
   kRetry,     // No reply (reset, refused, timeout) or 5xx: retry with backoff, within bounds.
   kDrop,      // Anything else (e.g. 413 on /error, unknown 4xx): log and give up.
 };
 
-// Classifies the outcome of a PostResponse()/PostError() call. `is_error_post` selects the
-// /error rules (a 413 there cannot be rescued by another /error).
-PostAction ClassifyPost(const absl::Status& status, int http_status, bool is_error_post);
+// Classifies the outcome of a PostResponse()/PostError() call. `kind` kError selects the /error
+// rules (a 413 there cannot be rescued by another /error).
+PostAction ClassifyPost(const absl::Status& status, int http_status, AnswerKind kind);
 
 }  // namespace lmc

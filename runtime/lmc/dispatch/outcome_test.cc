@@ -17,17 +17,19 @@ TEST(ClassifyNext, MapsEveryDocumentedAnswer) {
 }
 
 TEST(ClassifyPost, MapsEveryDocumentedAnswer) {
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 202, false), PostAction::kDone);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 400, false), PostAction::kGone);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 403, true), PostAction::kGone);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 410, false), PostAction::kGone);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 413, false), PostAction::kTooLarge);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 413, true), PostAction::kDrop);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 500, false), PostAction::kRetry);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 503, true), PostAction::kRetry);
-  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 404, false), PostAction::kDrop);
-  EXPECT_EQ(ClassifyPost(absl::UnavailableError("reset"), 0, false), PostAction::kRetry);
-  EXPECT_EQ(ClassifyPost(absl::InvalidArgumentError("bad id"), 0, false), PostAction::kDrop);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 202, AnswerKind::kResponse), PostAction::kDone);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 400, AnswerKind::kResponse), PostAction::kGone);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 403, AnswerKind::kError), PostAction::kGone);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 410, AnswerKind::kResponse), PostAction::kLate);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 413, AnswerKind::kResponse), PostAction::kTooLarge);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 413, AnswerKind::kError), PostAction::kDrop);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 500, AnswerKind::kResponse), PostAction::kRetry);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 503, AnswerKind::kError), PostAction::kRetry);
+  EXPECT_EQ(ClassifyPost(absl::OkStatus(), 404, AnswerKind::kResponse), PostAction::kDrop);
+  EXPECT_EQ(ClassifyPost(absl::UnavailableError("reset"), 0, AnswerKind::kResponse),
+            PostAction::kRetry);
+  EXPECT_EQ(ClassifyPost(absl::InvalidArgumentError("bad id"), 0, AnswerKind::kResponse),
+            PostAction::kDrop);
 }
 
 }  // namespace

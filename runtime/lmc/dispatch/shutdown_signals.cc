@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lmc/base/signal_safe_log.h"
 #include "lmc/base/strings.h"
 
 namespace lmc {
@@ -21,23 +22,21 @@ std::atomic<int> g_signal_write_fd{-1};
 std::atomic<int> g_signals_seen{0};
 std::atomic<bool> g_installed{false};
 std::atomic<bool> g_text_format{false};
+std::atomic<int> g_log_fd{STDOUT_FILENO};
 
 struct sigaction g_previous_term;
 struct sigaction g_previous_int;
-
-constexpr char kJsonExitLine[] =
-    "{\"level\":\"FATAL\",\"message\":\"second termination signal: exiting at once\"}\n";
-constexpr char kTextExitLine[] = "-\t-\tFATAL\tsecond termination signal: exiting at once\n";
 
 void OnSignal(int signal_number) {
   const int saved_errno = errno;
   if (g_signals_seen.fetch_add(1) >= 1) {
     // Second signal: the operator (or Lambda) insists. Only async-signal-safe calls here.
-    if (g_text_format.load()) {
-      (void)!::write(STDOUT_FILENO, kTextExitLine, sizeof(kTextExitLine) - 1);
-    } else {
-      (void)!::write(STDOUT_FILENO, kJsonExitLine, sizeof(kJsonExitLine) - 1);
-    }
+    SignalSafeLogLine line(g_text_format.load() ? LogFormat::kText : LogFormat::kJson,
+                           LogLevel::kFatal, nullptr);
+    line.AppendText("second termination signal: exiting at once");
+    line.EndMessage();
+    line.Finish();
+    line.WriteTo(g_log_fd.load());
     // exit_group directly: ends every thread now, as intended. (_exit() would do the same, but
     // sanitizer runtimes intercept it to report the threads deliberately left unjoined.)
     ::syscall(SYS_exit_group, 128 + signal_number);
@@ -52,7 +51,8 @@ void OnSignal(int signal_number) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ShutdownSignals>> ShutdownSignals::Install(LogFormat format) {
+absl::StatusOr<std::unique_ptr<ShutdownSignals>> ShutdownSignals::Install(int log_fd,
+                                                                          LogFormat format) {
   if (g_installed.exchange(true)) {
     return absl::FailedPreconditionError("shutdown signal handlers are already installed");
   }
@@ -64,6 +64,7 @@ absl::StatusOr<std::unique_ptr<ShutdownSignals>> ShutdownSignals::Install(LogFor
   // The read end blocks (Wait() sleeps on it); the write end never does (the handler must not).
   ::fcntl(fds[0], F_SETFL, 0);
   g_text_format.store(format == LogFormat::kText);
+  g_log_fd.store(log_fd);
   g_signals_seen.store(0);
   g_signal_write_fd.store(fds[1]);
   struct sigaction action;

@@ -10,7 +10,7 @@
 //
 // Example:
 //
-//   auto signals = lmc::ShutdownSignals::Install(lmc::LogFormat::kJson);
+//   auto signals = lmc::ShutdownSignals::Install(STDOUT_FILENO, lmc::LogFormat::kJson);
 //   std::thread waiter([&] {
 //     if ((*signals)->Wait() != 0) supervisor.Stop();
 //   });
@@ -32,9 +32,10 @@ namespace lmc {
 // one thread; Wake() is thread-safe. The destructor restores the previous dispositions.
 class ShutdownSignals {
  public:
-  // Installs the handlers. `format` selects how the one line written on a second signal looks.
-  // FailedPrecondition if another instance is alive.
-  static absl::StatusOr<std::unique_ptr<ShutdownSignals>> Install(LogFormat format);
+  // Installs the handlers. The one line written on a second signal (timestamped, see
+  // lmc/base/signal_safe_log.h) goes to `log_fd` in `format`. FailedPrecondition if another
+  // instance is alive.
+  static absl::StatusOr<std::unique_ptr<ShutdownSignals>> Install(int log_fd, LogFormat format);
 
   ~ShutdownSignals();
   ShutdownSignals(const ShutdownSignals&) = delete;

@@ -5,8 +5,8 @@
 
 #include "lmc/base/padded_buffer.h"
 #include "lmc/base/temp_dir.h"
-#include "lmc/dispatch/poll_loop.h"
 #include "lmc/event.h"
+#include "lmc/internal/call_handler.h"
 #include "lmc/internal/surface_access.h"
 
 namespace lmc::testing {
@@ -41,7 +41,7 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
     const Event event = internal::SurfaceAccess::MakeEvent(
         buffer.view(), buffer.capacity() + PaddedBuffer::kPadding, invocation.content_type,
         &parser);
-    outcome.result = CallHandler(handler, event, context);
+    outcome.result = internal::CallHandler(handler, event, context);
     if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
     // The path, if the handler asked for one (the directory is created on first use).
     outcome.tmp_dir = dir.CreatedPath().value_or(std::filesystem::path());

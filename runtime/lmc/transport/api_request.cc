@@ -23,6 +23,16 @@ void ApiRequest::AppendTarget(std::string& out) const {
   out.append(prefix_).append(id_).append(suffix_);
 }
 
+std::string_view HeaderErrorType(std::string_view error_type) {
+  if (error_type.empty() || error_type.size() > 128) return "Unhandled";
+  for (char c : error_type) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return "Unhandled";
+  }
+  return error_type;
+}
+
 absl::StatusOr<ApiRequest> ApiRequest::Response(std::string_view request_id,
                                                 std::string_view invocation_id,
                                                 std::string_view content_type,

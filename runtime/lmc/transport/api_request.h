@@ -30,6 +30,11 @@ namespace lmc {
 // The target of GET /next, the one request every loop makes between invocations.
 inline constexpr std::string_view kNextTarget = "/2018-06-01/runtime/invocation/next";
 
+// Returns `error_type` if it is a safe Lambda-Runtime-Function-Error-Type value (1..128 bytes of
+// [A-Za-z0-9._:-]), else "Unhandled". The error's JSON body always carries the exact type; the
+// header only has to be a safe token. The returned view aliases `error_type` or a literal.
+std::string_view HeaderErrorType(std::string_view error_type);
+
 // ApiHeader
 //
 // One request header field; views.

@@ -77,5 +77,14 @@ TEST(ApiRequest, UnsafeIdsAndHeaderValuesAreRefused) {
   EXPECT_TRUE(absl::IsInvalidArgument(ApiRequest::NextExtensionEvent("a\rb").status()));
 }
 
+TEST(HeaderErrorType, PassesSafeTokensAndReplacesTheRest) {
+  EXPECT_EQ(HeaderErrorType("Runtime.NoSuchHandler"), "Runtime.NoSuchHandler");
+  EXPECT_EQ(HeaderErrorType("std::runtime_error"), "std::runtime_error");
+  EXPECT_EQ(HeaderErrorType("a\r\nInjected: yes"), "Unhandled");
+  EXPECT_EQ(HeaderErrorType(""), "Unhandled");
+  EXPECT_EQ(HeaderErrorType(std::string(129, 'a')), "Unhandled");
+  EXPECT_EQ(HeaderErrorType("with space"), "Unhandled");
+}
+
 }  // namespace
 }  // namespace lmc
