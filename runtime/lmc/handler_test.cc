@@ -133,5 +133,14 @@ TEST(Context, LoggerLinesCarryTheInvocationIds) {
       << outcome.logs;
 }
 
+TEST(InitError, CarriesItsErrorTypeAndKeepsCodeAndMessage) {
+  const absl::Status status = InitError("Inference.ModelLoadFailed", "no model");
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "no model");
+  EXPECT_EQ(InitErrorType(status), "Inference.ModelLoadFailed");
+  EXPECT_EQ(InitErrorType(absl::InternalError("plain")), "");
+  EXPECT_EQ(InitErrorType(absl::OkStatus()), "");
+}
+
 }  // namespace
 }  // namespace lmc

@@ -1,8 +1,30 @@
 #include "lmc/registry.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 
 namespace lmc {
+namespace {
+
+// The payload that carries an init hook's chosen errorType.
+constexpr std::string_view kInitErrorTypeUrl = "lmc.dev/init-error-type";
+
+}  // namespace
+
+absl::Status InitError(std::string_view error_type, std::string_view message,
+                       absl::StatusCode code) {
+  absl::Status status(code, absl::string_view(message.data(), message.size()));
+  status.SetPayload(absl::string_view(kInitErrorTypeUrl.data(), kInitErrorTypeUrl.size()),
+                    absl::Cord(absl::string_view(error_type.data(), error_type.size())));
+  return status;
+}
+
+std::string InitErrorType(const absl::Status& status) {
+  const absl::optional<absl::Cord> type =
+      status.GetPayload(absl::string_view(kInitErrorTypeUrl.data(), kInitErrorTypeUrl.size()));
+  return type ? std::string(*type) : std::string();
+}
 
 absl::Status HandlerRegistry::Register(std::string name, Handler handler, InitHook init) {
   const bool empty = !handler;

@@ -43,8 +43,21 @@ struct InitContext {
 // InitHook
 //
 // Runs once before polling starts. A non-OK status is reported to Lambda through
-// /runtime/init/error (errorType "Function.InitError") and the process exits non-zero.
+// /runtime/init/error and the process exits non-zero. The errorType is "Function.InitError"
+// (errorMessage: the status as text) unless the status came from InitError(), which names its
+// own errorType (errorMessage: the status message).
 using InitHook = std::function<absl::Status(const InitContext& context)>;
+
+// InitError()
+//
+// A non-OK status (code `code`, message `message`) that, returned from an init hook, makes the
+// runtime report errorType `error_type` (e.g. "Inference.ModelLoadFailed") instead of
+// "Function.InitError". Thread-safe (pure).
+absl::Status InitError(std::string_view error_type, std::string_view message,
+                       absl::StatusCode code = absl::StatusCode::kFailedPrecondition);
+
+// The errorType InitError() attached to `status`, or "" when there is none.
+std::string InitErrorType(const absl::Status& status);
 
 // RegisteredHandler
 //

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,7 @@
 #include "lmc/dispatch/shutdown_signals.h"
 #include "lmc/internal/run_options.h"
 #include "lmc/internal/surface_access.h"
+#include "lmc/plugin_loader.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
 
@@ -146,7 +148,15 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
     return kExitInitFailed;
   }
 
-  const RegisteredHandler* handler = SelectHandler(registry, config);
+  // _HANDLER=libname.so:handler names a handler in a plugin (lmc/plugin_loader.h).
+  std::unique_ptr<Plugin> plugin;
+  if (IsPluginHandler(config.handler)) {
+    auto loaded = Plugin::Load(config.handler, config.task_root);
+    if (auto* error = std::get_if<Error>(&loaded)) return FailInit(control->get(), sink, *error);
+    plugin = std::move(std::get<std::unique_ptr<Plugin>>(loaded));
+  }
+  const RegisteredHandler* handler =
+      plugin != nullptr ? &plugin->handler() : SelectHandler(registry, config);
   if (handler == nullptr) {
     const std::string known = absl::StrJoin(registry.Names(), ", ");
     return FailInit(control->get(), sink,
@@ -179,6 +189,10 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
       init_status = absl::InternalError("the init hook threw a non-std::exception value");
     }
     if (!init_status.ok()) {
+      if (std::string type = InitErrorType(init_status); !type.empty()) {
+        return FailInit(control->get(), sink,
+                        Error(std::move(type), std::string(init_status.message())));
+      }
       return FailInit(control->get(), sink, Error("Function.InitError", init_status.ToString()));
     }
   }

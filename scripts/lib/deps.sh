@@ -17,10 +17,20 @@ install_missing() {
 # What building lmc needs.
 readonly LMC_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libopenblas-dev
 )
 # What the full test run adds: clang for the thread-safety build and fuzzers, clang-format,
-# Google Benchmark.
+# Google Benchmark, FAISS (the inference benchmark's reference; optional for the build).
 readonly LMC_TEST_PACKAGES=(
   "${LMC_BUILD_PACKAGES[@]}" libbenchmark-dev clang clang-format clang-tidy libclang-rt-14-dev llvm
+  libfaiss-dev
+)
+# What packaging/package needs (zips, ELF reading, PT_INTERP/RPATH rewriting), and what the
+# package stage adds: the arm64 cross compiler and qemu, debootstrap for the bullseye root,
+# buildah for the images, python3-yaml for the template validation
+# (packaging/templates/check installs Debian's npm only when no npm is on PATH).
+readonly LMC_PACKAGE_PACKAGES=(zip unzip patchelf binutils)
+readonly LMC_PACKAGE_TEST_PACKAGES=(
+  "${LMC_PACKAGE_PACKAGES[@]}" g++-aarch64-linux-gnu qemu-user-static debootstrap buildah
+  python3-yaml
 )

@@ -1,0 +1,145 @@
+#include "handlers/inference/cuda_loader.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "handlers/inference/cuda_plugin_abi.h"
+
+namespace lmc::inference {
+namespace {
+
+struct PluginFunctions {
+  LmcCudaAbiVersionFn abi_version = nullptr;
+  LmcCudaDeviceCountFn device_count = nullptr;
+  LmcCudaCreateFn create = nullptr;
+  LmcCudaRunFn run = nullptr;
+  LmcCudaDestroyFn destroy = nullptr;
+};
+
+// dlopen()s the plugin. The handle is never closed: CUDA libraries do not support unloading,
+// and the backend lives until the process exits anyway.
+absl::StatusOr<PluginFunctions> LoadPlugin() {
+  std::vector<std::string> candidates;
+  if (const char* path = std::getenv("LMC_CUDA_PLUGIN"); path != nullptr && *path != '\0') {
+    candidates.emplace_back(path);
+  } else {
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) candidates.push_back((self.parent_path() / kCudaPluginName).string());
+    candidates.emplace_back(kCudaPluginName);
+  }
+  std::string failures;
+  void* handle = nullptr;
+  for (const std::string& candidate : candidates) {
+    handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle != nullptr) break;
+    const char* why = ::dlerror();
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", why != nullptr ? why : candidate);
+  }
+  if (handle == nullptr) {
+    return absl::UnavailableError(absl::StrCat("the CUDA plugin cannot be loaded: ", failures));
+  }
+  PluginFunctions functions;
+  functions.abi_version =
+      reinterpret_cast<LmcCudaAbiVersionFn>(::dlsym(handle, "lmc_cuda_abi_version"));
+  functions.device_count =
+      reinterpret_cast<LmcCudaDeviceCountFn>(::dlsym(handle, "lmc_cuda_device_count"));
+  functions.create = reinterpret_cast<LmcCudaCreateFn>(::dlsym(handle, "lmc_cuda_create"));
+  functions.run = reinterpret_cast<LmcCudaRunFn>(::dlsym(handle, "lmc_cuda_run"));
+  functions.destroy = reinterpret_cast<LmcCudaDestroyFn>(::dlsym(handle, "lmc_cuda_destroy"));
+  if (functions.abi_version == nullptr || functions.device_count == nullptr ||
+      functions.create == nullptr || functions.run == nullptr || functions.destroy == nullptr) {
+    return absl::UnavailableError("the CUDA plugin lacks an lmc_cuda_* function");
+  }
+  if (functions.abi_version() != kLmcCudaAbiVersion) {
+    return absl::UnavailableError(absl::StrCat("the CUDA plugin speaks ABI version ",
+                                               functions.abi_version(), ", not ",
+                                               static_cast<int>(kLmcCudaAbiVersion)));
+  }
+  return functions;
+}
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(PluginFunctions functions, void* backend, const Model& model)
+      : functions_(functions), backend_(backend), model_(model) {}
+  ~CudaBackend() override { functions_.destroy(backend_); }
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  std::string_view name() const override { return "cuda"; }
+
+  absl::Status Run(const float* rows, size_t num_rows, size_t k, BatchOutput& out) override {
+    const bool mlp = model_.kind() == ModelKind::kMlp;
+    const size_t width =
+        mlp ? model_.output_width() : std::min(std::max<size_t>(k, 1), model_.rows());
+    out.values.resize(num_rows * width);
+    out.ids.resize(mlp ? 0 : num_rows * width);
+    std::array<char, 512> error{};
+    size_t written = 0;
+    if (functions_.run(backend_, rows, num_rows, width, out.values.data(),
+                       mlp ? nullptr : out.ids.data(), &written, error.data(), error.size()) != 0) {
+      return absl::InternalError(absl::StrCat("CUDA backend: ", error.data()));
+    }
+    out.width = written;
+    return absl::OkStatus();
+  }
+
+ private:
+  PluginFunctions functions_;
+  void* backend_;
+  const Model& model_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(const Model& model) {
+  absl::StatusOr<PluginFunctions> functions = LoadPlugin();
+  if (!functions.ok()) return functions.status();
+  if (functions->device_count() <= 0) {
+    return absl::UnavailableError("no CUDA GPU is visible");
+  }
+  LmcCudaModel description{};
+  std::vector<size_t> in;
+  std::vector<size_t> out;
+  std::vector<const float*> weights;
+  std::vector<const float*> biases;
+  if (model.kind() == ModelKind::kMlp) {
+    description.kind = 0;
+    description.activation = model.activation() == Activation::kRelu ? 0 : 1;
+    description.head = model.head() == Head::kNone ? 0 : 1;
+    for (const DenseLayer& layer : model.layers()) {
+      in.push_back(layer.in);
+      out.push_back(layer.out);
+      weights.push_back(layer.weight.data());
+      biases.push_back(layer.bias.data());
+    }
+    description.num_layers = in.size();
+    description.layer_in = in.data();
+    description.layer_out = out.data();
+    description.weights = weights.data();
+    description.biases = biases.data();
+  } else {
+    description.kind = 1;
+    description.rows = model.rows();
+    description.dim = model.dim();
+    description.embeddings = model.normalized_embeddings();
+  }
+  std::array<char, 512> error{};
+  void* backend = functions->create(&description, error.data(), error.size());
+  if (backend == nullptr) {
+    return absl::InternalError(absl::StrCat("CUDA backend: ", error.data()));
+  }
+  return std::make_unique<CudaBackend>(*functions, backend, model);
+}
+
+}  // namespace lmc::inference
