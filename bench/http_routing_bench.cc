@@ -28,6 +28,7 @@
 #include "lmc/base/log_sink.h"
 #include "lmc/base/padded_buffer.h"
 #include "lmc/base/temp_dir.h"
+#include "lmc/internal/surface_access.h"
 #include "tools/emulator/command_support.h"
 #include "tools/emulator/emulator.h"
 #include "tools/emulator/subprocess.h"
@@ -91,14 +92,15 @@ double RoutingMicros(const std::string& event_bytes, uint64_t n) {
   lmc::LazyTempDir dir("/tmp");
   dir.Reset(std::nullopt);
   const lmc::FunctionInfo function{"bench", "$LATEST", 2048, "us-east-1", 1};
-  const lmc::InvocationFields fields{
+  const lmc::internal::InvocationFields fields{
       "req", "", "arn", "", "", "", std::nullopt, clock.Now() + std::chrono::minutes(1)};
-  const lmc::Context context(fields, dir, sink, function, clock);
+  const lmc::Context context =
+      lmc::internal::SurfaceAccess::MakeContext(fields, dir, sink, function, clock);
   lmc::PaddedBuffer buffer;
   buffer.Append(event_bytes.data(), event_bytes.size());
   simdjson::ondemand::parser parser;
-  const lmc::Event event(buffer.view(), buffer.capacity() + lmc::PaddedBuffer::kPadding,
-                         "application/json", &parser);
+  const lmc::Event event = lmc::internal::SurfaceAccess::MakeEvent(
+      buffer.view(), buffer.capacity() + lmc::PaddedBuffer::kPadding, "application/json", &parser);
 
   std::vector<double> rounds;
   size_t sink_bytes = 0;

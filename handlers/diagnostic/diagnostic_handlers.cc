@@ -16,6 +16,7 @@
 #include "lmc/base/log_sink.h"
 #include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/json_reader.h"
 
 namespace lmc::diagnostic {
 namespace {
@@ -29,81 +30,57 @@ constexpr int64_t kMaxLogLineSize = 1 << 20;
 
 Error InvalidEvent(std::string_view why) { return Error("InvalidEvent", std::string(why)); }
 
-// The fields the diagnostic handlers read, gathered in one pass over the event object.
-struct Fields {
-  std::optional<int64_t> ms, files, bytes, lines, size;
-  std::optional<bool> fail;
-  std::optional<std::string> type, message, level;
+// What each handler reads from its event (see diagnostic_handlers.h). Fields a handler does not
+// describe are ignored; a described field of the wrong type is an InvalidEvent naming it.
+struct SleepRequest {
+  int64_t ms = 0;
 };
+void DescribeJson(JsonFields& fields, SleepRequest& r) { fields.Required("ms", r.ms); }
 
-// Parses `event` as a JSON object and reads the known fields. Unknown fields are ignored; a
-// known field of the wrong type is an error.
-std::optional<Error> ReadFields(const Event& event, Fields& out) {
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object object;
-  if (event.Json().get(doc) != simdjson::SUCCESS ||
-      doc.get_object().get(object) != simdjson::SUCCESS) {
-    return InvalidEvent("the event must be a JSON object");
-  }
-  for (auto field : object) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
-      return InvalidEvent("the event is not valid JSON");
-    }
-    simdjson::ondemand::value value;
-    if (field.value().get(value) != simdjson::SUCCESS) {
-      return InvalidEvent("the event is not valid JSON");
-    }
-    const auto read_int = [&](std::optional<int64_t>& slot) -> std::optional<Error> {
-      int64_t n = 0;
-      if (value.get_int64().get(n) != simdjson::SUCCESS) {
-        return InvalidEvent(absl::StrCat("\"", AsAbsl(key), "\" must be an integer"));
-      }
-      slot = n;
-      return std::nullopt;
-    };
-    const auto read_string = [&](std::optional<std::string>& slot) -> std::optional<Error> {
-      std::string_view s;
-      if (value.get_string().get(s) != simdjson::SUCCESS) {
-        return InvalidEvent(absl::StrCat("\"", AsAbsl(key), "\" must be a string"));
-      }
-      slot = std::string(s);
-      return std::nullopt;
-    };
-    std::optional<Error> error;
-    if (key == "ms") {
-      error = read_int(out.ms);
-    } else if (key == "files") {
-      error = read_int(out.files);
-    } else if (key == "bytes") {
-      error = read_int(out.bytes);
-    } else if (key == "lines") {
-      error = read_int(out.lines);
-    } else if (key == "size") {
-      error = read_int(out.size);
-    } else if (key == "type") {
-      error = read_string(out.type);
-    } else if (key == "message") {
-      error = read_string(out.message);
-    } else if (key == "level") {
-      error = read_string(out.level);
-    } else if (key == "fail") {
-      bool b = false;
-      if (value.get_bool().get(b) == simdjson::SUCCESS) {
-        out.fail = b;
-      } else {
-        error = InvalidEvent("\"fail\" must be a boolean");
-      }
-    }
-    if (error.has_value()) return error;
-  }
-  return std::nullopt;
+struct FailRequest {
+  std::string type = "DiagnosticFailure";
+  std::string message;
+};
+void DescribeJson(JsonFields& fields, FailRequest& r) {
+  fields.Optional("type", r.type);
+  fields.Optional("message", r.message);
 }
 
-// Checks that `value`, if present, lies in [0, max].
-std::optional<Error> CheckRange(std::string_view name, const std::optional<int64_t>& value,
-                                int64_t max) {
-  if (value.has_value() && (*value < 0 || *value > max)) {
+struct TmpRequest {
+  int64_t files = 0;
+  int64_t bytes = 0;
+  int64_t ms = 0;
+  bool fail = false;
+};
+void DescribeJson(JsonFields& fields, TmpRequest& r) {
+  fields.Optional("files", r.files);
+  fields.Optional("bytes", r.bytes);
+  fields.Optional("ms", r.ms);
+  fields.Optional("fail", r.fail);
+}
+
+struct LogRequest {
+  int64_t lines = 1;
+  int64_t size = 16;
+  std::string level = "INFO";
+};
+void DescribeJson(JsonFields& fields, LogRequest& r) {
+  fields.Optional("lines", r.lines);
+  fields.Optional("size", r.size);
+  fields.Optional("level", r.level);
+}
+
+// Reads the event into `request`; a problem becomes an InvalidEvent error naming the field.
+template <typename Request>
+std::optional<Error> Read(const Event& event, Request& request) {
+  const absl::Status status = ReadJson(event, request);
+  if (status.ok()) return std::nullopt;
+  return InvalidEvent(AsStd(status.message()));
+}
+
+// Checks that `value` lies in [0, max].
+std::optional<Error> CheckRange(std::string_view name, int64_t value, int64_t max) {
+  if (value < 0 || value > max) {
     return InvalidEvent(absl::StrCat("\"", AsAbsl(name), "\" must be in 0..", max));
   }
   return std::nullopt;
@@ -155,12 +132,11 @@ Result Echo(const Event& event, const Context& /*context*/) {
 }
 
 Result Sleep(const Event& event, const Context& /*context*/) {
-  Fields f;
-  if (auto error = ReadFields(event, f)) return *error;
-  if (!f.ms.has_value()) return InvalidEvent("\"ms\" is required");
-  if (auto error = CheckRange("ms", f.ms, kMaxSleepMs)) return *error;
-  std::this_thread::sleep_for(std::chrono::milliseconds(*f.ms));
-  return Response::Json(absl::StrCat("{\"slept_ms\":", *f.ms, "}"));
+  SleepRequest r;
+  if (auto error = Read(event, r)) return *error;
+  if (auto error = CheckRange("ms", r.ms, kMaxSleepMs)) return *error;
+  std::this_thread::sleep_for(std::chrono::milliseconds(r.ms));
+  return Response::Json(absl::StrCat("{\"slept_ms\":", r.ms, "}"));
 }
 
 Result ContextInfo(const Event& /*event*/, const Context& context) {
@@ -190,19 +166,19 @@ Result ContextInfo(const Event& /*event*/, const Context& context) {
 }
 
 Result Fail(const Event& event, const Context& /*context*/) {
-  Fields f;
-  if (auto error = ReadFields(event, f)) return *error;
-  return Error(f.type.value_or("DiagnosticFailure"), f.message.value_or(""));
+  FailRequest r;
+  if (auto error = Read(event, r)) return *error;
+  return Error(std::move(r.type), std::move(r.message));
 }
 
 Result Tmp(const Event& event, const Context& context) {
-  Fields f;
-  if (auto error = ReadFields(event, f)) return *error;
-  if (auto error = CheckRange("files", f.files, kMaxFiles)) return *error;
-  if (auto error = CheckRange("bytes", f.bytes, kMaxTotalFileBytes)) return *error;
-  if (auto error = CheckRange("ms", f.ms, kMaxSleepMs)) return *error;
-  const int64_t files = f.files.value_or(0);
-  const int64_t bytes = f.bytes.value_or(0);
+  TmpRequest r;
+  if (auto error = Read(event, r)) return *error;
+  if (auto error = CheckRange("files", r.files, kMaxFiles)) return *error;
+  if (auto error = CheckRange("bytes", r.bytes, kMaxTotalFileBytes)) return *error;
+  if (auto error = CheckRange("ms", r.ms, kMaxSleepMs)) return *error;
+  const int64_t files = r.files;
+  const int64_t bytes = r.bytes;
   if (files > 0 && bytes > kMaxTotalFileBytes / files) {
     return InvalidEvent(absl::StrCat("files * bytes must not exceed ", kMaxTotalFileBytes));
   }
@@ -215,8 +191,8 @@ Result Tmp(const Event& event, const Context& context) {
       return Error("TmpWriteFailed", status.ToString());
     }
   }
-  if (f.ms.value_or(0) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(*f.ms));
-  if (f.fail.value_or(false)) return Error("TmpFailed", context.tmp_dir().string());
+  if (r.ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(r.ms));
+  if (r.fail) return Error("TmpFailed", context.tmp_dir().string());
   std::string out;
   JsonWriter w(&out);
   w.BeginObject().Key("tmp_dir").String(context.tmp_dir().string()).Key("files").BeginArray();
@@ -226,25 +202,21 @@ Result Tmp(const Event& event, const Context& context) {
 }
 
 Result Log(const Event& event, const Context& context) {
-  Fields f;
-  if (auto error = ReadFields(event, f)) return *error;
-  if (auto error = CheckRange("lines", f.lines, kMaxLogLines)) return *error;
-  if (auto error = CheckRange("size", f.size, kMaxLogLineSize)) return *error;
-  LogLevel level = LogLevel::kInfo;
-  if (f.level.has_value()) {
-    const std::optional<LogLevel> parsed = ParseLogLevel(*f.level);
-    if (!parsed.has_value()) return InvalidEvent(absl::StrCat("unknown level \"", *f.level, "\""));
-    level = *parsed;
-  }
-  const int64_t lines = f.lines.value_or(1);
-  const size_t size = static_cast<size_t>(f.size.value_or(16));
+  LogRequest r;
+  if (auto error = Read(event, r)) return *error;
+  if (auto error = CheckRange("lines", r.lines, kMaxLogLines)) return *error;
+  if (auto error = CheckRange("size", r.size, kMaxLogLineSize)) return *error;
+  const std::optional<LogLevel> level = ParseLogLevel(r.level);
+  if (!level.has_value()) return InvalidEvent(absl::StrCat("unknown level \"", r.level, "\""));
+  const int64_t lines = r.lines;
+  const size_t size = static_cast<size_t>(r.size);
   std::string message;
   for (int64_t i = 0; i < lines; ++i) {
     // "<i>:" then filler, cut to exactly `size` characters, so lines are distinguishable.
     message = absl::StrCat(i, ":");
     if (message.size() < size) message.append(size - message.size(), 'x');
     message.resize(size);
-    context.logger().Log(level, message);
+    context.logger().Log(*level, message);
   }
   return Response::Json(absl::StrCat("{\"logged\":", lines, "}"));
 }

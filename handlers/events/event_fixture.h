@@ -13,33 +13,15 @@
 #include <string>
 #include <string_view>
 
-#include "lmc/event.h"
-#include "simdjson.h"
+#include "lmc/testing/owned_event.h"
 
 namespace lmc::events {
 
 // OwnedEvent
 //
-// Not copyable or movable (the Event points into it). Like the runtime's Event, not
-// thread-safe: one thread parses it at a time.
-class OwnedEvent {
- public:
-  explicit OwnedEvent(std::string_view bytes, std::string content_type = "application/json")
-      : bytes_(bytes),
-        content_type_(std::move(content_type)),
-        event_(std::string_view(bytes_.data(), bytes_.size()),
-               bytes_.size() + simdjson::SIMDJSON_PADDING, content_type_, &parser_) {}
-  OwnedEvent(const OwnedEvent&) = delete;
-  OwnedEvent& operator=(const OwnedEvent&) = delete;
-
-  const lmc::Event& event() const { return event_; }
-
- private:
-  simdjson::padded_string bytes_;
-  std::string content_type_;
-  simdjson::ondemand::parser parser_;
-  lmc::Event event_;
-};
+// An Event that owns its bytes and parser: lmc/testing/owned_event.h (the runtime's Event has no
+// public constructor).
+using OwnedEvent = lmc::testing::OwnedEvent;
 
 // ReadFixture()
 //

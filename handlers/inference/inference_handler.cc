@@ -151,8 +151,9 @@ absl::Status Register(HandlerRegistry& registry) {
           return InitError("Inference.InvalidConfiguration", AsStd(config.status().message()),
                            absl::StatusCode::kInvalidArgument);
         }
-        // The init logger lives only during the hook; batch metrics need one for good.
-        holder->logger = std::make_unique<Logger>(init.logger.sink());
+        // The init logger lives only during the hook; batch metrics keep a copy (it binds no
+        // invocation, and the log output lives as long as the process).
+        holder->logger = std::make_unique<Logger>(init.logger);  // no invocation fields
         absl::StatusOr<std::unique_ptr<InferenceService>> service =
             InferenceService::Create(*config, static_cast<size_t>(init.function.max_concurrency),
                                      *holder->logger, Clock::Real());

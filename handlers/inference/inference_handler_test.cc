@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "handlers/inference/safetensors_writer.h"
+#include "lmc/base/log_sink.h"
+#include "lmc/internal/surface_access.h"
 #include "lmc/testing/handler_harness.h"
 #include "simdjson.h"
 
@@ -98,7 +100,7 @@ class InferenceHandlerTest : public ::testing::Test {
   const std::filesystem::path path_ = std::filesystem::temp_directory_path() /
                                       absl::StrCat("lmc-handler-", ::getpid(), ".safetensors");
   LogSink sink_{2, LogFormat::kJson, LogLevel::kFatal};
-  Logger logger_{sink_};
+  Logger logger_ = lmc::internal::SurfaceAccess::MakeLogger(sink_);
   std::unique_ptr<InferenceService> service_;
 };
 
@@ -184,7 +186,7 @@ TEST_F(InferenceHandlerTest, ConcurrentInvocationsEachGetTheirOwnResult) {
 
 TEST(InferenceService, AModelThatCannotLoadIsAModelLoadFailedInitError) {
   LogSink sink(2, LogFormat::kJson, LogLevel::kFatal);
-  const Logger logger(sink);
+  const Logger logger = lmc::internal::SurfaceAccess::MakeLogger(sink);
   InferenceConfig config;
   config.model = "/nonexistent/model.safetensors";
   const absl::Status missing = InferenceService::Create(config, 1, logger, Clock::Real()).status();
@@ -197,7 +199,7 @@ TEST(InferenceService, CudaWithoutAGpuOrPluginIsAModelLoadFailedInitError) {
                                      absl::StrCat("lmc-cuda-", ::getpid(), ".safetensors");
   ASSERT_TRUE(WriteFile(path, WriteSafetensors(MakeMlp({.widths = {2, 2}}))).ok());
   LogSink sink(2, LogFormat::kJson, LogLevel::kFatal);
-  const Logger logger(sink);
+  const Logger logger = lmc::internal::SurfaceAccess::MakeLogger(sink);
   InferenceConfig config;
   config.model = path;
   config.device = Device::kCuda;

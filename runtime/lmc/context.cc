@@ -3,9 +3,24 @@
 #include <system_error>
 #include <thread>
 
+#include "lmc/base/clock.h"
 #include "lmc/base/strings.h"
+#include "lmc/base/temp_dir.h"
+#include "lmc/internal/cancellation.h"
 
 namespace lmc {
+
+std::chrono::milliseconds Context::remaining_time() const {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(fields_.deadline - clock_.Now());
+  return left.count() > 0 ? left : std::chrono::milliseconds(0);
+}
+
+bool Context::cancelled() const { return cancellation_ != nullptr && cancellation_->cancelled(); }
+
+CancellationReason Context::cancellation_reason() const {
+  return cancellation_ != nullptr ? cancellation_->reason() : CancellationReason::kNone;
+}
 
 bool Context::WaitForCancellation(std::chrono::nanoseconds timeout) const {
   if (cancellation_ != nullptr) return cancellation_->Wait(timeout);

@@ -24,12 +24,18 @@
 #include <string>
 #include <string_view>
 
-#include "lmc/base/clock.h"
-#include "lmc/base/temp_dir.h"
 #include "lmc/cancellation.h"
 #include "lmc/logger.h"
 
 namespace lmc {
+
+// The runtime's side of a Context (private: lmc/base/, lmc/internal/).
+class Cancellation;
+class Clock;
+class LazyTempDir;
+namespace internal {
+class SurfaceAccess;
+}  // namespace internal
 
 // FunctionInfo
 //
@@ -42,10 +48,12 @@ struct FunctionInfo {
   int max_concurrency = 1;  // AWS_LAMBDA_MAX_CONCURRENCY as used by this process
 };
 
+namespace internal {
+
 // InvocationFields
 //
 // The per-invocation values a Context exposes, as views into storage owned by the runtime for
-// the duration of the invocation.
+// the duration of the invocation. Filled by the runtime (lmc/internal/surface_access.h).
 struct InvocationFields {
   std::string_view request_id;
   std::string_view invocation_id;  // "" when the Runtime API sent none
@@ -54,29 +62,19 @@ struct InvocationFields {
   std::string_view client_context;    // raw JSON; "" when absent
   std::string_view cognito_identity;  // raw JSON; "" when absent
   std::optional<std::string_view> tenant_id;
-  Clock::TimePoint deadline;
+  std::chrono::system_clock::time_point deadline;
 };
+
+}  // namespace internal
 
 // Context
 //
 // Valid only during the handler call it is passed to; the views it returns likewise. Every
 // method is const and thread-safe, so a handler may share the Context with threads it joins
-// before returning. Constructed by the runtime (or by tests); handlers never need to.
+// before returning. Created only by the runtime and by the testing harness
+// (lmc/testing/handler_harness.h); not copyable.
 class Context {
  public:
-  // `fields` views, `tmp_dir`, `sink`, `function`, `clock` and `cancellation` (which may be
-  // null: never cancelled) must outlive the Context. `tmp_dir` must have been Reset() for this
-  // invocation.
-  Context(const InvocationFields& fields, LazyTempDir& tmp_dir, const LogSink& sink,
-          const FunctionInfo& function, const Clock& clock,
-          const Cancellation* cancellation = nullptr)
-      : fields_(fields),
-        tmp_dir_(tmp_dir),
-        function_(function),
-        clock_(clock),
-        cancellation_(cancellation),
-        logger_(sink, LogFields{fields.request_id, fields.tenant_id, fields.trace_id}) {}
-
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
@@ -85,13 +83,9 @@ class Context {
   // The per-attempt id (Lambda-Runtime-Invocation-Id); "" when absent.
   std::string_view invocation_id() const { return fields_.invocation_id; }
   // When Lambda stops waiting for this invocation (wall clock).
-  Clock::TimePoint deadline() const { return fields_.deadline; }
+  std::chrono::system_clock::time_point deadline() const { return fields_.deadline; }
   // Time left before the deadline; zero once it has passed.
-  std::chrono::milliseconds remaining_time() const {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(fields_.deadline - clock_.Now());
-    return left.count() > 0 ? left : std::chrono::milliseconds(0);
-  }
+  std::chrono::milliseconds remaining_time() const;
   // The ARN that was invoked (function, version or alias).
   std::string_view function_arn() const { return fields_.function_arn; }
   // The X-Ray trace header (Lambda-Runtime-Trace-Id); "" when absent. Pass it on outgoing AWS
@@ -117,17 +111,28 @@ class Context {
 
   // True once the handler should stop: its deadline passed (the runtime's watchdog noticed) or
   // the runtime is shutting down. Cheap enough to call in a loop.
-  bool cancelled() const { return cancellation_ != nullptr && cancellation_->cancelled(); }
+  bool cancelled() const;
   // Why it was cancelled (kNone while it is not).
-  CancellationReason cancellation_reason() const {
-    return cancellation_ != nullptr ? cancellation_->reason() : CancellationReason::kNone;
-  }
+  CancellationReason cancellation_reason() const;
   // Blocks until cancelled or `timeout` passes; returns cancelled(). A handler waiting on
   // something else can use it as an interruptible sleep.
   bool WaitForCancellation(std::chrono::nanoseconds timeout) const;
 
  private:
-  InvocationFields fields_;
+  friend class internal::SurfaceAccess;
+
+  // `fields` views, `tmp_dir`, `function`, `clock` and `cancellation` (which may be null: never
+  // cancelled) must outlive the Context. `tmp_dir` must have been Reset() for this invocation.
+  Context(const internal::InvocationFields& fields, LazyTempDir& tmp_dir, Logger logger,
+          const FunctionInfo& function, const Clock& clock, const Cancellation* cancellation)
+      : fields_(fields),
+        tmp_dir_(tmp_dir),
+        function_(function),
+        clock_(clock),
+        cancellation_(cancellation),
+        logger_(logger) {}
+
+  internal::InvocationFields fields_;
   LazyTempDir& tmp_dir_;
   const FunctionInfo& function_;
   const Clock& clock_;

@@ -23,20 +23,18 @@
 #include "simdjson.h"
 
 namespace lmc {
+namespace internal {
+class SurfaceAccess;
+}  // namespace internal
 
 // Event
 //
 // A view: valid only during the handler call that received it (the buffer is reused for the
 // next event). Copy bytes() into a std::string to keep them. Not thread-safe: Json() uses the
-// poll loop's parser, so call it from the handler's thread, one document at a time.
+// poll loop's parser, so call it from the handler's thread, one document at a time. Created only
+// by the runtime and by the testing harness (lmc/testing/handler_harness.h).
 class Event {
  public:
-  // `bytes` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes, which
-  // `padded_size` (>= bytes.size() + padding) vouches for. `parser` must outlive the Event.
-  Event(std::string_view bytes, size_t padded_size, std::string_view content_type,
-        simdjson::ondemand::parser* parser)
-      : bytes_(bytes), padded_size_(padded_size), content_type_(content_type), parser_(parser) {}
-
   // The event exactly as received (binary-safe).
   std::string_view bytes() const { return bytes_; }
   size_t size() const { return bytes_.size(); }
@@ -55,6 +53,14 @@ class Event {
   }
 
  private:
+  friend class internal::SurfaceAccess;
+
+  // `bytes` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes, which
+  // `padded_size` (>= bytes.size() + padding) vouches for. `parser` must outlive the Event.
+  Event(std::string_view bytes, size_t padded_size, std::string_view content_type,
+        simdjson::ondemand::parser* parser)
+      : bytes_(bytes), padded_size_(padded_size), content_type_(content_type), parser_(parser) {}
+
   std::string_view bytes_;
   size_t padded_size_;
   std::string_view content_type_;

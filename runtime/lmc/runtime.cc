@@ -17,6 +17,8 @@
 #include "lmc/dispatch/crash_handler.h"
 #include "lmc/dispatch/loop_supervisor.h"
 #include "lmc/dispatch/shutdown_signals.h"
+#include "lmc/internal/run_options.h"
+#include "lmc/internal/surface_access.h"
 #include "lmc/plugin_loader.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/runtime_api_client.h"
@@ -117,7 +119,7 @@ class SigtermExtension {
 
 }  // namespace
 
-int Run(const HandlerRegistry& registry, const RunOptions& options) {
+int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& options) {
   const EnvMap env = options.env.has_value() ? *options.env : EnvFromProcess();
   // A network server must not die because a peer closed a socket it was writing to.
   ::signal(SIGPIPE, SIG_IGN);
@@ -176,7 +178,7 @@ int Run(const HandlerRegistry& registry, const RunOptions& options) {
   const FunctionInfo function{config.function_name, config.function_version, config.memory_mb,
                               config.region, config.max_concurrency};
   if (handler->init) {
-    const Logger init_logger(sink);
+    const Logger init_logger = internal::SurfaceAccess::MakeLogger(sink);
     const InitContext init_context{config.task_root, function, init_logger};
     absl::Status init_status;
     try {

@@ -6,16 +6,23 @@
 // AWS_LAMBDA_MAX_CONCURRENCY poll loops and serves events until SIGTERM/SIGINT or a fatal
 // Runtime API failure; then it stops polling, lets in-flight invocations finish and returns.
 //
-// Example (a complete bootstrap):
+// Example (a complete bootstrap with one handler; it serves whatever _HANDLER names):
 //
 //   #include "lmc/lmc.h"
 //
 //   int main() {
-//     lmc::HandlerRegistry handlers;
-//     handlers.Register("hello", [](const lmc::Event&, const lmc::Context& context) {
+//     return lmc::Run([](const lmc::Event&, const lmc::Context& context) -> lmc::Result {
 //       context.logger().Info("hello");
 //       return lmc::Response::Json(R"({"hello":"world"})");
 //     });
+//   }
+//
+// Example (several handlers in one binary; _HANDLER picks one):
+//
+//   int main() {
+//     lmc::HandlerRegistry handlers;
+//     handlers.Register("hello", Hello).IgnoreError();
+//     handlers.Register("resize", Resize).IgnoreError();
 //     return lmc::Run(handlers);
 //   }
 //
@@ -24,13 +31,9 @@
 // Runtime API fails in a way documented as non-recoverable.
 #pragma once
 
-#include <unistd.h>
-
-#include <optional>
-
-#include "lmc/base/clock.h"
-#include "lmc/base/config.h"
+#include "lmc/handler.h"
 #include "lmc/registry.h"
+#include "lmc/response_stream.h"
 
 namespace lmc {
 
@@ -41,28 +44,20 @@ inline constexpr int kExitRuntimeApiFailed = 2;
 // cancellation) with no room to detach more: the environment could not serve.
 inline constexpr int kExitCapacityLost = 3;
 
-// RunOptions
-//
-// Seams for tests and embedders; the defaults are what a bootstrap wants.
-struct RunOptions {
-  // The environment to configure from; nullopt reads the process environment.
-  std::optional<EnvMap> env;
-  // Where log lines go (not owned).
-  int log_fd = STDOUT_FILENO;
-  // Catch SIGTERM/SIGINT to drain gracefully, and report crashes (SIGSEGV, SIGABRT, ...) as one
-  // log line. Process-wide: only one Run() at a time may do so.
-  bool handle_signals = true;
-  // Register the internal extension that makes Lambda deliver SIGTERM.
-  bool register_extension = true;
-  // The wall clock used for deadlines; must outlive Run().
-  const Clock* clock = &Clock::Real();
-};
-
 // Run()
 //
-// Serves events until shutdown and returns the process exit status (see the file comment).
-// Call it from main(), before starting threads of your own that use libcurl: it initialises
-// libcurl process-wide. It also sets SIGPIPE to be ignored, as a network server must.
-int Run(const HandlerRegistry& registry, const RunOptions& options = {});
+// Serves events with the handler that _HANDLER names until shutdown, and returns the process exit
+// status (see the file comment). When _HANDLER is unset and one handler is registered, serves
+// that one. Call it once, from main(), before starting threads of your own that use libcurl: it
+// initialises libcurl process-wide, catches SIGTERM/SIGINT and crash signals, and ignores
+// SIGPIPE, as a network server must.
+int Run(const HandlerRegistry& registry);
+
+// Serves `handler`, with its optional init hook, whatever _HANDLER says: Lambda always sets
+// _HANDLER from the function's Handler setting, and a binary with one handler has nothing to
+// choose. Otherwise as Run(registry). An empty `handler` fails start-up (exit status 1).
+int Run(Handler handler, InitHook init = nullptr);
+// The same for a streaming handler (see lmc/response_stream.h).
+int Run(StreamingHandler handler, InitHook init = nullptr);
 
 }  // namespace lmc

@@ -42,8 +42,9 @@ void BootstrapTest::StartBootstrap(const std::string& handler, std::vector<std::
   ASSERT_NE(emulator_, nullptr) << "StartEmulator() first";
   emulator::Subprocess::Options options;
   const char* override_path = ::getenv("LMC_TEST_BOOTSTRAP");
-  options.argv = {override_path != nullptr && *override_path != '\0' ? override_path
-                                                                     : LMC_BOOTSTRAP_PATH};
+  options.argv = {!binary_.empty()                                     ? binary_
+                  : override_path != nullptr && *override_path != '\0' ? override_path
+                                                                       : LMC_BOOTSTRAP_PATH};
   options.env = {
       absl::StrCat("AWS_LAMBDA_RUNTIME_API=", emulator_->address()),
       absl::StrCat("_HANDLER=", handler),

@@ -55,6 +55,10 @@ class BootstrapTest : public ::testing::Test {
   // TMPDIR=tmp_root(), plus `extra_env` ("K=V"; a later entry overrides an earlier one).
   void StartBootstrap(const std::string& handler, std::vector<std::string> extra_env = {});
 
+  // Runs `path` instead of bootstrap (and instead of $LMC_TEST_BOOTSTRAP). Call before
+  // StartBootstrap().
+  void set_binary(std::string path) { binary_ = std::move(path); }
+
   // Sends SIGTERM and waits for the process to exit.
   emulator::Subprocess::ExitStatus Terminate();
 
@@ -77,6 +81,7 @@ class BootstrapTest : public ::testing::Test {
   std::vector<std::string> EnqueueMany(const std::string& body, int count);
 
  private:
+  std::string binary_;  // empty: bootstrap
   std::unique_ptr<emulator::Emulator> emulator_;
   std::unique_ptr<emulator::Subprocess> bootstrap_;
   std::filesystem::path tmp_root_;

@@ -27,17 +27,11 @@
 #include "absl/base/thread_annotations.h"
 #include "lmc/base/clock.h"
 #include "lmc/base/mutex.h"
+#include "lmc/log_level.h"
 
 namespace lmc {
 
-// LogLevel
-//
-// Ordered from most to least verbose, as AWS_LAMBDA_LOG_LEVEL is: a sink at level X writes X and
-// every level after it.
-enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kFatal };
-
-// LogFormat
-enum class LogFormat { kJson, kText };
+// LogLevel and LogFormat are defined in lmc/log_level.h (public, a leaf).
 
 // Returns "TRACE", "DEBUG", "INFO", "WARN", "ERROR" or "FATAL".
 std::string_view LogLevelName(LogLevel level);

@@ -42,7 +42,7 @@
 #include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/base/mutex.h"
-#include "lmc/cancellation.h"
+#include "lmc/internal/cancellation.h"
 
 namespace lmc {
 

@@ -13,6 +13,7 @@
 #include "lmc/dispatch/stream_answer.h"
 #include "lmc/event.h"
 #include "lmc/internal/call_handler.h"
+#include "lmc/internal/surface_access.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {
@@ -226,13 +227,15 @@ void PollLoop::RunInvocation() {
   // Created only if the handler asks for it (see LazyTempDir).
   LazyTempDir& dir = state_->tmp_dir;
   dir.Reset(target.fields.tenant_id);
-  const InvocationFields invocation{
+  const internal::InvocationFields invocation{
       next.request_id,     target.invocation_id,  next.function_arn,       next.trace_id,
       next.client_context, next.cognito_identity, target.fields.tenant_id, target.deadline};
   state_->cancellation.Reset();
-  const Context context(invocation, dir, sink, settings_.function, clock, &state_->cancellation);
-  const Event event(next.body.view(), next.body.capacity() + PaddedBuffer::kPadding,
-                    next.content_type, &state_->parser);
+  const Context context = internal::SurfaceAccess::MakeContext(
+      invocation, dir, sink, settings_.function, clock, &state_->cancellation);
+  const Event event = internal::SurfaceAccess::MakeEvent(
+      next.body.view(), next.body.capacity() + PaddedBuffer::kPadding, next.content_type,
+      &state_->parser);
   if (watchdog_slot_ != nullptr) {
     watchdog_slot_->Begin(next.request_id, target.fields.tenant_id, target.deadline,
                           &state_->cancellation);

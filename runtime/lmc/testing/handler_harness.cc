@@ -7,6 +7,7 @@
 #include "lmc/base/temp_dir.h"
 #include "lmc/event.h"
 #include "lmc/internal/call_handler.h"
+#include "lmc/internal/surface_access.h"
 
 namespace lmc::testing {
 
@@ -27,17 +28,19 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
     PaddedBuffer buffer;
     buffer.Append(invocation.event.data(), invocation.event.size());
     simdjson::ondemand::parser parser;
-    const InvocationFields fields{invocation.request_id,
-                                  invocation.invocation_id,
-                                  invocation.function_arn,
-                                  invocation.trace_id,
-                                  invocation.client_context,
-                                  invocation.cognito_identity,
-                                  tenant,
-                                  clock.Now() + invocation.timeout};
-    const Context context(fields, dir, sink, invocation.function, clock, invocation.cancellation);
-    const Event event(buffer.view(), buffer.capacity() + PaddedBuffer::kPadding,
-                      invocation.content_type, &parser);
+    const internal::InvocationFields fields{invocation.request_id,
+                                            invocation.invocation_id,
+                                            invocation.function_arn,
+                                            invocation.trace_id,
+                                            invocation.client_context,
+                                            invocation.cognito_identity,
+                                            tenant,
+                                            clock.Now() + invocation.timeout};
+    const Context context = internal::SurfaceAccess::MakeContext(
+        fields, dir, sink, invocation.function, clock, invocation.cancellation);
+    const Event event = internal::SurfaceAccess::MakeEvent(
+        buffer.view(), buffer.capacity() + PaddedBuffer::kPadding, invocation.content_type,
+        &parser);
     outcome.result = internal::CallHandler(handler, event, context);
     if (outcome.result.ok()) outcome.body = std::string(outcome.result.response().body());
     // The path, if the handler asked for one (the directory is created on first use).

@@ -22,10 +22,9 @@
 #include <optional>
 #include <string>
 
-#include "lmc/base/clock.h"
-#include "lmc/base/log_sink.h"
 #include "lmc/context.h"
 #include "lmc/handler.h"
+#include "lmc/log_level.h"
 
 namespace lmc::testing {
 
@@ -48,10 +47,10 @@ struct Invocation {
   LogLevel log_level = LogLevel::kTrace;
   // Parent of the invocation's temp dir; empty: the system temp directory.
   std::filesystem::path tmp_root;
-  // Clock for deadlines; null: the real clock.
+  // Clock for deadlines (lmc/base/clock.h, e.g. a FakeClock); null: the real clock.
   const Clock* clock = nullptr;
-  // Cancellation the handler observes; null: never cancelled. Cancel it from the handler (or a
-  // thread) to test cancellation paths.
+  // Cancellation the handler observes (lmc/internal/cancellation.h); null: never cancelled.
+  // Cancel it from the handler (or a thread) to test cancellation paths.
   const Cancellation* cancellation = nullptr;
   FunctionInfo function{"test-function", "$LATEST", 2048, "us-east-1", 1};
 };

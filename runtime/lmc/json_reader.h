@@ -1,0 +1,244 @@
+// File: lmc/json_reader.h
+//
+// Typed JSON input: reads a handler's event (or any JSON text) into a struct of the handler's own,
+// in one pass over simdjson's on-demand parser (in place, no copy of the event). A struct says
+// once which fields it has, in a DescribeJson() function found next to it; ReadJson() does the
+// rest and reports the first problem as an InvalidArgument status that names the field:
+//
+//   field "order.quantity": expected an integer, got a string
+//   field "items[2].sku": required but missing
+//
+// Supported member types: bool, int, int64_t, uint64_t, double, std::string, std::string_view
+// (a view into the parser's buffer, valid until the next Event::Json()/ReadJson() call of the
+// handler and never beyond the handler call), std::optional<T> (null or absent: nullopt),
+// std::vector<T> (a JSON array) and any struct with its own DescribeJson() (a JSON object).
+// Fields the struct does not describe are skipped. A key that appears twice is an error.
+//
+// Example:
+//
+//   struct Order {
+//     std::string sku;
+//     int64_t quantity = 1;             // optional: keeps 1 when absent
+//     std::optional<std::string> note;  // nullopt when absent or null
+//     std::vector<std::string> tags;
+//   };
+//   void DescribeJson(lmc::JsonFields& fields, Order& order) {  // next to Order (found by ADL)
+//     fields.Required("sku", order.sku);
+//     fields.Optional("quantity", order.quantity);
+//     fields.Optional("note", order.note);
+//     fields.Optional("tags", order.tags);
+//   }
+//
+//   lmc::Result Handle(const lmc::Event& event, const lmc::Context&) {
+//     absl::StatusOr<Order> order = lmc::ReadJson<Order>(event);
+//     if (!order.ok()) return lmc::Error("InvalidEvent", std::string(order.status().message()));
+//     ...
+//   }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lmc/event.h"
+#include "simdjson.h"
+
+namespace lmc {
+
+// JsonPath
+//
+// Where a value sits in the document, as a chain of links that live on the reader's stack; turned
+// into text ("items[2].sku") only when an error is reported.
+struct JsonPath {
+  const JsonPath* parent = nullptr;
+  std::string_view key;     // The object key, or "" for an array element.
+  size_t index = 0;         // The array index when `key` is "".
+  bool is_element = false;  // True for an array element.
+
+  // "a.b[3].c"; "" for the document itself.
+  std::string ToString() const;
+};
+
+// JsonFields
+//
+// The fields of one struct, as described by its DescribeJson(). Holds pointers to the struct's
+// members (not owned): use it only inside DescribeJson(). Not thread-safe (one per read).
+class JsonFields {
+ public:
+  // Reads field `name` into `out`; InvalidArgument when it is absent. A JSON null is accepted
+  // only when `out` is a std::optional.
+  template <typename T>
+  void Required(std::string_view name, T& out) {
+    Bind(name, /*required=*/true, &out, &ReadInto<T>);
+  }
+  // Reads field `name` into `out` when present; leaves `out` as it was when absent (or when
+  // null, for a std::optional: then nullopt).
+  template <typename T>
+  void Optional(std::string_view name, T& out) {
+    Bind(name, /*required=*/false, &out, &ReadInto<T>);
+  }
+
+  // Reads every field of `object` into the bound members (internal: ReadJson() calls it).
+  absl::Status ReadObject(simdjson::ondemand::object object, const JsonPath& path);
+
+ private:
+  using ReadFn = absl::Status (*)(simdjson::ondemand::value value, void* out, const JsonPath& path);
+  struct Binding {
+    std::string_view name;
+    bool required;
+    bool seen;
+    void* out;
+    ReadFn read;
+  };
+
+  template <typename T>
+  static absl::Status ReadInto(simdjson::ondemand::value value, void* out, const JsonPath& path);
+
+  void Bind(std::string_view name, bool required, void* out, ReadFn read) {
+    bindings_.push_back(Binding{name, required, false, out, read});
+  }
+
+  // Most structs have a handful of fields: no allocation for up to 16.
+  absl::InlinedVector<Binding, 16> bindings_;
+};
+
+namespace json_internal {
+
+// A struct ReadJson() can fill: it has a DescribeJson(JsonFields&, T&) found by ADL.
+template <typename T>
+concept Described = requires(JsonFields& fields, T& value) {
+  DescribeJson(fields, value);
+};
+
+// InvalidArgument("field \"<path>\": <what>") (or "the document: <what>" at the root).
+absl::Status FieldError(const JsonPath& path, std::string_view what);
+// The error for a value that is not of the `expected` kind ("an integer", "a string", ...).
+absl::Status TypeError(simdjson::ondemand::value& value, const JsonPath& path,
+                       std::string_view expected);
+
+// One overload per supported type. All are declared before any template uses them, so the
+// templates below find each other by ordinary lookup.
+absl::Status ReadValue(simdjson::ondemand::value value, bool& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, int& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, int64_t& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, uint64_t& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, double& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, std::string& out, const JsonPath& path);
+absl::Status ReadValue(simdjson::ondemand::value value, std::string_view& out,
+                       const JsonPath& path);
+template <typename T>
+absl::Status ReadValue(simdjson::ondemand::value value, std::optional<T>& out,
+                       const JsonPath& path);
+template <typename T>
+absl::Status ReadValue(simdjson::ondemand::value value, std::vector<T>& out, const JsonPath& path);
+template <Described T>
+absl::Status ReadValue(simdjson::ondemand::value value, T& out, const JsonPath& path);
+
+// True when `value` is JSON null (and consumes it).
+bool IsNull(simdjson::ondemand::value& value);
+
+template <typename T>
+absl::Status ReadValue(simdjson::ondemand::value value, std::optional<T>& out,
+                       const JsonPath& path) {
+  if (IsNull(value)) {
+    out.reset();
+    return absl::OkStatus();
+  }
+  T read{};
+  absl::Status status = ReadValue(value, read, path);
+  if (status.ok()) out = std::move(read);
+  return status;
+}
+
+template <typename T>
+absl::Status ReadValue(simdjson::ondemand::value value, std::vector<T>& out, const JsonPath& path) {
+  simdjson::ondemand::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) {
+    return TypeError(value, path, "an array");
+  }
+  out.clear();
+  size_t index = 0;
+  for (auto element : array) {
+    const JsonPath element_path{&path, "", index++, true};
+    simdjson::ondemand::value element_value;
+    if (element.get(element_value) != simdjson::SUCCESS) {
+      return FieldError(element_path, "not valid JSON");
+    }
+    T read{};
+    if (absl::Status status = ReadValue(element_value, read, element_path); !status.ok()) {
+      return status;
+    }
+    out.push_back(std::move(read));
+  }
+  return absl::OkStatus();
+}
+
+template <Described T>
+absl::Status ReadValue(simdjson::ondemand::value value, T& out, const JsonPath& path) {
+  simdjson::ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return TypeError(value, path, "an object");
+  }
+  JsonFields fields;
+  DescribeJson(fields, out);
+  return fields.ReadObject(object, path);
+}
+
+// Reads the root of `document` (an object) into `out`.
+absl::Status ReadDocument(simdjson::simdjson_result<simdjson::ondemand::document>&& document,
+                          JsonFields& fields);
+
+}  // namespace json_internal
+
+template <typename T>
+absl::Status JsonFields::ReadInto(simdjson::ondemand::value value, void* out,
+                                  const JsonPath& path) {
+  return json_internal::ReadValue(value, *static_cast<T*>(out), path);
+}
+
+// ReadJson()
+//
+// Parses `event` (in place, with the invocation's parser) as a JSON object and fills `out`, a
+// struct with a DescribeJson(). On error `out` may be partly filled. Like Event::Json(), it
+// invalidates documents and string views from an earlier Json()/ReadJson() of the same handler.
+template <json_internal::Described T>
+absl::Status ReadJson(const Event& event, T& out) {
+  JsonFields fields;
+  DescribeJson(fields, out);
+  return json_internal::ReadDocument(event.Json(), fields);
+}
+
+// The same, returning a value-initialised T filled from `event`.
+template <json_internal::Described T>
+absl::StatusOr<T> ReadJson(const Event& event) {
+  T out{};
+  if (absl::Status status = ReadJson(event, out); !status.ok()) return status;
+  return out;
+}
+
+// Reads JSON text that is not an event (a file, an environment variable, a nested payload).
+// Copies `json` into a padded buffer and parses it with a parser of its own: std::string_view
+// members are not supported here (they would outlive that parser), so T must not contain any.
+template <json_internal::Described T>
+absl::StatusOr<T> ReadJsonText(std::string_view json) {
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::parser parser;
+  T out{};
+  JsonFields fields;
+  DescribeJson(fields, out);
+  if (absl::Status status = json_internal::ReadDocument(parser.iterate(padded), fields);
+      !status.ok()) {
+    return status;
+  }
+  return out;
+}
+
+}  // namespace lmc

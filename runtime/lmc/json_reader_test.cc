@@ -1,0 +1,170 @@
+#include "lmc/json_reader.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "lmc/handler.h"
+#include "lmc/testing/handler_harness.h"
+
+namespace lmc {
+namespace {
+
+struct Item {
+  std::string sku;
+  int count = 1;
+};
+void DescribeJson(JsonFields& fields, Item& item) {
+  fields.Required("sku", item.sku);
+  fields.Optional("count", item.count);
+}
+
+struct Order {
+  std::string id;
+  bool gift = false;
+  int64_t total_cents = 0;
+  uint64_t sequence = 0;
+  double weight = 0;
+  std::optional<std::string> note;
+  std::vector<Item> items;
+  std::vector<int64_t> codes;
+  std::optional<Item> bonus;
+};
+void DescribeJson(JsonFields& fields, Order& order) {
+  fields.Required("id", order.id);
+  fields.Optional("gift", order.gift);
+  fields.Optional("total_cents", order.total_cents);
+  fields.Optional("sequence", order.sequence);
+  fields.Optional("weight", order.weight);
+  fields.Optional("note", order.note);
+  fields.Optional("items", order.items);
+  fields.Optional("codes", order.codes);
+  fields.Optional("bonus", order.bonus);
+}
+
+// The error message of reading `json` as an Order (or "OK").
+std::string OrderError(std::string_view json) {
+  absl::StatusOr<Order> order = ReadJsonText<Order>(json);
+  if (order.ok()) return "OK";
+  EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(order.status().message());
+}
+
+TEST(ReadJson, FillsEveryKindOfMember) {
+  absl::StatusOr<Order> order = ReadJsonText<Order>(
+      R"({"id":"o-1","gift":true,"total_cents":-250,"sequence":18446744073709551615,)"
+      R"("weight":0.25,"note":"caf\u00e9","items":[{"sku":"a"},{"sku":"b","count":3}],)"
+      R"("codes":[1,2],"bonus":{"sku":"c"}})");
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->id, "o-1");
+  EXPECT_TRUE(order->gift);
+  EXPECT_EQ(order->total_cents, -250);
+  EXPECT_EQ(order->sequence, 18446744073709551615ULL);
+  EXPECT_EQ(order->weight, 0.25);
+  EXPECT_EQ(order->note, "caf\xC3\xA9");
+  ASSERT_EQ(order->items.size(), 2u);
+  EXPECT_EQ(order->items[0].sku, "a");
+  EXPECT_EQ(order->items[0].count, 1);
+  EXPECT_EQ(order->items[1].count, 3);
+  EXPECT_EQ(order->codes, (std::vector<int64_t>{1, 2}));
+  ASSERT_TRUE(order->bonus.has_value());
+  EXPECT_EQ(order->bonus->sku, "c");
+}
+
+TEST(ReadJson, AbsentOptionalFieldsKeepTheirDefaultsAndUnknownFieldsAreSkipped) {
+  absl::StatusOr<Order> order =
+      ReadJsonText<Order>(R"({"extra":{"deep":[1,{"x":null}]},"id":"o","more":"x"})");
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->id, "o");
+  EXPECT_FALSE(order->gift);
+  EXPECT_FALSE(order->note.has_value());
+  EXPECT_TRUE(order->items.empty());
+}
+
+TEST(ReadJson, NullIsNulloptForOptionalMembersAndAnErrorForOthers) {
+  absl::StatusOr<Order> order = ReadJsonText<Order>(R"({"id":"o","note":null,"bonus":null})");
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_FALSE(order->note.has_value());
+  EXPECT_EQ(OrderError(R"({"id":null})"), R"(field "id": expected a string, got null)");
+}
+
+TEST(ReadJson, MissingRequiredFieldIsNamed) {
+  EXPECT_EQ(OrderError(R"({"gift":true})"), R"(field "id": required but missing)");
+  EXPECT_EQ(OrderError(R"({"id":"o","items":[{"sku":"a"},{"count":2}]})"),
+            R"(field "items[1].sku": required but missing)");
+}
+
+TEST(ReadJson, MistypedFieldNamesTheFieldAndBothTypes) {
+  EXPECT_EQ(OrderError(R"({"id":7})"), R"(field "id": expected a string, got a number)");
+  EXPECT_EQ(OrderError(R"({"id":"o","gift":"yes"})"),
+            R"(field "gift": expected a boolean, got a string)");
+  EXPECT_EQ(OrderError(R"({"id":"o","total_cents":"12"})"),
+            R"(field "total_cents": expected an integer, got a string)");
+  EXPECT_EQ(OrderError(R"({"id":"o","items":{}})"),
+            R"(field "items": expected an array, got an object)");
+  EXPECT_EQ(OrderError(R"({"id":"o","bonus":[]})"),
+            R"(field "bonus": expected an object, got an array)");
+  EXPECT_EQ(OrderError(R"({"id":"o","codes":[1,true]})"),
+            R"(field "codes[1]": expected an integer, got a boolean)");
+  EXPECT_EQ(OrderError(R"({"id":"o","weight":"heavy"})"),
+            R"(field "weight": expected a number, got a string)");
+}
+
+TEST(ReadJson, IntegersThatDoNotFitSayWhy) {
+  EXPECT_EQ(OrderError(R"({"id":"o","total_cents":1.5})"),
+            R"(field "total_cents": expected an integer, got a fractional number)");
+  EXPECT_EQ(OrderError(R"({"id":"o","total_cents":99999999999999999999})"),
+            R"(field "total_cents": integer out of range)");
+  EXPECT_EQ(OrderError(R"({"id":"o","sequence":-1})"),
+            R"(field "sequence": expected a non-negative integer)");
+  EXPECT_EQ(OrderError(R"({"id":"o","items":[{"sku":"a","count":3000000000}]})"),
+            R"(field "items[0].count": integer out of range)");
+}
+
+TEST(ReadJson, DuplicateKeyIsAnError) {
+  EXPECT_EQ(OrderError(R"({"id":"a","id":"b"})"), R"(field "id": appears more than once)");
+}
+
+TEST(ReadJson, DocumentThatIsNotAnObjectIsRejected) {
+  EXPECT_EQ(OrderError("[1,2]"), "the document: expected an object, got an array");
+  EXPECT_EQ(OrderError(""), "the document: not valid JSON");
+  EXPECT_NE(OrderError(R"({"id":"o")"), "OK");
+  EXPECT_EQ(OrderError(R"({"id":"o"} {})"), "the document: unexpected content after the object");
+}
+
+struct Greeting {
+  std::string_view name;
+  int times = 1;
+};
+void DescribeJson(JsonFields& fields, Greeting& greeting) {
+  fields.Required("name", greeting.name);
+  fields.Optional("times", greeting.times);
+}
+
+// A handler that reads its event into a struct with views into the event's parser.
+Result Greet(const Event& event, const Context& /*context*/) {
+  absl::StatusOr<Greeting> greeting = ReadJson<Greeting>(event);
+  if (!greeting.ok()) return Error("InvalidEvent", std::string(greeting.status().message()));
+  std::string out;
+  for (int i = 0; i < greeting->times; ++i) out.append(greeting->name);
+  return Response::Text(std::move(out));
+}
+
+TEST(ReadJson, ReadsAnEventInPlace) {
+  testing::Invocation invocation;
+  invocation.event = R"({"name":"ab\"","times":2})";
+  testing::Outcome outcome = testing::Invoke(Greet, invocation);
+  ASSERT_TRUE(outcome.result.ok());
+  EXPECT_EQ(outcome.body, "ab\"ab\"");
+
+  invocation.event = R"({"times":2})";
+  outcome = testing::Invoke(Greet, invocation);
+  ASSERT_FALSE(outcome.result.ok());
+  EXPECT_EQ(outcome.result.error().message(), R"(field "name": required but missing)");
+}
+
+}  // namespace
+}  // namespace lmc

@@ -1,0 +1,28 @@
+// File: lmc/log_level.h
+//
+// LogLevel and LogFormat: how severe a log record is and how lines are written. Public (handlers
+// pass a LogLevel to Logger, tests pick a LogFormat in the harness) and a leaf: it depends on
+// nothing, so the base layer's LogSink uses the same enums.
+//
+// Example:
+//
+//   if (context.logger().Enabled(lmc::LogLevel::kDebug)) {
+//     context.logger().Debug(absl::StrCat("event bytes: ", event.size()));
+//   }
+#pragma once
+
+namespace lmc {
+
+// LogLevel
+//
+// Ordered from most to least verbose, as AWS_LAMBDA_LOG_LEVEL is: a sink at level X writes X and
+// every level after it.
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kFatal };
+
+// LogFormat
+//
+// JSON (one object per line; the default, and the only one Lambda Managed Instances allow) or
+// text (AWS_LAMBDA_LOG_FORMAT=Text).
+enum class LogFormat { kJson, kText };
+
+}  // namespace lmc
