@@ -115,7 +115,7 @@ HttpResponse& HttpResponse::SetHeader(std::string_view name, std::string_view va
 
 std::optional<std::string_view> HttpResponse::Header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
-    if (EqualsIgnoreCase(n, name)) return std::string_view(v);
+    if (EqualsIgnoreCase(n, name)) return static_cast<std::string_view>(v);
   }
   return std::nullopt;
 }

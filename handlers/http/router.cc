@@ -100,7 +100,7 @@ namespace {
 void AddOrDie(Router& router, std::string_view method, std::string_view path_template,
               RouteHandler handler) {
   if (absl::Status status = router.Add(method, path_template, std::move(handler)); !status.ok()) {
-    std::fprintf(stderr, "lmc::http::Router: %s\n", std::string(status.message()).c_str());
+    std::fprintf(stderr, "lmc::http::Router: %s\n", std::string{status.message()}.c_str());
     std::abort();
   }
 }
@@ -235,7 +235,7 @@ absl::Status Router::Serve(const events::HttpRequest& http, const lmc::Context& 
 
 lmc::Result Router::Handle(const lmc::Event& event, const lmc::Context& context) const {
   absl::StatusOr<events::HttpRequest> request = events::ParseHttpRequest(event);
-  if (!request.ok()) return lmc::Error("InvalidEvent", std::string(request.status().message()));
+  if (!request.ok()) return lmc::Error("InvalidEvent", std::string{request.status().message()});
   BufferedResponseWriter writer;
   if (absl::Status status = Serve(*request, context, writer); !status.ok()) {
     return lmc::Error::FromStatus(status);
@@ -246,7 +246,7 @@ lmc::Result Router::Handle(const lmc::Event& event, const lmc::Context& context)
 lmc::StreamResult Router::HandleStream(const lmc::Event& event, const lmc::Context& context,
                                        lmc::ResponseStream& stream) const {
   absl::StatusOr<events::HttpRequest> request = events::ParseHttpRequest(event);
-  if (!request.ok()) return lmc::Error("InvalidEvent", std::string(request.status().message()));
+  if (!request.ok()) return lmc::Error("InvalidEvent", std::string{request.status().message()});
   StreamedResponseWriter writer(stream);
   return Serve(*request, context, writer);
 }

@@ -51,9 +51,9 @@ Answer Decode(const std::string& json) {
     ADD_FAILURE() << "not JSON: " << json;
     return answer;
   }
-  answer.status = int64_t(doc["statusCode"]);
-  answer.body = std::string(std::string_view(doc["body"]));
-  answer.base64 = bool(doc["isBase64Encoded"]);
+  answer.status = static_cast<int64_t>(doc["statusCode"]);
+  answer.body = std::string{static_cast<std::string_view>(doc["body"])};
+  answer.base64 = static_cast<bool>(doc["isBase64Encoded"]);
   std::string_view allow;
   if (doc["headers"]["Allow"].get(allow) == simdjson::SUCCESS) answer.allow = std::string(allow);
   return answer;
@@ -166,7 +166,7 @@ TEST(Router, AnswersEverySourceInItsOwnShape) {
 
   ASSERT_EQ(parser.parse(Call(router, ReadFixture("alb_multi_value.json"))).get(doc),
             simdjson::SUCCESS);
-  EXPECT_EQ(int64_t(doc["statusCode"]), 204);
+  EXPECT_EQ(static_cast<int64_t>(doc["statusCode"]), 204);
   EXPECT_EQ(doc["multiValueHeaders"].error(), simdjson::SUCCESS);
 }
 

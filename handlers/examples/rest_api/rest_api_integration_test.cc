@@ -26,6 +26,7 @@ std::string HttpApiEvent(const std::string& method, const std::string& path,
 class RestApiIntegrationTest : public BootstrapTest {
  protected:
   // The fixture runs $LMC_TEST_BOOTSTRAP; set once, before any thread of the suite exists.
+  // Before any of the suite's threads start; NOLINTNEXTLINE(concurrency-mt-unsafe)
   static void SetUpTestSuite() { ::setenv("LMC_TEST_BOOTSTRAP", LMC_EXAMPLE_REST_API_PATH, 1); }
 
   // Runs `events` and returns the body of each answer, in order.
@@ -58,11 +59,11 @@ TEST_F(RestApiIntegrationTest, ConcurrentCreatesAtConcurrencyEightAreAllKeptWith
   for (const std::string& answer : Answers(0, kCreates)) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc = ParseJson(parser, answer);
-    EXPECT_EQ(int64_t(doc["statusCode"]), 201) << answer;
+    EXPECT_EQ(static_cast<int64_t>(doc["statusCode"]), 201) << answer;
     simdjson::dom::parser item_parser;
     simdjson::dom::element item =
-        ParseJson(item_parser, std::string(std::string_view(doc["body"])));
-    ids.insert(std::string(std::string_view(item["id"])));
+        ParseJson(item_parser, std::string{static_cast<std::string_view>(doc["body"])});
+    ids.insert(std::string{static_cast<std::string_view>(item["id"])});
   }
   EXPECT_EQ(ids.size(), size_t{kCreates});
 
@@ -81,11 +82,11 @@ TEST_F(RestApiIntegrationTest, ConcurrentCreatesAtConcurrencyEightAreAllKeptWith
   simdjson::dom::element list = ParseJson(parser, reads[0]);
   simdjson::dom::parser items_parser;
   simdjson::dom::element items =
-      ParseJson(items_parser, std::string(std::string_view(list["body"])));
+      ParseJson(items_parser, std::string{static_cast<std::string_view>(list["body"])});
   EXPECT_EQ(simdjson::dom::array(items["items"]).size(), size_t{kCreates});
   simdjson::dom::parser one_parser;
   simdjson::dom::element one = ParseJson(one_parser, reads[1]);
-  const std::string body = std::string(std::string_view(one["body"]));
+  const std::string body = std::string{static_cast<std::string_view>(one["body"])};
   EXPECT_TRUE(body.starts_with(R"({"id":"1","v":)")) << body;
 
   EXPECT_EQ(Terminate().code, 0);
@@ -103,8 +104,9 @@ TEST_F(RestApiIntegrationTest, AnswersErrorsInTheContractsShape) {
   for (const std::string& answer : Answers(0, 3)) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc = ParseJson(parser, answer);
-    by_status[int64_t(doc["statusCode"])] = std::string(std::string_view(doc["body"]));
-    if (int64_t(doc["statusCode"]) == 405) {
+    by_status[static_cast<int64_t>(doc["statusCode"])] =
+        std::string{static_cast<std::string_view>(doc["body"])};
+    if (static_cast<int64_t>(doc["statusCode"]) == 405) {
       EXPECT_EQ(std::string_view(doc["headers"]["Allow"]), "GET, POST");
     }
   }

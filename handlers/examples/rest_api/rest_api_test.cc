@@ -69,13 +69,13 @@ class RestApiTest : public ::testing::Test {
       ADD_FAILURE() << outcome.body;
       return reply;
     }
-    reply.status = int64_t(doc["statusCode"]);
+    reply.status = static_cast<int64_t>(doc["statusCode"]);
     std::string_view text;
     if (doc["body"].get(text) == simdjson::SUCCESS) reply.body = std::string(text);
     if (doc["headers"]["Allow"].get(text) == simdjson::SUCCESS) reply.allow = std::string(text);
     simdjson::dom::array values;
     if (doc["multiValueHeaders"]["Allow"].get(values) == simdjson::SUCCESS) {
-      reply.allow = std::string(std::string_view(values.at(0)));
+      reply.allow = std::string{static_cast<std::string_view>(values.at(0))};
     }
     return reply;
   }
@@ -142,6 +142,7 @@ TEST(ItemStore, ConcurrentCreatesGetDistinctIdsAndAreAllKept) {
   constexpr int kThreads = 8;
   constexpr int kEach = 200;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < kEach; ++i) {
@@ -152,7 +153,7 @@ TEST(ItemStore, ConcurrentCreatesGetDistinctIdsAndAreAllKept) {
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_EQ(store.size(), size_t{kThreads * kEach});
+  ASSERT_EQ(store.size(), size_t{kThreads} * kEach);
   const std::vector<std::string> items = store.List();
   for (size_t i = 0; i < items.size(); ++i) {
     EXPECT_EQ(items[i], absl::StrCat(R"({"id":")", i + 1, R"("})"));

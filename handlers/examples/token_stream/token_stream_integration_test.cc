@@ -31,6 +31,7 @@ std::string ExpectedEvents(int tokens) {
 
 class TokenStreamIntegrationTest : public BootstrapTest {
  protected:
+  // Before any of the suite's threads start; NOLINTNEXTLINE(concurrency-mt-unsafe)
   static void SetUpTestSuite() { ::setenv("LMC_TEST_BOOTSTRAP", LMC_EXAMPLE_TOKEN_STREAM_PATH, 1); }
 };
 
