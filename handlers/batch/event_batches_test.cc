@@ -50,6 +50,7 @@ TEST(SqsBatchHandler, ReportsExactlyTheFailedMessagesOfTheFixtureBatch) {
 
 TEST(SqsBatchHandler, StandardQueueProcessesEveryMessageEvenInParallel) {
   std::vector<std::string> bodies;
+  bodies.reserve(20);
   for (int i = 0; i < 20; ++i) bodies.push_back(i % 3 == 0 ? "fail" : "ok");
   for (int parallelism : {1, 4}) {
     std::atomic<int> calls = 0;
