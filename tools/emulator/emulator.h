@@ -224,8 +224,8 @@ struct EmulatorOptions {
   size_t max_response_bytes = 6 * 1024 * 1024 + 100;  // /response body limit -> 413
   // Limit of a streamed /response (Lambda-Runtime-Function-Response-Mode: streaming) -> 413.
   size_t max_streamed_response_bytes = size_t{200} * 1024 * 1024;
-  size_t max_error_bytes = 1024 * 1024;     // /error and /init/error body limit -> 413
-  std::string function_name = "lmc-local";  // returned by extension/register
+  size_t max_error_bytes = size_t{1} << 20;  // /error and /init/error body limit -> 413
+  std::string function_name = "lmc-local";   // returned by extension/register
   std::string function_version = "$LATEST";
   std::string handler;
   // Called once per invocation that closes, on the server thread, without the emulator's lock,

@@ -64,7 +64,7 @@ class Subprocess {
     // The child's stdin: this file, or /dev/null when empty.
     std::string stdin_path;
     // Per-stream capture bound; the head is kept and the rest counted in *_dropped_bytes().
-    size_t max_capture_bytes = 64 * 1024 * 1024;
+    size_t max_capture_bytes = size_t{64} << 20;
   };
 
   // How the child ended; meaningful once WaitForExit() returned true.
