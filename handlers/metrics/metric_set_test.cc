@@ -136,6 +136,7 @@ TEST(MetricSet, ConcurrentPutsAreAllKept) {
   constexpr int kThreads = 8;
   constexpr int kPuts = 500;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&metrics] {
       for (int i = 0; i < kPuts; ++i) EXPECT_TRUE(metrics.Put("Hits", 1, Unit::kCount).ok());

@@ -114,6 +114,7 @@ TEST(WithRuntimeMetrics, ConcurrentExecutionsCountsInvocationsInFlight) {
   });
   std::vector<std::string> lines(kInvocations);
   std::vector<std::thread> threads;
+  threads.reserve(kInvocations);
   for (int i = 0; i < kInvocations; ++i) {
     threads.emplace_back([&, i] {
       Invocation invocation;

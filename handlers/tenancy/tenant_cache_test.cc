@@ -48,6 +48,7 @@ TEST(TenantCache, BuildsOnceWhenManyFirstInvocationsOfATenantArriveAtOnce) {
       });
   std::vector<std::shared_ptr<State>> got(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] { got[static_cast<size_t>(i)] = cache->Get("acme").value(); });
   }
@@ -91,6 +92,7 @@ TEST(TenantCache, FailedBuildIsReportedToItsWaitersAndRetriedByTheNextCall) {
       });
   std::vector<absl::Status> statuses(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] { statuses[static_cast<size_t>(i)] = cache->Get("t").status(); });
   }
@@ -184,6 +186,7 @@ TEST(TenantCache, ConcurrentMixedTenantsStayConsistent) {
   std::atomic<int> calls = 0;
   Cache cache(5, Counting(calls));
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kCalls; ++i) {

@@ -18,7 +18,6 @@ namespace {
 using std::chrono::milliseconds;
 using testing_fakes::FakeLoopClient;
 using testing_fakes::FakeRuntimeApi;
-using testing_fakes::NextReply;
 
 // A handler that blocks on "hang" events until released, ignoring cancellation, as a hung
 // handler does; any other event is answered at once.
