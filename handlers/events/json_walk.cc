@@ -71,7 +71,7 @@ absl::Status ForEachRecord(const lmc::Event& event, std::string_view source,
 }
 
 absl::Status ForEachField(Value& value, std::string_view what, FieldFn fn) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   simdjson::ondemand::object object;
@@ -91,7 +91,7 @@ absl::Status ForEachField(Value& value, std::string_view what, FieldFn fn) {
 
 absl::Status ForEachElement(Value& value, std::string_view what,
                             absl::FunctionRef<absl::Status(size_t index, Value& element)> fn) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   simdjson::ondemand::array array;
@@ -111,12 +111,12 @@ absl::Status ForEachElement(Value& value, std::string_view what,
 }
 
 bool IsNull(Value& value) {
-  json_type type;
+  json_type type = json_type::null;
   return value.type().get(type) == SUCCESS && type == json_type::null;
 }
 
 absl::Status ReadString(Value& value, std::string_view what, std::string_view& out) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::string || value.get_string().get(out) != SUCCESS) {
@@ -126,7 +126,7 @@ absl::Status ReadString(Value& value, std::string_view what, std::string_view& o
 }
 
 absl::Status ReadBool(Value& value, std::string_view what, bool& out) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::boolean || value.get_bool().get(out) != SUCCESS) {
@@ -136,7 +136,7 @@ absl::Status ReadBool(Value& value, std::string_view what, bool& out) {
 }
 
 absl::Status ReadInt64(Value& value, std::string_view what, int64_t& out) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::number || value.get_int64().get(out) != SUCCESS) {
@@ -146,7 +146,7 @@ absl::Status ReadInt64(Value& value, std::string_view what, int64_t& out) {
 }
 
 absl::Status ReadDouble(Value& value, std::string_view what, double& out) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::number || value.get_double().get(out) != SUCCESS) {
@@ -156,7 +156,7 @@ absl::Status ReadDouble(Value& value, std::string_view what, double& out) {
 }
 
 absl::Status ReadRaw(Value& value, std::string_view what, std::string_view& out) {
-  json_type type;
+  json_type type = json_type::null;
   if (absl::Status status = TypeOf(value, what, type); !status.ok()) return status;
   simdjson::error_code error = SUCCESS;
   if (type == json_type::object) {
@@ -179,7 +179,7 @@ absl::Status ReadRaw(Value& value, std::string_view what, std::string_view& out)
 
 absl::Status ReadStringMap(Value& value, std::string_view what, Fields& out) {
   return ForEachField(value, what, [&](std::string_view key, Value& member) {
-    json_type type;
+    json_type type = json_type::null;
     if (absl::Status status = TypeOf(member, key, type); !status.ok()) return status;
     if (type == json_type::null) return absl::OkStatus();
     std::string_view text;
