@@ -110,7 +110,7 @@ TEST(ChunkedDecoder, RefusesMalformedFraming) {
            std::string("5 x\r\nhello\r\n0\r\n\r\n"),
            std::string("3\r\nabcd\r\n0\r\n\r\n"),
            std::string("0\r\nBad Trailer\r\n\r\n"),
-           std::string("0\r\nX: a\0b\r\n\r\n", 14),
+           std::string("0\r\nX: a\0b\r\n\r\n", 13),
            std::string("1;") + std::string(5000, 'e'),
        }) {
     const Outcome out = Decode(bad);
