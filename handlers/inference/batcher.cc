@@ -32,8 +32,11 @@ namespace {
 
 // Hands `request` its outcome. Nothing may touch `request` afterwards: its thread may return
 // and destroy it as soon as the lock is released.
+// Both values are moved into `request`; clang-tidy cannot see that through the dependent type.
 template <typename RequestT>
-void Complete(RequestT* request, absl::Status status, Batcher::Result result) {
+void Complete(RequestT* request,
+              absl::Status status,       // NOLINT(performance-unnecessary-value-param)
+              Batcher::Result result) {  // NOLINT(performance-unnecessary-value-param)
   MutexLock lock(&request->mu);
   request->status = std::move(status);
   request->result = std::move(result);

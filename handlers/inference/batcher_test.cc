@@ -194,6 +194,7 @@ TEST(Batcher, ABatchFunctionErrorReachesEveryRequestInTheBatch) {
   const std::vector<float> row = {1};
   std::vector<absl::Status> statuses(2);
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back(
         [&, i] { statuses[i] = batcher.Submit(row, 0, Clock::Real().Now() + kForever).status(); });

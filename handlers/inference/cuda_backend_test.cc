@@ -63,7 +63,7 @@ TEST_F(CudaBackendTest, MlpMatchesTheCpuBackend) {
       std::unique_ptr<Model> model =
           Load(MakeMlp({.widths = {32, 300, 64, 10}, .activation = activation, .head = head}));
       ASSERT_NE(model, nullptr);
-      ExpectSameAsCpu(*model, Rows(37 * 32, 3), 0);
+      ExpectSameAsCpu(*model, Rows(size_t{37} * 32, 3), 0);
     }
   }
 }
@@ -71,7 +71,7 @@ TEST_F(CudaBackendTest, MlpMatchesTheCpuBackend) {
 TEST_F(CudaBackendTest, EmbeddingSearchMatchesTheCpuBackend) {
   std::unique_ptr<Model> model = Load(MakeEmbeddings({.rows = 5000, .dim = 64}));
   ASSERT_NE(model, nullptr);
-  std::vector<float> queries = Rows(9 * 64, 5);
+  std::vector<float> queries = Rows(size_t{9} * 64, 5);
   for (size_t q = 0; q < 9; ++q) {
     double norm = 0;
     for (size_t j = 0; j < 64; ++j) norm += double{queries[q * 64 + j]} * queries[q * 64 + j];

@@ -29,7 +29,9 @@ struct PluginFunctions {
 // and the backend lives until the process exits anyway.
 absl::StatusOr<PluginFunctions> LoadPlugin() {
   std::vector<std::string> candidates;
-  if (const char* path = std::getenv("LMC_CUDA_PLUGIN"); path != nullptr && *path != '\0') {
+  // Loading happens in the init hook, before any polling loop could change the environment.
+  const char* path = std::getenv("LMC_CUDA_PLUGIN");  // NOLINT(concurrency-mt-unsafe)
+  if (path != nullptr && *path != '\0') {
     candidates.emplace_back(path);
   } else {
     std::error_code error;
@@ -42,7 +44,7 @@ absl::StatusOr<PluginFunctions> LoadPlugin() {
   for (const std::string& candidate : candidates) {
     handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle != nullptr) break;
-    const char* why = ::dlerror();
+    const char* why = ::dlerror();  // NOLINT(concurrency-mt-unsafe): glibc keeps it per thread
     absl::StrAppend(&failures, failures.empty() ? "" : "; ", why != nullptr ? why : candidate);
   }
   if (handle == nullptr) {

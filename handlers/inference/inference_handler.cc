@@ -118,15 +118,15 @@ Result InferenceService::Handle(const Event& event, const Context& context) {
   absl::StatusOr<ParsedRequest> request =
       ParseRequest(event, model_->kind(), model_->input_width());
   if (!request.ok()) {
-    return Error("Inference.InvalidInput", std::string(request.status().message()));
+    return Error("Inference.InvalidInput", std::string{request.status().message()});
   }
   absl::StatusOr<Batcher::Result> result =
       batcher_->Submit(request->rows, request->k, context.deadline());
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return Error("Inference.Timeout", std::string(result.status().message()));
+      return Error("Inference.Timeout", std::string{result.status().message()});
     }
-    return Error("Inference.DeviceError", std::string(result.status().message()));
+    return Error("Inference.DeviceError", std::string{result.status().message()});
   }
   return Response::Json(FormatResponse(model_->kind(), *request, result->output));
 }
@@ -145,8 +145,10 @@ absl::Status Register(HandlerRegistry& registry) {
         return holder->service->Handle(event, context);
       },
       [holder](const InitContext& init) -> absl::Status {
+        // Init runs before any polling loop starts, so no thread can be changing the environment.
         absl::StatusOr<InferenceConfig> config = ParseInferenceConfig(
-            [](const char* name) { return std::getenv(name); }, init.task_root);
+            [](const char* name) { return std::getenv(name); },  // NOLINT(concurrency-mt-unsafe)
+            init.task_root);
         if (!config.ok()) {
           return InitError("Inference.InvalidConfiguration", AsStd(config.status().message()),
                            absl::StatusCode::kInvalidArgument);

@@ -172,6 +172,7 @@ TEST_F(InferenceHandlerTest, ConcurrentInvocationsEachGetTheirOwnResult) {
   Load(model, kCallers);
   std::vector<std::string> bodies(kCallers);
   std::vector<std::thread> threads;
+  threads.reserve(kCallers);
   for (int c = 0; c < kCallers; ++c) {
     threads.emplace_back(
         [&, c] { bodies[c] = Invoke(absl::StrCat(R"({"inputs":[[)", c, ",", -c, "]]}")).body; });

@@ -18,6 +18,7 @@ class InferenceBootstrapTest : public BootstrapTest {
  protected:
   void SetUp() override {
     // The fixture runs $LMC_TEST_BOOTSTRAP; no thread is running yet, so setenv is safe.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     ::setenv("LMC_TEST_BOOTSTRAP", LMC_INFERENCE_BOOTSTRAP_PATH, 1);
     BootstrapTest::SetUp();
     task_root_ = tmp_root() / "task";
@@ -47,7 +48,7 @@ class InferenceBootstrapTest : public BootstrapTest {
 
   std::string ErrorType(const emulator::Answer& answer) {
     simdjson::dom::parser parser;
-    return std::string(std::string_view(ParseJson(parser, answer.body)["errorType"]));
+    return std::string{static_cast<std::string_view>(ParseJson(parser, answer.body)["errorType"])};
   }
 
   std::filesystem::path task_root_;

@@ -50,8 +50,9 @@ std::vector<double> ReferenceMlp(const Model& model, const std::vector<float>& i
     std::vector<double> y(layer.out);
     for (size_t o = 0; o < layer.out; ++o) {
       double sum = layer.bias.values()[o];
-      for (size_t j = 0; j < layer.in; ++j)
+      for (size_t j = 0; j < layer.in; ++j) {
         sum += double{layer.weight.values()[o * layer.in + j]} * x[j];
+      }
       const bool last = i + 1 == model.layers().size();
       if (!last) {
         sum = model.activation() == Activation::kRelu
@@ -94,7 +95,8 @@ TEST_F(ModelTest, CpuMlpMatchesTheReferenceForEveryActivationAndHead) {
       ASSERT_EQ(out.values.size(), rows * 5);
       for (size_t r = 0; r < rows; ++r) {
         const std::vector<double> expected = ReferenceMlp(
-            **model, std::vector<float>(input.begin() + r * 13, input.begin() + (r + 1) * 13));
+            **model, std::vector<float>(input.begin() + static_cast<std::ptrdiff_t>(r * 13),
+                                        input.begin() + static_cast<std::ptrdiff_t>((r + 1) * 13)));
         for (size_t j = 0; j < 5; ++j) {
           EXPECT_NEAR(out.values[r * 5 + j], expected[j], 1e-4)
               << activation << "/" << head << " row " << r << " output " << j;
@@ -137,8 +139,8 @@ TEST_F(ModelTest, EmbeddingSearchIsExactCosineWithTiesToTheLowerId) {
   for (int j = 0; j < 3; ++j) {
     table[2 * 3 + j] = table[4 * 3 + j] * 2;
     table[7 * 3 + j] = table[4 * 3 + j] * 0.5F;
+    table[5 * 3 + j] = 0;  // a zero row scores 0
   }
-  table[5 * 3] = table[5 * 3 + 1] = table[5 * 3 + 2] = 0;  // a zero row scores 0
   absl::StatusOr<std::unique_ptr<Model>> loaded = LoadWritten(model);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   std::vector<float> query(table.begin() + 12, table.begin() + 15);
@@ -180,8 +182,9 @@ TEST_F(ModelTest, BlockedSearchAgreesWithTheReferenceAcrossBlocks) {
   for (size_t q = 0; q < 3; ++q) {
     double norm = 0;
     for (size_t j = 0; j < d; ++j) norm += double{queries[q * d + j]} * queries[q * d + j];
-    for (size_t j = 0; j < d; ++j)
+    for (size_t j = 0; j < d; ++j) {
       queries[q * d + j] = static_cast<float>(queries[q * d + j] / std::sqrt(norm));
+    }
   }
   BatchOutput out;
   ASSERT_TRUE(CreateCpuBackend(**loaded)->Run(queries.data(), 3, 20, out).ok());

@@ -11,7 +11,7 @@
 namespace lmc::inference {
 namespace {
 
-absl::Status Bad(std::string message) { return absl::InvalidArgumentError(std::move(message)); }
+absl::Status Bad(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 // Reads `value` as an integer K >= 1 named `name`.
 absl::StatusOr<size_t> ReadK(simdjson::ondemand::value value, std::string_view name) {

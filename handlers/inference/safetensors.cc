@@ -147,7 +147,7 @@ const TensorInfo* SafetensorsHeader::Find(std::string_view name) const {
 std::optional<std::string_view> SafetensorsHeader::Metadata(std::string_view key) const {
   const auto it = metadata_.find(key);
   if (it == metadata_.end()) return std::nullopt;
-  return std::string_view(it->second);
+  return static_cast<std::string_view>(it->second);
 }
 
 absl::StatusOr<SafetensorsHeader> ParseSafetensors(std::string_view file) {
@@ -234,7 +234,7 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pat
   if (fd < 0) {
     const int error = errno;
     const std::string message =
-        absl::StrCat("cannot open model file ", path.string(), ": ", std::strerror(error));
+        absl::StrCat("cannot open model file ", path.string(), ": ", ErrnoMessage(error));
     return error == ENOENT ? absl::NotFoundError(message) : absl::InternalError(message);
   }
   struct stat info {};
@@ -251,7 +251,7 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pat
       const int error = errno;
       ::close(fd);
       return absl::InternalError(
-          absl::StrCat("cannot map model file ", path.string(), ": ", std::strerror(error)));
+          absl::StrCat("cannot map model file ", path.string(), ": ", ErrnoMessage(error)));
     }
   }
   ::close(fd);  // the mapping keeps the file alive

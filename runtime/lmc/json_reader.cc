@@ -119,8 +119,9 @@ absl::Status ReadInteger(simdjson::ondemand::value& value, Int& out, const JsonP
 
 absl::Status FieldError(const JsonPath& path, std::string_view what) {
   const std::string where = path.ToString();
-  if (where.empty())
+  if (where.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("the document: ", AsAbsl(what)));
+  }
   return absl::InvalidArgumentError(absl::StrCat("field \"", where, "\": ", AsAbsl(what)));
 }
 

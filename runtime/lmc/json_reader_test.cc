@@ -50,7 +50,7 @@ std::string OrderError(std::string_view json) {
   absl::StatusOr<Order> order = ReadJsonText<Order>(json);
   if (order.ok()) return "OK";
   EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
-  return std::string(order.status().message());
+  return std::string{order.status().message()};
 }
 
 TEST(ReadJson, FillsEveryKindOfMember) {
@@ -147,7 +147,7 @@ void DescribeJson(JsonFields& fields, Greeting& greeting) {
 // A handler that reads its event into a struct with views into the event's parser.
 Result Greet(const Event& event, const Context& /*context*/) {
   absl::StatusOr<Greeting> greeting = ReadJson<Greeting>(event);
-  if (!greeting.ok()) return Error("InvalidEvent", std::string(greeting.status().message()));
+  if (!greeting.ok()) return Error("InvalidEvent", std::string{greeting.status().message()});
   std::string out;
   for (int i = 0; i < greeting->times; ++i) out.append(greeting->name);
   return Response::Text(std::move(out));

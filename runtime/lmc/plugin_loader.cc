@@ -69,14 +69,14 @@ std::variant<std::unique_ptr<Plugin>, Error> Plugin::Load(std::string_view handl
   // RTLD_LOCAL: two plugins' symbols never interpose on each other.
   void* library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
-    const char* why = ::dlerror();
+    const char* why = ::dlerror();  // NOLINT(concurrency-mt-unsafe): glibc keeps it per thread
     return Error("Runtime.PluginLoadFailed",
                  absl::StrCat("cannot load the handler plugin ", path, ": ",
                               why != nullptr ? why : "dlopen failed"));
   }
   // From here on the library stays loaded (see the class comment), also on failure: unloading
   // code whose static initialisers have run is never safe in general.
-  ::dlerror();
+  ::dlerror();  // NOLINT(concurrency-mt-unsafe): clears this thread's error before dlsym
   const auto* info = static_cast<const PluginInfo*>(::dlsym(library, kPluginSymbol));
   if (info == nullptr) {
     return Error("Runtime.PluginSymbolMissing",

@@ -23,7 +23,7 @@ absl::Status InitError(std::string_view error_type, std::string_view message,
 std::string InitErrorType(const absl::Status& status) {
   const absl::optional<absl::Cord> type =
       status.GetPayload(absl::string_view(kInitErrorTypeUrl.data(), kInitErrorTypeUrl.size()));
-  return type ? std::string(*type) : std::string();
+  return type ? std::string{*type} : std::string();
 }
 
 absl::Status HandlerRegistry::Register(std::string name, Handler handler, InitHook init) {

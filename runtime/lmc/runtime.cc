@@ -191,7 +191,7 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
     if (!init_status.ok()) {
       if (std::string type = InitErrorType(init_status); !type.empty()) {
         return FailInit(control->get(), sink,
-                        Error(std::move(type), std::string(init_status.message())));
+                        Error(std::move(type), std::string{init_status.message()}));
       }
       return FailInit(control->get(), sink, Error("Function.InitError", init_status.ToString()));
     }

@@ -6,9 +6,12 @@
 #include "lmc/plugin.h"
 
 #if LMC_TEST_PLUGIN_KIND == 1
+// The symbol's name is the plugin ABI's, not ours to style.
+// NOLINTBEGIN(readability-identifier-naming)
 extern "C" __attribute__((visibility("default"))) const lmc::PluginInfo lmc_plugin;
 extern "C" __attribute__((visibility("default"))) const lmc::PluginInfo lmc_plugin = {
     lmc::kPluginAbiVersion + 0x10000, sizeof(lmc::PluginInfo), nullptr};
+// NOLINTEND(readability-identifier-naming)
 #elif LMC_TEST_PLUGIN_KIND == 2
 namespace {
 absl::Status RegisterNothing(lmc::HandlerRegistry& /*handlers*/) {
