@@ -12,10 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 #include <deque>
 #include <queue>
@@ -32,7 +30,9 @@
 #include "lmc/base/strings.h"
 #include "lmc/json.h"
 #include "simdjson.h"
+#include "tools/emulator/internal/answer_rules.h"
 #include "tools/emulator/internal/http_request_parser.h"
+#include "tools/emulator/internal/latency_histogram.h"
 
 namespace lmc::emulator {
 namespace internal {
@@ -110,49 +110,6 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-// The errorType RAPID puts in its JSON error bodies for a status (runtime-api.md §1.3), used for
-// injected faults and forced statuses that have no more specific cause.
-std::string_view ErrorTypeForStatus(int status) {
-  switch (status) {
-    case 400:
-      return "InvalidRequestID";
-    case 403:
-      return "InvalidStateTransition";
-    case 404:
-      return "NotFound";
-    case 405:
-      return "MethodNotAllowed";
-    case 410:
-      return "InvokeTimeout";
-    case 413:
-      return "RequestEntityTooLarge";
-    case 429:
-      return "TooManyRequests";
-    case 431:
-      return "RequestHeaderFieldsTooLarge";
-    case 500:
-      return "InternalServerError";
-    case 501:
-      return "NotImplemented";
-    case 502:
-      return "BadGateway";
-    case 503:
-      return "ServiceUnavailable";
-    case 504:
-      return "GatewayTimeout";
-    case 505:
-      return "HTTPVersionNotSupported";
-    default:
-      return "UnknownError";
-  }
-}
-
-// The closing rule for answers: these statuses end the invocation; 413, 5xx and resets leave it
-// open so the runtime can follow up (an /error after a 413, a retry after a 5xx).
-bool StatusCloses(int status) {
-  return status == 202 || status == 400 || status == 403 || status == 410;
-}
-
 std::string LambdaErrorBody(std::string_view error_type, std::string_view message) {
   std::string out;
   JsonWriter w(&out);
@@ -181,67 +138,6 @@ std::string PercentDecode(std::string_view s) {
 }
 
 }  // namespace
-
-// LatencyHistogram
-//
-// Log-linear histogram of microsecond durations: exact below 128 us, then 128 buckets per power
-// of two, so a bucket's midpoint is within 0.4% of any value in it. Fixed size (35 KB), O(1)
-// insert; percentiles scan the buckets. Not thread-safe; the emulator guards it with its mutex.
-class LatencyHistogram {
- public:
-  LatencyHistogram() : buckets_(kBuckets, 0) {}
-
-  void Add(absl::Duration d) {
-    const int64_t us = std::clamp<int64_t>(absl::ToInt64Microseconds(d), 0, kMaxMicros);
-    ++buckets_[Index(static_cast<uint64_t>(us))];
-    ++count_;
-    max_us_ = std::max(max_us_, us);
-  }
-
-  // The q-quantile (0 < q <= 1) in milliseconds; 0 when empty.
-  double PercentileMs(double q) const {
-    if (count_ == 0) return 0;
-    const uint64_t rank = std::clamp<uint64_t>(
-        static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))), 1, count_);
-    uint64_t seen = 0;
-    for (size_t i = 0; i < buckets_.size(); ++i) {
-      seen += buckets_[i];
-      if (seen >= rank) return std::min(Midpoint(i), static_cast<double>(max_us_)) / 1000.0;
-    }
-    return static_cast<double>(max_us_) / 1000.0;
-  }
-
-  double MaxMs() const { return static_cast<double>(max_us_) / 1000.0; }
-
- private:
-  static constexpr int kSubBits = 7;
-  static constexpr uint64_t kSub = uint64_t{1} << kSubBits;
-  static constexpr int kMaxExponent = 40;  // 2^40 us is 12.7 days
-  static constexpr int64_t kMaxMicros = (int64_t{1} << kMaxExponent) - 1;
-  static constexpr size_t kBuckets = kSub + (kMaxExponent - kSubBits) * kSub;
-
-  static size_t Index(uint64_t v) {
-    if (v < kSub) return static_cast<size_t>(v);
-    const int e = 63 - std::countl_zero(v);         // kSubBits <= e < kMaxExponent
-    const uint64_t mantissa = v >> (e - kSubBits);  // in [kSub, 2 * kSub)
-    return static_cast<size_t>(kSub + static_cast<uint64_t>(e - kSubBits) * kSub +
-                               (mantissa - kSub));
-  }
-
-  static double Midpoint(size_t i) {
-    if (i < kSub) return static_cast<double>(i);
-    const int e = static_cast<int>((i - kSub) / kSub) + kSubBits;
-    const uint64_t mantissa = (i - kSub) % kSub + kSub;
-    const double low = static_cast<double>(mantissa << (e - kSubBits));
-    const double width = static_cast<double>(uint64_t{1} << (e - kSubBits));
-    return low + (width - 1) / 2;
-  }
-
-  std::vector<uint64_t> buckets_;
-  uint64_t count_ = 0;
-  int64_t max_us_ = 0;
-};
-
 }  // namespace internal
 
 const std::string* Answer::FindHeader(std::string_view lower_name) const {
@@ -494,6 +390,8 @@ class Emulator::Impl {
     s.latency_p50_ms = latency_.PercentileMs(0.50);
     s.latency_p99_ms = latency_.PercentileMs(0.99);
     s.latency_max_ms = latency_.MaxMs();
+    s.first_byte_p50_ms = first_byte_.PercentileMs(0.50);
+    s.first_byte_p99_ms = first_byte_.PercentileMs(0.99);
     return s;
   }
 
@@ -513,7 +411,8 @@ class Emulator::Impl {
   }
 
   // Marks `inv` closed at `at`, by an answer or (`superseded`) by a newer attempt with its
-  // request id; only answers count towards the latency histogram. With keep_records=false the
+  // request id; only answers count towards the latency histogram (and, when streamed, towards the
+  // first-byte histogram). With keep_records=false the
   // invocation is destroyed: `inv` must not be used afterwards.
   void CloseLocked(Invocation* inv, absl::Time at, bool superseded = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -524,6 +423,14 @@ class Emulator::Impl {
     counters_.last_close_at = std::max(counters_.last_close_at, at);
     if (!superseded && inv->record.dispatched_at != absl::InfinitePast()) {
       latency_.Add(at - inv->record.dispatched_at);
+      if (!inv->record.answers.empty() && inv->record.answers.back().chunked) {
+        const Answer& answer = inv->record.answers.back();
+        ++counters_.streamed_answers;
+        counters_.streamed_bytes += answer.body.size();
+        if (!answer.chunks.empty()) {
+          first_byte_.Add(answer.chunks.front().arrived_at - inv->record.dispatched_at);
+        }
+      }
     }
     if (options_.on_closed) closed_callbacks_.push_back(inv->record);
     if (!options_.keep_records) live_.erase(inv->record.request_id);
@@ -614,6 +521,7 @@ class Emulator::Impl {
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_ ABSL_GUARDED_BY(mu_) = 0;
   internal::LatencyHistogram latency_ ABSL_GUARDED_BY(mu_);
+  internal::LatencyHistogram first_byte_ ABSL_GUARDED_BY(mu_);  // streamed answers only
 
   std::atomic<int> port_{0};
   std::atomic<bool> stop_{false};
@@ -1293,65 +1201,36 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
   answer.trailers = std::move(post.request.trailers);
   if (const std::string* ct = answer.FindHeader("content-type")) answer.content_type = *ct;
 
-  int status = 202;
-  std::string_view error_type;
-  std::string_view message;
-  bool closes = true;
+  internal::AnswerVerdict verdict;
   {
     lmc::MutexLock lock(&mu_);
     Invocation* inv = FindLocked(post.request_id);
-    const PostFault* fault = post.fault ? &*post.fault : nullptr;
-    const std::string* mode = answer.FindHeader("lambda-runtime-function-response-mode");
-    const size_t limit = post.kind == Answer::Kind::kError ? options_.max_error_bytes
-                         : mode != nullptr                 ? options_.max_streamed_response_bytes
-                                                           : options_.max_response_bytes;
-    const std::string* nonce = answer.FindHeader("lambda-runtime-invocation-id");
-    if (fault != nullptr && fault->reset) {
-      status = 0;
-      closes = false;
-    } else if (fault != nullptr && fault->status != 0) {
-      status = fault->status;
-      error_type = internal::ErrorTypeForStatus(status);
-      message = "injected fault";
-      closes = internal::StatusCloses(status);
-    } else if (inv == nullptr) {
-      status = 400;
-      error_type = "InvalidRequestID";
-      message = "unknown request id";
-      closes = false;
-      ++counters_.unknown_request_posts;
-    } else if (inv->record.closed) {
-      status = 400;
-      error_type = "InvalidRequestID";
-      message = "the invocation was already answered";
-      closes = false;
-      ++counters_.duplicate_answers;
-    } else if (inv->answer_status) {
-      status = *inv->answer_status;
-      error_type = internal::ErrorTypeForStatus(status);
-      message = "status forced by EventSpec::answer_status";
-      closes = internal::StatusCloses(status);
-    } else if (inv->expect_invocation_id && nonce != nullptr &&
-               *nonce != inv->record.invocation_id) {
-      status = 400;
-      error_type = "InvalidRequestID";
-      message = "Lambda-Runtime-Invocation-Id does not match the current invocation";
-      closes = false;
-    } else if (options_.enforce_deadlines && post.received_at > inv->record.deadline) {
-      status = 410;
-      error_type = "InvokeTimeout";
-      message = "the invocation timed out";
-    } else if (post.kind == Answer::Kind::kResponse && mode != nullptr &&
-               !lmc::EqualsIgnoreCase(*mode, "streaming")) {
-      status = 400;
-      error_type = "InvalidFunctionResponseMode";
-      message = "Lambda-Runtime-Function-Response-Mode must be 'streaming'";
-    } else if (answer.body.size() > limit) {
-      status = 413;
-      error_type = "RequestEntityTooLarge";
-      message = "payload exceeds the size limit";
-      closes = false;
+    internal::AnswerFacts facts;
+    facts.is_error = post.kind == Answer::Kind::kError;
+    if (post.fault) {
+      facts.fault_reset = post.fault->reset;
+      facts.fault_status = post.fault->status;
     }
+    facts.invocation_known = inv != nullptr;
+    if (inv != nullptr) {
+      facts.invocation_closed = inv->record.closed;
+      facts.forced_status = inv->answer_status;
+      const std::string* nonce = answer.FindHeader("lambda-runtime-invocation-id");
+      facts.invocation_id_mismatch =
+          inv->expect_invocation_id && nonce != nullptr && *nonce != inv->record.invocation_id;
+      facts.past_deadline = options_.enforce_deadlines && post.received_at > inv->record.deadline;
+    }
+    if (const std::string* mode = answer.FindHeader("lambda-runtime-function-response-mode")) {
+      facts.mode = *mode;
+    }
+    facts.body_bytes = answer.body.size();
+    verdict =
+        internal::JudgeAnswer(facts, {.response = options_.max_response_bytes,
+                                      .streamed_response = options_.max_streamed_response_bytes,
+                                      .error = options_.max_error_bytes});
+    if (verdict.unknown_request) ++counters_.unknown_request_posts;
+    if (verdict.duplicate) ++counters_.duplicate_answers;
+    const int status = verdict.status;
     if (status == 202) {
       ++(post.kind == Answer::Kind::kResponse ? counters_.responses : counters_.errors);
     } else {
@@ -1360,16 +1239,16 @@ void Emulator::Impl::FinishAnswer(Connection& c, PendingPost post) {
     answer.status_returned = status;
     if (inv != nullptr) {
       inv->record.answers.push_back(std::move(answer));
-      if (closes && !inv->record.closed) CloseLocked(inv, post.received_at);
+      if (verdict.closes && !inv->record.closed) CloseLocked(inv, post.received_at);
     }
   }
   RunClosedCallbacks();
-  if (status == 0) {
+  if (verdict.status == 0) {
     c.reset_now = true;
-  } else if (status == 202) {
+  } else if (verdict.status == 202) {
     Reply(c, 202, "application/json", R"({"status":"OK"})");
   } else {
-    ReplyError(c, status, error_type, message);
+    ReplyError(c, verdict.status, verdict.error_type, verdict.message);
   }
 }
 

@@ -207,6 +207,12 @@ struct Stats {
   double latency_p50_ms = 0;
   double latency_p99_ms = 0;
   double latency_max_ms = 0;
+  // Streamed (chunked) closing answers: how many, their de-chunked bytes, and dispatch -> arrival
+  // of their first data chunk (time to first byte; same histogram, 0 when none).
+  uint64_t streamed_answers = 0;
+  uint64_t streamed_bytes = 0;
+  double first_byte_p50_ms = 0;
+  double first_byte_p99_ms = 0;
   // absl::InfinitePast() until the first occurrence.
   absl::Time first_next_at = absl::InfinitePast();
   absl::Time first_dispatch_at = absl::InfinitePast();

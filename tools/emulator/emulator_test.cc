@@ -527,6 +527,40 @@ TEST(Emulator, StreamedChunkedResponseIsDechunkedWithTrailers) {
   EXPECT_LE(a.chunks[1].arrived_at, a.received_at);
 }
 
+TEST(Emulator, OnlyStreamedAnswersCountTowardsTimeToFirstByte) {
+  auto emulator = StartEmulator();
+  EventSpec streamed = Event("{}");
+  streamed.request_id = "streamed";
+  EventSpec buffered = Event("{}");
+  buffered.request_id = "buffered";
+  emulator->Enqueue(streamed);
+  emulator->Enqueue(buffered);
+  auto client = Connect(*emulator);
+  Ok(client->Get(kNext));
+  ASSERT_TRUE(client
+                  ->Send("POST /2018-06-01/runtime/invocation/streamed/response HTTP/1.1\r\n"
+                         "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n")
+                  .ok());
+  ASSERT_TRUE(client->Send("4\r\ndefg\r\n0\r\n\r\n").ok());
+  EXPECT_EQ(Ok(client->ReadResponse()).status, 202);
+  Ok(client->Get(kNext));
+  EXPECT_EQ(Ok(client->Post(ResponsePath("buffered"), "a buffered answer")).status, 202);
+
+  const Stats stats = emulator->stats();
+  EXPECT_EQ(stats.streamed_answers, 1u);
+  EXPECT_EQ(stats.streamed_bytes, 7u);  // de-chunked, the buffered answer not counted
+  const InvocationRecord record = *emulator->record("streamed");
+  ASSERT_EQ(record.answers.size(), 1u);
+  ASSERT_FALSE(record.answers[0].chunks.empty());
+  const double exact_ms =
+      absl::ToDoubleMilliseconds(record.answers[0].chunks[0].arrived_at - record.dispatched_at);
+  // One sample: p50 and p99 are that sample, within the histogram's resolution.
+  EXPECT_NEAR(stats.first_byte_p50_ms, exact_ms, exact_ms * 0.01 + 0.001);
+  EXPECT_NEAR(stats.first_byte_p99_ms, exact_ms, exact_ms * 0.01 + 0.001);
+}
+
 TEST(Emulator, LateAnswerGets410OnlyWhenDeadlinesAreEnforced) {
   for (const bool enforce : {true, false}) {
     SCOPED_TRACE(enforce);
