@@ -13,6 +13,8 @@
 //               own time (the sleep), as the emulator measures it
 //   peak RSS    VmHWM of the child
 //   startup     exec -> first /next (cold start), median of several runs
+//   streaming   for the stream scenarios: time to first byte (dispatch of the event -> arrival of
+//               the first chunk of the answer, p50/p99) and throughput of the streamed answers
 #include <signal.h>
 
 #include <algorithm>
@@ -55,6 +57,8 @@ struct Run {
   double p50_ms = 0, p99_ms = 0;
   double peak_rss_mb = 0;
   double startup_ms = 0;
+  double first_byte_p50_ms = 0, first_byte_p99_ms = 0;  // streamed scenarios only
+  double stream_mb_per_s = 0;
 };
 
 struct Scenario {
@@ -64,7 +68,8 @@ struct Scenario {
   std::string event;
   uint64_t warmup;
   uint64_t count;
-  double handler_ms = 0;  // the handler's own time, subtracted from latency
+  double handler_ms = 0;      // the handler's own time, subtracted from latency
+  uint64_t stream_bytes = 0;  // > 0: a streamed scenario answering this many bytes each
 };
 
 std::string Payload(size_t bytes) {
@@ -142,6 +147,17 @@ Run Measure(const Options& options, const std::string& binary, const Scenario& s
   run.peak_rss_mb = static_cast<double>(after->peak_rss_kb) / 1024.0;
   run.ok = stats.duplicate_answers == 0 && stats.responses >= scenario.warmup + scenario.count;
   if (!run.ok) run.error = "answers missing or duplicated";
+  if (scenario.stream_bytes > 0) {
+    run.first_byte_p50_ms = stats.first_byte_p50_ms;
+    run.first_byte_p99_ms = stats.first_byte_p99_ms;
+    run.stream_mb_per_s = run.per_second * static_cast<double>(scenario.stream_bytes) / 1e6;
+    const uint64_t answers = scenario.warmup + scenario.count;
+    if (stats.streamed_answers < answers ||
+        stats.streamed_bytes < answers * scenario.stream_bytes) {
+      run.ok = false;
+      run.error = "answers not streamed in full";
+    }
+  }
   return run;
 }
 
@@ -198,6 +214,7 @@ int main(int argc, char** argv) {
     return std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(n) * options.scale));
   };
   const std::string small = R"({"order":"o-1001","items":[1,2,3],"note":"bench"})";
+  const std::string stream_50mb = R"({"chunks":50,"bytes":1000000,"delay_ms":0})";
   const std::vector<Scenario> scenarios = {
       {"echo N=1", "echo", 1, small, 500, scaled(10000)},
       {"echo N=2", "echo", 2, small, 500, scaled(20000)},
@@ -209,6 +226,9 @@ int main(int argc, char** argv) {
       {"sleep 200ms N=1600", "sleep", 1600, R"({"ms":200})", 3200, scaled(32000), 200},
       {"echo 1MB N=4", "echo", 4, Payload(1 << 20), 20, scaled(400)},
       {"echo 6MB N=1", "echo", 1, Payload(6 << 20), 5, scaled(60)},
+      // Response streaming: a 50 MB answer written as 50 chunks of 1 MB, at once (no delay).
+      {"stream 50MB N=1", "stream", 1, stream_50mb, 2, scaled(30), 0, 50'000'000},
+      {"stream 50MB N=4", "stream", 4, stream_50mb, 4, scaled(40), 0, 50'000'000},
   };
 
   std::string json;
@@ -231,6 +251,15 @@ int main(int argc, char** argv) {
         ref.cpu_us, lmc.p50_ms, lmc.p99_ms, lmc.peak_rss_mb, ref.peak_rss_mb,
         ideal > 0 ? absl::StrFormat("  (ideal; client %.0f/s)", ref.per_second).c_str() : "",
         lmc.ok && ref.ok ? "" : absl::StrCat("  ERROR: ", lmc.error, " ", ref.error).c_str());
+    if (s.stream_bytes > 0) {
+      std::printf(
+          "%-18s first byte p50 %.3f ms (client %.3f, ratio %.2f), p99 %.3f ms (client "
+          "%.3f); %.0f MB/s (client %.0f, ratio %.3f)\n",
+          "", lmc.first_byte_p50_ms, ref.first_byte_p50_ms,
+          ref.first_byte_p50_ms > 0 ? lmc.first_byte_p50_ms / ref.first_byte_p50_ms : 0,
+          lmc.first_byte_p99_ms, ref.first_byte_p99_ms, lmc.stream_mb_per_s, ref.stream_mb_per_s,
+          ref.stream_mb_per_s > 0 ? lmc.stream_mb_per_s / ref.stream_mb_per_s : 0);
+    }
     std::fflush(stdout);
     w.BeginObject().Key("name").String(s.name).Key("concurrency").Int(s.concurrency);
     w.Key("event_bytes").Uint(s.event.size()).Key("invocations").Uint(s.count);
@@ -245,7 +274,15 @@ int main(int argc, char** argv) {
         .Raw(absl::StrCat(ref.cpu_us))
         .Key("peak_rss_mb")
         .Raw(absl::StrCat(ref.peak_rss_mb));
-    w.EndObject().Key("ideal_per_second").Raw(absl::StrCat(ideal)).EndObject();
+    w.EndObject().Key("ideal_per_second").Raw(absl::StrCat(ideal));
+    if (s.stream_bytes > 0) {
+      w.Key("stream").BeginObject().Key("bytes").Uint(s.stream_bytes);
+      w.Key("lmc_first_byte_p50_ms").Raw(absl::StrCat(lmc.first_byte_p50_ms));
+      w.Key("client_first_byte_p50_ms").Raw(absl::StrCat(ref.first_byte_p50_ms));
+      w.Key("lmc_mb_per_s").Raw(absl::StrCat(lmc.stream_mb_per_s));
+      w.Key("client_mb_per_s").Raw(absl::StrCat(ref.stream_mb_per_s)).EndObject();
+    }
+    w.EndObject();
   }
   w.EndArray();
   if (options.only.empty() || std::string("cold start").find(options.only) != std::string::npos) {

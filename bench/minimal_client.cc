@@ -4,8 +4,11 @@
 // emulator; the runtime's figures are reported as ratios to it.
 //
 // Environment (as a bootstrap gets it): AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_MAX_CONCURRENCY (N
-// loops, default 1) and _HANDLER: "echo" (answer with the event) or "sleep" (wait for the event's
-// "ms" value, answer {"slept_ms":N}). Exits 0 on SIGTERM or when the API closes the connection.
+// loops, default 1) and _HANDLER: "echo" (answer with the event), "sleep" (wait for the event's
+// "ms" value, answer {"slept_ms":N}) or "stream" (the diagnostic stream handler's work without
+// delays: stream the event's "chunks" chunks of "bytes" bytes each, chunk i filled with
+// 'a' + i % 26, as a chunked streaming response). Exits 0 on SIGTERM or when the API closes the
+// connection.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +32,7 @@ namespace {
 struct Target {
   sockaddr_in address{};
   bool sleep = false;
+  bool stream = false;
 };
 
 // Case-insensitive search for a header name at the start of a line; returns its value start.
@@ -41,6 +46,87 @@ const char* FindHeader(const char* headers, size_t length, const char* name) {
     }
   }
   return nullptr;
+}
+
+// Writes all of `parts` (advancing them); false when the connection fails.
+bool WriteAll(int fd, iovec* parts, int count) {
+  size_t left = 0;
+  for (int i = 0; i < count; ++i) left += parts[i].iov_len;
+  while (left > 0) {
+    const ssize_t n = ::writev(fd, parts, count);
+    if (n <= 0) return false;
+    left -= static_cast<size_t>(n);
+    size_t consumed = static_cast<size_t>(n);
+    for (int i = 0; i < count; ++i) {
+      const size_t take = std::min(consumed, parts[i].iov_len);
+      parts[i].iov_base = static_cast<char*>(parts[i].iov_base) + take;
+      parts[i].iov_len -= take;
+      consumed -= take;
+    }
+  }
+  return true;
+}
+
+// The integer after `key` (e.g. "\"ms\":") in `body`, or 0.
+long JsonInt(const char* body, size_t length, const char* key) {
+  const size_t key_length = std::strlen(key);
+  const char* at = static_cast<const char*>(memmem(body, length, key, key_length));
+  return at != nullptr ? std::strtol(at + key_length, nullptr, 10) : 0;
+}
+
+// The buffered answer: echo the event, or sleep and answer {"slept_ms":N}.
+bool Respond(int fd, const Target& target, const char* id, size_t id_length, const char* body,
+             size_t body_length) {
+  size_t answer_length = body_length;
+  char slept[64];
+  if (target.sleep) {
+    const long millis = JsonInt(body, body_length, "\"ms\":");
+    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    answer_length =
+        static_cast<size_t>(std::snprintf(slept, sizeof(slept), "{\"slept_ms\":%ld}", millis));
+    body = slept;
+  }
+  char head[512];
+  const int head_length =
+      std::snprintf(head, sizeof(head),
+                    "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: l\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                    static_cast<int>(id_length), id, answer_length);
+  iovec parts[2] = {{head, static_cast<size_t>(head_length)},
+                    {const_cast<char*>(body), answer_length}};
+  return WriteAll(fd, parts, 2);
+}
+
+// The streamed answer: the head, then one HTTP chunk per write (size line, data and CRLF in one
+// writev, as a runtime sends each write at once), then the last chunk. `chunk` is the reused
+// write buffer.
+bool Stream(int fd, const char* id, size_t id_length, const char* body, size_t body_length,
+            std::string& chunk) {
+  const long chunks = JsonInt(body, body_length, "\"chunks\":");
+  const long bytes = JsonInt(body, body_length, "\"bytes\":");
+  char head[512];
+  const int head_length = std::snprintf(
+      head, sizeof(head),
+      "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: l\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n",
+      static_cast<int>(id_length), id);
+  iovec head_part = {head, static_cast<size_t>(head_length)};
+  if (!WriteAll(fd, &head_part, 1)) return false;
+  chunk.resize(static_cast<size_t>(std::max(0L, bytes)));
+  for (long i = 0; i < chunks && !chunk.empty(); ++i) {
+    std::memset(chunk.data(), 'a' + static_cast<int>(i % 26), chunk.size());
+    char size_line[32];
+    const int size_length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+    char crlf[] = "\r\n";
+    iovec parts[3] = {
+        {size_line, static_cast<size_t>(size_length)}, {chunk.data(), chunk.size()}, {crlf, 2}};
+    if (!WriteAll(fd, parts, 3)) return false;
+  }
+  char last[] = "0\r\n\r\n";
+  iovec last_part = {last, sizeof(last) - 1};
+  return WriteAll(fd, &last_part, 1);
 }
 
 void Loop(const Target& target) {
@@ -58,7 +144,7 @@ void Loop(const Target& target) {
   constexpr size_t kCapacity = 7 << 20;
   const std::unique_ptr<char[]> buffer(new char[kCapacity]);
   char* const in = buffer.get();
-  char head[512];
+  std::string chunk;
   for (;;) {
     if (::write(fd, kNext, sizeof(kNext) - 1) != static_cast<ssize_t>(sizeof(kNext) - 1)) return;
     size_t have = 0;
@@ -84,36 +170,9 @@ void Loop(const Target& target) {
       have += static_cast<size_t>(n);
     }
     const char* body = in + header_end;
-    size_t answer_length = body_length;
-    char slept[64];
-    if (target.sleep) {
-      const char* ms = static_cast<const char*>(memmem(body, body_length, "\"ms\":", 5));
-      const long millis = ms != nullptr ? std::strtol(ms + 5, nullptr, 10) : 0;
-      std::this_thread::sleep_for(std::chrono::milliseconds(millis));
-      answer_length =
-          static_cast<size_t>(std::snprintf(slept, sizeof(slept), "{\"slept_ms\":%ld}", millis));
-      body = slept;
-    }
-    const int head_length =
-        std::snprintf(head, sizeof(head),
-                      "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: l\r\n"
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                      static_cast<int>(id_length), id, answer_length);
-    iovec parts[2] = {{head, static_cast<size_t>(head_length)},
-                      {const_cast<char*>(body), answer_length}};
-    size_t left = static_cast<size_t>(head_length) + answer_length;
-    while (left > 0) {
-      const ssize_t n = ::writev(fd, parts, 2);
-      if (n <= 0) return;
-      left -= static_cast<size_t>(n);
-      size_t consumed = static_cast<size_t>(n);
-      for (iovec& part : parts) {
-        const size_t take = std::min(consumed, part.iov_len);
-        part.iov_base = static_cast<char*>(part.iov_base) + take;
-        part.iov_len -= take;
-        consumed -= take;
-      }
-    }
+    const bool sent = target.stream ? Stream(fd, id, id_length, body, body_length, chunk)
+                                    : Respond(fd, target, id, id_length, body, body_length);
+    if (!sent) return;
     // The 202 reply: headers plus a small body; read until the header end and Content-Length.
     have = 0;
     for (;;) {
@@ -146,6 +205,7 @@ int main() {
   ::inet_pton(AF_INET, endpoint.substr(0, colon).c_str(), &target.address.sin_addr);
   const char* handler = std::getenv("_HANDLER");
   target.sleep = handler != nullptr && std::strcmp(handler, "sleep") == 0;
+  target.stream = handler != nullptr && std::strcmp(handler, "stream") == 0;
   const char* n = std::getenv("AWS_LAMBDA_MAX_CONCURRENCY");
   const int loops = n != nullptr ? std::max(1, std::atoi(n)) : 1;
   std::vector<std::thread> threads;
