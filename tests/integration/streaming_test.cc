@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "tests/integration/bootstrap_fixture.h"
@@ -102,6 +103,55 @@ TEST_F(BootstrapTest, StreamFailingBeforeAnyByteIsReportedOnTheErrorEndpoint) {
   simdjson::dom::parser parser;
   const simdjson::dom::element doc = ParseJson(parser, answer.body);
   EXPECT_EQ(std::string_view(doc["errorMessage"]), "failed after 0 chunks");
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+// The streamed-response limit (200 MiB): the write that would pass it is refused, and the
+// stream ends with Function.ResponseSizeTooLarge whatever the handler does next.
+constexpr uint64_t kStreamLimit = uint64_t{200} << 20;
+
+TEST_F(BootstrapTest, WritePastTheStreamLimitEndsTheStreamWithResponseSizeTooLarge) {
+  StartEmulator();
+  // Two writes of half the limit plus one byte: the first goes out, the second is refused.
+  const uint64_t half = kStreamLimit / 2 + 1;
+  emulator().Enqueue(
+      StreamEvent("req-big", absl::StrCat(R"({"chunks":2,"bytes":)", half, R"(,"delay_ms":0})")));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const auto record = emulator().record("req-big");
+  ASSERT_EQ(record->answers.size(), 1u);
+  const emulator::Answer& answer = record->answers[0];
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kResponse);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_EQ(answer.body.size(), half);
+  EXPECT_EQ(answer.body.find_first_not_of('a'), std::string::npos);
+  ASSERT_EQ(answer.trailers.size(), 2u);
+  EXPECT_EQ(answer.trailers[0].second, "Function.ResponseSizeTooLarge");
+  std::string error_json;
+  ASSERT_TRUE(absl::Base64Unescape(answer.trailers[1].second, &error_json));
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = ParseJson(parser, error_json);
+  EXPECT_EQ(static_cast<std::string_view>(doc["errorType"]), "Function.ResponseSizeTooLarge");
+  EXPECT_THAT(std::string{static_cast<std::string_view>(doc["errorMessage"])},
+              ::testing::HasSubstr(absl::StrCat(kStreamLimit)));
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(BootstrapTest, FirstWritePastTheStreamLimitIsReportedOnTheErrorEndpoint) {
+  StartEmulator();
+  emulator().Enqueue(StreamEvent(
+      "req-huge", absl::StrCat(R"({"chunks":1,"bytes":)", kStreamLimit + 1, R"(,"delay_ms":0})")));
+  StartBootstrap("stream");
+  ASSERT_TRUE(emulator().WaitForClosed(1, kWait));
+  const auto record = emulator().record("req-huge");
+  ASSERT_EQ(record->answers.size(), 1u);
+  const emulator::Answer& answer = record->answers[0];
+  // Nothing was sent, so the answer is an ordinary /error.
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kError);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_FALSE(answer.chunked);
+  ASSERT_NE(Header(answer, "lambda-runtime-function-error-type"), nullptr);
+  EXPECT_EQ(*Header(answer, "lambda-runtime-function-error-type"), "Function.ResponseSizeTooLarge");
   EXPECT_EQ(Terminate().code, 0);
 }
 

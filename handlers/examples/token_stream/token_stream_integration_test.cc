@@ -5,7 +5,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "handlers/examples/token_stream/token_stream.h"
 #include "tests/integration/bootstrap_fixture.h"
 
 namespace lmc::integration {
@@ -43,20 +45,24 @@ TEST_F(TokenStreamIntegrationTest, StreamsServerSentEventsAtConcurrencyEight) {
   for (const emulator::InvocationRecord& record : emulator().records()) {
     ASSERT_EQ(record.answers.size(), 1u);
     const emulator::Answer& answer = record.answers[0];
-    if (!answer.chunked) {
-      // The runtime's streaming side has not landed: the handler could not stream.
-      GTEST_SKIP() << "the runtime does not stream responses yet (answer was not chunked): "
-                   << answer.body.substr(0, 200);
-    }
+    ASSERT_TRUE(answer.chunked) << answer.body.substr(0, 200);
     EXPECT_EQ(answer.status_returned, 202);
     EXPECT_EQ(answer.content_type, "application/vnd.awslambda.http-integration-response");
     const size_t nuls = answer.body.find(std::string(8, '\0'));
     ASSERT_NE(nuls, std::string::npos) << answer.body;
     simdjson::dom::parser parser;
     simdjson::dom::element prelude = ParseJson(parser, answer.body.substr(0, nuls));
-    EXPECT_EQ(int64_t(prelude["statusCode"]), 200);
-    EXPECT_EQ(std::string_view(prelude["headers"]["Content-Type"]), "text/event-stream");
+    EXPECT_EQ(static_cast<int64_t>(prelude["statusCode"]), 200);
+    EXPECT_EQ(static_cast<std::string_view>(prelude["headers"]["Content-Type"]),
+              "text/event-stream");
     EXPECT_EQ(answer.body.substr(nuls + 8), ExpectedEvents(kTokens));
+    // Incremental arrival: every event is its own chunk (the prelude may share the first), and
+    // the chunks arrive spread like the writes, which are kTokenInterval apart; a runtime that
+    // held the stream back would deliver it in one piece at the end.
+    EXPECT_GE(answer.chunks.size(), static_cast<size_t>(kTokens) + 1);
+    ASSERT_FALSE(answer.chunks.empty());
+    EXPECT_GE(answer.chunks.back().arrived_at - answer.chunks.front().arrived_at,
+              absl::FromChrono(examples::kTokenInterval) * (kTokens - 1) / 2);
     EXPECT_TRUE(answer.trailers.empty() ||
                 answer.FindHeader("lambda-runtime-function-error-type") == nullptr);
   }
@@ -73,8 +79,8 @@ TEST_F(TokenStreamIntegrationTest, TheBufferedHandlerAnswersTheSameEventsWhole) 
     ASSERT_EQ(record.answers.size(), 1u);
     simdjson::dom::parser parser;
     simdjson::dom::element doc = ParseJson(parser, record.answers[0].body);
-    EXPECT_EQ(int64_t(doc["statusCode"]), 200);
-    EXPECT_EQ(std::string_view(doc["body"]), ExpectedEvents(3));
+    EXPECT_EQ(static_cast<int64_t>(doc["statusCode"]), 200);
+    EXPECT_EQ(static_cast<std::string_view>(doc["body"]), ExpectedEvents(3));
   }
   EXPECT_EQ(Terminate().code, 0);
 }
