@@ -44,7 +44,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/lmc DESTINATION ${CMAKE_INSTALL_
 install(EXPORT lmcTargets NAMESPACE lmc:: DESTINATION ${LMC_CMAKE_DIR})
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/lmcConfig.cmake.in
-  ${CMAKE_CURRENT_BINARY_DIR}/lmcConfig.cmake INSTALL_DESTINATION ${LMC_CMAKE_DIR})
+  ${CMAKE_CURRENT_BINARY_DIR}/lmcConfig.cmake INSTALL_DESTINATION ${LMC_CMAKE_DIR}
+  PATH_VARS CMAKE_INSTALL_DATADIR)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/lmcConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/lmcConfig.cmake
