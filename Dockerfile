@@ -1,7 +1,7 @@
 # lmc as a Lambda container image (provided.al2023), CPU and CUDA.
 #
 #   docker build -t lmc .                                   # CPU image, handler "echo"
-#   docker build --target cuda -t lmc-cuda .                # + the CUDA runtime libraries
+#   docker build --target cuda -t lmc-cuda .                # inference-bootstrap + CUDA libraries
 #   docker run -p 9000:8080 lmc                             # with the Runtime Interface Emulator
 #
 # Multi-arch (amd64 + arm64, one manifest; each platform builds natively, under qemu on another
@@ -15,8 +15,9 @@
 #   RUNTIME_IMAGE   the final stage (default public.ecr.aws/lambda/provided:al2023)
 #   CUDA_LIBS_IMAGE where the cuda target takes the CUDA runtime libraries from
 #   BUILD_FROM      "source" (default: build in the builder stage) or "prebuilt" (take
-#                   build-image/runtime/ from the context, what `packaging/package --out
-#                   build-image` wrote; used by CI, which has no registry to pull a builder from)
+#                   build-image/runtime/ and build-image/inference-runtime/ from the context:
+#                   the runtime/ folders `packaging/package` writes for bootstrap and for
+#                   inference-bootstrap; used by CI, which has no registry to pull a builder from)
 #
 # CMD is the handler name (_HANDLER): "echo" here; set another with `docker run IMAGE NAME` or the
 # function's ImageConfig.Command.
@@ -29,18 +30,29 @@ ARG RUNTIME_IMAGE=public.ecr.aws/lambda/provided:al2023
 ARG CUDA_LIBS_IMAGE=nvidia/cuda:12.4.1-runtime-ubuntu22.04
 ARG BUILD_FROM=source
 
-# --- builder: the runtime, packaged for /var/runtime ---------------------------------------
+# --- builder: the runtimes, packaged for /var/runtime ---------------------------------------
+# /image/runtime: bootstrap (diagnostic handlers); /image/inference-runtime: inference-bootstrap
+# with OpenBLAS, plus the CUDA plugin when the builder image has the toolkit at /usr/local/cuda
+# (debian:12 has not: build on an image with the toolkit, or prebuilt, for a GPU-capable image).
 FROM ${BUILDER_IMAGE} AS build-source
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates libcurl4-openssl-dev \
-      libsimdjson-dev libabsl-dev zip unzip patchelf binutils \
+      libsimdjson-dev libabsl-dev libopenblas-dev zip unzip patchelf binutils \
     && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN arch=$(uname -m) && [ "$arch" = aarch64 ] && arch=arm64; \
-    /src/packaging/package --arch "$arch" --out /out && mkdir -p /image && mv /out/runtime /image/
+    build=/src/build-package-$arch inference=$build/handlers/inference; \
+    /src/packaging/package --arch "$arch" --out /out && mkdir -p /image && mv /out/runtime /image/ \
+    && cmake --build "$build" --target inference_bootstrap \
+    && extra="" && if [ -f "$inference/liblmc_inference_cuda.so" ]; then \
+         extra="--extra $inference/liblmc_inference_cuda.so"; fi \
+    && /src/packaging/package --arch "$arch" --out /out-inference --no-build \
+         --bootstrap "$inference/inference-bootstrap" $extra \
+    && mv /out-inference/runtime /image/inference-runtime
 
 FROM scratch AS build-prebuilt
 COPY build-image/runtime/ /image/runtime/
+COPY build-image/inference-runtime/ /image/inference-runtime/
 
 FROM build-${BUILD_FROM} AS builder
 
@@ -49,13 +61,18 @@ FROM ${RUNTIME_IMAGE} AS runtime
 COPY --from=builder /image/runtime/ /var/runtime/
 CMD ["echo"]
 
-# --- cuda: the same runtime plus the CUDA runtime libraries (GPU on Managed Instances needs
-# PackageType Image on x86_64). The bundled loader searches /var/runtime/lib first, then
-# LD_LIBRARY_PATH, where /usr/local/cuda/lib64 is added.
+# --- cuda: GPU inference on Managed Instances (accelerators need PackageType Image on x86_64):
+# inference-bootstrap (handler "inference"; LMC_MODEL names the model, see
+# handlers/inference/README.md) with its CUDA plugin next to it, and the CUDA runtime libraries
+# (cudart, cuBLAS) of CUDA_LIBS_IMAGE, which must match the toolkit that built the plugin. The
+# bundled loader searches /var/runtime/lib first, then LD_LIBRARY_PATH, where
+# /usr/local/cuda/lib64 is added. Without a GPU (or the libraries) it serves from the CPU.
 FROM ${CUDA_LIBS_IMAGE} AS cuda-libs
-FROM runtime AS cuda
+FROM ${RUNTIME_IMAGE} AS cuda
+COPY --from=builder /image/inference-runtime/ /var/runtime/
 COPY --from=cuda-libs /usr/local/cuda/lib64/ /usr/local/cuda/lib64/
 ENV LD_LIBRARY_PATH=/usr/local/cuda/lib64:/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib
+CMD ["inference"]
 
 # The default target is the CPU image.
 FROM runtime
