@@ -106,6 +106,35 @@ TEST_F(BootstrapTest, StreamFailingBeforeAnyByteIsReportedOnTheErrorEndpoint) {
   EXPECT_EQ(Terminate().code, 0);
 }
 
+// One loop streams answer after answer on the same connection: the transports' per-stream
+// state (the libcurl transport once corrupted its heap on the second stream) must not leak from
+// one stream into the next, with or without trailers.
+TEST_F(BootstrapTest, ConsecutiveStreamsOnOneLoopAreEachDeliveredWhole) {
+  StartEmulator();
+  emulator().Enqueue(StreamEvent("req-1", R"({"chunks":3,"bytes":70000,"delay_ms":0})"));
+  emulator().Enqueue(
+      StreamEvent("req-2", R"({"chunks":3,"bytes":10,"delay_ms":0,"fail_after":2})"));
+  emulator().Enqueue(StreamEvent("req-3", R"({"chunks":2,"bytes":5,"delay_ms":0})"));
+  StartBootstrap("stream");  // N = 1: one loop serves all three
+  ASSERT_TRUE(emulator().WaitForClosed(3, kWait));
+  const auto first = emulator().record("req-1");
+  ASSERT_EQ(first->answers.size(), 1u);
+  EXPECT_EQ(first->answers[0].body,
+            std::string(70000, 'a') + std::string(70000, 'b') + std::string(70000, 'c'));
+  EXPECT_TRUE(first->answers[0].trailers.empty());
+  const auto second = emulator().record("req-2");
+  ASSERT_EQ(second->answers.size(), 1u);
+  EXPECT_EQ(second->answers[0].body, std::string(10, 'a') + std::string(10, 'b'));
+  ASSERT_EQ(second->answers[0].trailers.size(), 2u);
+  EXPECT_EQ(second->answers[0].trailers[0].second, "Diagnostic.StreamFailed");
+  const auto third = emulator().record("req-3");
+  ASSERT_EQ(third->answers.size(), 1u);
+  EXPECT_EQ(third->answers[0].status_returned, 202);
+  EXPECT_EQ(third->answers[0].body, "aaaaabbbbb");
+  EXPECT_TRUE(third->answers[0].trailers.empty());
+  EXPECT_EQ(Terminate().code, 0);
+}
+
 // The streamed-response limit (200 MiB): the write that would pass it is refused, and the
 // stream ends with Function.ResponseSizeTooLarge whatever the handler does next.
 constexpr uint64_t kStreamLimit = uint64_t{200} << 20;

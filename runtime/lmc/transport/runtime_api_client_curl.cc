@@ -102,8 +102,14 @@ struct RuntimeApiClient::Impl {
   // its own call stack; so the transfer runs on a helper thread for the stream's duration, and
   // each WriteStreamChunk() hands its bytes to the read callback and waits until libcurl asks
   // for more (it has then sent them: nothing is held back across writes). The owner thread waits
-  // in every call, so the handle is never used by two threads at once.
+  // in every call, so a handle is never used by two threads at once.
+  //
+  // Each stream runs on its own easy handle, a curl_easy_duphandle() of the loop's (same options
+  // and callbacks, fresh transfer state, its own connection), cleaned up when the stream ends:
+  // libcurl 7.88 keeps chunked-upload state across transfers of one handle, and a second
+  // streamed POST on the loop's handle wrote before its upload buffer (found by ASan).
   struct Stream {
+    CURL* handle = nullptr;  // owned; curl_easy_cleanup() in EndStream()
     Mutex mu;
     std::string_view pending ABSL_GUARDED_BY(mu);  // offered by the owner, taken by OnStreamRead
     bool finishing ABSL_GUARDED_BY(mu) = false;    // no more data: the body ends
@@ -154,22 +160,22 @@ struct RuntimeApiClient::Impl {
     return !st.done;
   }
 
-  // Joins the helper thread and forgets the stream; returns how the transfer ended.
-  CURLcode EndStream() {
+  // Joins the helper thread and forgets the stream; returns how the transfer ended and, when it
+  // completed, the reply's status in `status`.
+  CURLcode EndStream(long* status = nullptr) {
     Stream& st = *stream;
     {
       MutexLock lock(&st.mu);
       st.finishing = true;
     }
-    st.thread.join();
+    if (st.thread.joinable()) st.thread.join();
     CURLcode rc;
     {
       MutexLock lock(&st.mu);
       rc = st.rc;
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, nullptr);
-    curl_easy_setopt(curl, CURLOPT_TRAILERFUNCTION, nullptr);
+    if (status != nullptr) curl_easy_getinfo(st.handle, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(st.handle);  // closes its connection (through OnCloseSocket)
     stream.reset();
     return rc;
   }
@@ -447,8 +453,11 @@ absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id
   if (!request.ok()) return request.status();
   s.url.assign(s.origin);
   request->AppendTarget(s.url);
+  CURL* handle = curl_easy_duphandle(s.curl);
+  if (handle == nullptr) return absl::InternalError("curl_easy_duphandle failed");
   s.stream = std::make_unique<Impl::Stream>();
   Impl::Stream& st = *s.stream;
+  st.handle = handle;
   bool has_content_type = false;
   for (const ApiHeader& header : request->headers()) {
     AddHeader(st.headers, header.name, header.value);
@@ -460,18 +469,18 @@ absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id
   s.target = Impl::Target::kReply;
   s.reply = ApiReply();
   s.error_buffer[0] = '\0';
-  curl_easy_setopt(s.curl, CURLOPT_URL, s.url.c_str());
-  curl_easy_setopt(s.curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDS, nullptr);
-  curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
-  curl_easy_setopt(s.curl, CURLOPT_READFUNCTION, &Impl::OnStreamRead);
-  curl_easy_setopt(s.curl, CURLOPT_READDATA, &s);
-  curl_easy_setopt(s.curl, CURLOPT_TRAILERFUNCTION, &Impl::OnTrailers);
-  curl_easy_setopt(s.curl, CURLOPT_TRAILERDATA, &s);
-  curl_easy_setopt(s.curl, CURLOPT_HTTPHEADER, st.headers.get());
-  curl_easy_setopt(s.curl, CURLOPT_TIMEOUT_MS, 0L);
-  st.thread = std::thread([&s] {
-    const CURLcode rc = curl_easy_perform(s.curl);
+  curl_easy_setopt(handle, CURLOPT_URL, s.url.c_str());
+  curl_easy_setopt(handle, CURLOPT_POST, 1L);
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
+  curl_easy_setopt(handle, CURLOPT_READFUNCTION, &Impl::OnStreamRead);
+  curl_easy_setopt(handle, CURLOPT_READDATA, &s);
+  curl_easy_setopt(handle, CURLOPT_TRAILERFUNCTION, &Impl::OnTrailers);
+  curl_easy_setopt(handle, CURLOPT_TRAILERDATA, &s);
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, st.headers.get());
+  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, 0L);
+  st.thread = std::thread([&s, handle] {
+    const CURLcode rc = curl_easy_perform(handle);
     Impl::Stream& stream = *s.stream;
     MutexLock lock(&stream.mu);
     stream.rc = rc;
@@ -513,14 +522,13 @@ absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
     s.stream->error_type.assign(error_type);
     s.stream->error_body.assign(error_body_base64);
   }
-  const CURLcode rc = s.EndStream();
+  long status = 0;
+  const CURLcode rc = s.EndStream(&status);
   if (rc != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
         "POST ", s.url, " (streamed) failed: ", curl_easy_strerror(rc),
         s.error_buffer[0] != '\0' ? absl::StrCat(" (", s.error_buffer, ")") : std::string()));
   }
-  long status = 0;
-  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
   s.reply.status = static_cast<int>(status);
   s.LogNon2xx("POST", s.reply.status, s.reply.body);
   return std::move(s.reply);
