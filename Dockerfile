@@ -41,13 +41,8 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN arch=$(uname -m) && [ "$arch" = aarch64 ] && arch=arm64; \
-    build=/src/build-package-$arch inference=$build/handlers/inference; \
     /src/packaging/package --arch "$arch" --out /out && mkdir -p /image && mv /out/runtime /image/ \
-    && cmake --build "$build" --target inference_bootstrap \
-    && extra="" && if [ -f "$inference/liblmc_inference_cuda.so" ]; then \
-         extra="--extra $inference/liblmc_inference_cuda.so"; fi \
-    && /src/packaging/package --arch "$arch" --out /out-inference --no-build \
-         --bootstrap "$inference/inference-bootstrap" $extra \
+    && /src/packaging/package --arch "$arch" --out /out-inference --inference \
     && mv /out-inference/runtime /image/inference-runtime
 
 FROM scratch AS build-prebuilt

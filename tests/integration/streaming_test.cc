@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "lmc/response_stream.h"
 #include "tests/integration/bootstrap_fixture.h"
 
 namespace lmc::integration {
@@ -25,6 +26,16 @@ emulator::EventSpec StreamEvent(const std::string& request_id, const std::string
 
 const std::string* Header(const emulator::Answer& answer, std::string_view lower_name) {
   return answer.FindHeader(lower_name);
+}
+
+// `answer` went to /error the buffered way (a stream that failed before its first byte), was
+// accepted, and names `error_type`.
+void ExpectPlainErrorAnswer(const emulator::Answer& answer, std::string_view error_type) {
+  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kError);
+  EXPECT_EQ(answer.status_returned, 202);
+  EXPECT_FALSE(answer.chunked);
+  ASSERT_NE(Header(answer, "lambda-runtime-function-error-type"), nullptr);
+  EXPECT_EQ(*Header(answer, "lambda-runtime-function-error-type"), error_type);
 }
 
 TEST_F(BootstrapTest, StreamedResponseArrivesChunkByChunkWithTheStreamingHeaders) {
@@ -95,11 +106,7 @@ TEST_F(BootstrapTest, StreamFailingBeforeAnyByteIsReportedOnTheErrorEndpoint) {
   const auto record = emulator().record("req-zero");
   ASSERT_EQ(record->answers.size(), 1u);
   const emulator::Answer& answer = record->answers[0];
-  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kError);
-  EXPECT_EQ(answer.status_returned, 202);
-  EXPECT_FALSE(answer.chunked);
-  ASSERT_NE(Header(answer, "lambda-runtime-function-error-type"), nullptr);
-  EXPECT_EQ(*Header(answer, "lambda-runtime-function-error-type"), "Diagnostic.StreamFailed");
+  ExpectPlainErrorAnswer(answer, "Diagnostic.StreamFailed");
   simdjson::dom::parser parser;
   const simdjson::dom::element doc = ParseJson(parser, answer.body);
   EXPECT_EQ(std::string_view(doc["errorMessage"]), "failed after 0 chunks");
@@ -135,9 +142,11 @@ TEST_F(BootstrapTest, ConsecutiveStreamsOnOneLoopAreEachDeliveredWhole) {
   EXPECT_EQ(Terminate().code, 0);
 }
 
-// The streamed-response limit (200 MiB): the write that would pass it is refused, and the
-// stream ends with Function.ResponseSizeTooLarge whatever the handler does next.
-constexpr uint64_t kStreamLimit = uint64_t{200} << 20;
+// The streamed-response limit (kMaxStreamedResponseBytes, 200 MiB): the write that would pass it
+// is refused, and the stream ends with Function.ResponseSizeTooLarge whatever the handler does
+// next.
+constexpr uint64_t kStreamLimit = kMaxStreamedResponseBytes;
+static_assert(kStreamLimit == uint64_t{200} << 20, "runtime-api.md: 200 MiB");
 
 TEST_F(BootstrapTest, WritePastTheStreamLimitEndsTheStreamWithResponseSizeTooLarge) {
   StartEmulator();
@@ -175,12 +184,7 @@ TEST_F(BootstrapTest, FirstWritePastTheStreamLimitIsReportedOnTheErrorEndpoint) 
   const auto record = emulator().record("req-huge");
   ASSERT_EQ(record->answers.size(), 1u);
   const emulator::Answer& answer = record->answers[0];
-  // Nothing was sent, so the answer is an ordinary /error.
-  EXPECT_EQ(answer.kind, emulator::Answer::Kind::kError);
-  EXPECT_EQ(answer.status_returned, 202);
-  EXPECT_FALSE(answer.chunked);
-  ASSERT_NE(Header(answer, "lambda-runtime-function-error-type"), nullptr);
-  EXPECT_EQ(*Header(answer, "lambda-runtime-function-error-type"), "Function.ResponseSizeTooLarge");
+  ExpectPlainErrorAnswer(answer, "Function.ResponseSizeTooLarge");  // nothing was streamed
   EXPECT_EQ(Terminate().code, 0);
 }
 
