@@ -206,18 +206,9 @@ void Batcher::WorkerLoop() {
     if (batch.empty()) continue;
 
     mu_.Unlock();
-    std::chrono::nanoseconds copying{0};
-    std::chrono::nanoseconds forward{0};
-    RunBatch(batch, rows, k, copying, forward);
+    RunBatch(batch, rows, k);
     mu_.Lock();
 
-    ++stats_.batches;
-    stats_.rows += rows;
-    stats_.requests += batch.size();
-    stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, rows);
-    stats_.forward += forward;
-    stats_.gather_scatter += copying;
-    stats_.forward_per_request += forward * static_cast<int64_t>(batch.size());
     if (std::string line = TakeMetricsLine(); !line.empty()) {
       mu_.Unlock();
       metrics_->Info(line);
@@ -234,8 +225,7 @@ void Batcher::WorkerLoop() {
   mu_.Unlock();
 }
 
-void Batcher::RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k,
-                       std::chrono::nanoseconds& copying, std::chrono::nanoseconds& forward) {
+void Batcher::RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k) {
   const SteadyClock::time_point start = SteadyClock::now();
   const float* input = batch.front()->rows.data();
   if (batch.size() > 1) {
@@ -250,9 +240,11 @@ void Batcher::RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k
   const absl::Status status = run_(input, rows, k, output_);
   const SteadyClock::time_point ran = SteadyClock::now();
 
+  std::vector<Result> results(batch.size());
   size_t offset = 0;
-  for (Request* request : batch) {
-    Result result;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Request* request = batch[i];
+    Result& result = results[i];
     result.batch_rows = rows;
     result.queue_wait = gathered - request->enqueued;
     if (status.ok()) {
@@ -274,11 +266,23 @@ void Batcher::RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k
       }
     }
     offset += request->num_rows;
-    Complete(request, status, std::move(result));
   }
   const SteadyClock::time_point scattered = SteadyClock::now();
-  copying = (gathered - start) + (scattered - ran);
-  forward = ran - gathered;
+  const std::chrono::nanoseconds copying = (gathered - start) + (scattered - ran);
+  const std::chrono::nanoseconds forward = ran - gathered;
+  {
+    // Counted before any caller gets its result, so a caller that returns sees its batch in
+    // stats().
+    MutexLock lock(&mu_);
+    ++stats_.batches;
+    stats_.rows += rows;
+    stats_.requests += batch.size();
+    stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, rows);
+    stats_.forward += forward;
+    stats_.gather_scatter += copying;
+    stats_.forward_per_request += forward * static_cast<int64_t>(batch.size());
+  }
+  for (size_t i = 0; i < batch.size(); ++i) Complete(batch[i], status, std::move(results[i]));
 }
 
 std::string Batcher::TakeMetricsLine() {

@@ -129,10 +129,9 @@ class Batcher {
   // True when the queued requests should form a batch now (max_wait is measured on the
   // monotonic clock).
   bool ShouldClose() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Gathers `batch`'s rows, runs them and hands each request its rows. Worker thread, mu_ not
-  // held. Returns the time spent copying (gather + scatter) and in `run_`.
-  void RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k,
-                std::chrono::nanoseconds& copying, std::chrono::nanoseconds& forward);
+  // Gathers `batch`'s rows, runs them, counts the batch in stats_ and then hands each request
+  // its rows. Worker thread; takes mu_ only to count.
+  void RunBatch(const std::vector<Request*>& batch, size_t rows, size_t k) ABSL_LOCKS_EXCLUDED(mu_);
   // The metrics line when one is due (and resets the interval), else "".
   std::string TakeMetricsLine() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
