@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/mutex.h"
 #include "lmc/json.h"
+#include "lmc/mutex.h"
 
 namespace lmc::batch {
 namespace {

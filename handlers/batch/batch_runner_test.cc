@@ -10,7 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc::batch {
 namespace {

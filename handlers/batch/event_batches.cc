@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "handlers/batch/batch_runner.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::batch {
 namespace {

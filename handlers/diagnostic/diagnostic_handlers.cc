@@ -13,10 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers/diagnostic/stream_handler.h"
-#include "lmc/base/log_sink.h"
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
 #include "lmc/json_reader.h"
+#include "lmc/strings.h"
 
 namespace lmc::diagnostic {
 namespace {

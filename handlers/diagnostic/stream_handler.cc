@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 #include "simdjson.h"
 
 namespace lmc::diagnostic {

@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers/events/json_walk.h"
-#include "lmc/base/status_macros.h"
-#include "lmc/base/strings.h"
+#include "lmc/status_macros.h"
+#include "lmc/strings.h"
 
 namespace lmc::events {
 

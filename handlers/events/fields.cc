@@ -1,6 +1,6 @@
 #include "handlers/events/fields.h"
 
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::events {
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::events::internal {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "handlers/events/json_walk.h"
 #include "handlers/events/url_decode.h"
-#include "lmc/base/status_macros.h"
+#include "lmc/status_macros.h"
 
 namespace lmc::events {
 namespace {

@@ -1,7 +1,7 @@
 #include "handlers/events/sns_event.h"
 
 #include "handlers/events/json_walk.h"
-#include "lmc/base/status_macros.h"
+#include "lmc/status_macros.h"
 
 namespace lmc::events {
 namespace {

@@ -1,8 +1,8 @@
 #include "handlers/http/http_response.h"
 
 #include "absl/strings/escaping.h"
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/strings.h"
 
 namespace lmc::http {
 namespace {

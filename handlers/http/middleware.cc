@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::http {
 

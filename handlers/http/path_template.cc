@@ -1,7 +1,7 @@
 #include "handlers/http/path_template.h"
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::http {
 namespace {

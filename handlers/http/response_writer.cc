@@ -1,6 +1,6 @@
 #include "handlers/http/response_writer.h"
 
-#include "lmc/base/status_macros.h"
+#include "lmc/status_macros.h"
 
 namespace lmc::http {
 

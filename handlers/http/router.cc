@@ -5,8 +5,8 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/status_macros.h"
-#include "lmc/base/strings.h"
+#include "lmc/status_macros.h"
+#include "lmc/strings.h"
 
 namespace lmc::http {
 namespace {

@@ -7,8 +7,8 @@
 #include "gtest/gtest.h"
 #include "handlers/events/event_fixture.h"
 #include "handlers/http/recording_stream.h"
-#include "lmc/base/status_macros.h"
-#include "lmc/base/strings.h"
+#include "lmc/status_macros.h"
+#include "lmc/strings.h"
 #include "lmc/testing/handler_harness.h"
 #include "simdjson.h"
 

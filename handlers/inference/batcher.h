@@ -45,9 +45,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "handlers/inference/backend.h"
-#include "lmc/base/clock.h"
-#include "lmc/base/mutex.h"
+#include "lmc/clock.h"
 #include "lmc/logger.h"
+#include "lmc/mutex.h"
 
 namespace lmc::inference {
 

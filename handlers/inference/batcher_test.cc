@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lmc/base/clock.h"
-#include "lmc/base/mutex.h"
+#include "lmc/clock.h"
+#include "lmc/mutex.h"
 
 namespace lmc::inference {
 namespace {

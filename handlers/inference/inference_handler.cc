@@ -8,7 +8,7 @@
 #include "handlers/inference/cpu_backend.h"
 #include "handlers/inference/cuda_loader.h"
 #include "handlers/inference/request.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::inference {
 namespace {

@@ -12,9 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "handlers/inference/safetensors_writer.h"
-#include "lmc/base/log_sink.h"
-#include "lmc/internal/surface_access.h"
 #include "lmc/testing/handler_harness.h"
+#include "lmc/testing/log_capture.h"
 #include "simdjson.h"
 
 namespace lmc::inference {
@@ -99,8 +98,8 @@ class InferenceHandlerTest : public ::testing::Test {
 
   const std::filesystem::path path_ = std::filesystem::temp_directory_path() /
                                       absl::StrCat("lmc-handler-", ::getpid(), ".safetensors");
-  LogSink sink_{2, LogFormat::kJson, LogLevel::kFatal};
-  Logger logger_ = lmc::internal::SurfaceAccess::MakeLogger(sink_);
+  const lmc::testing::LogCapture log_{LogLevel::kFatal};
+  const Logger& logger_ = log_.logger();
   std::unique_ptr<InferenceService> service_;
 };
 
@@ -186,8 +185,8 @@ TEST_F(InferenceHandlerTest, ConcurrentInvocationsEachGetTheirOwnResult) {
 }
 
 TEST(InferenceService, AModelThatCannotLoadIsAModelLoadFailedInitError) {
-  LogSink sink(2, LogFormat::kJson, LogLevel::kFatal);
-  const Logger logger = lmc::internal::SurfaceAccess::MakeLogger(sink);
+  const lmc::testing::LogCapture log(LogLevel::kFatal);
+  const Logger& logger = log.logger();
   InferenceConfig config;
   config.model = "/nonexistent/model.safetensors";
   const absl::Status missing = InferenceService::Create(config, 1, logger, Clock::Real()).status();
@@ -199,8 +198,8 @@ TEST(InferenceService, CudaWithoutAGpuOrPluginIsAModelLoadFailedInitError) {
   const std::filesystem::path path = std::filesystem::temp_directory_path() /
                                      absl::StrCat("lmc-cuda-", ::getpid(), ".safetensors");
   ASSERT_TRUE(WriteFile(path, WriteSafetensors(MakeMlp({.widths = {2, 2}}))).ok());
-  LogSink sink(2, LogFormat::kJson, LogLevel::kFatal);
-  const Logger logger = lmc::internal::SurfaceAccess::MakeLogger(sink);
+  const lmc::testing::LogCapture log(LogLevel::kFatal);
+  const Logger& logger = log.logger();
   InferenceConfig config;
   config.model = path;
   config.device = Device::kCuda;

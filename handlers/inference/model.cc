@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::inference {
 namespace {

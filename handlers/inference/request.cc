@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers/inference/top_k.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::inference {
 namespace {

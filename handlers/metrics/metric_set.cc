@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/strings.h"
 
 namespace lmc::metrics {
 namespace {

@@ -34,8 +34,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "lmc/base/mutex.h"
 #include "lmc/logger.h"
+#include "lmc/mutex.h"
 
 namespace lmc::metrics {
 

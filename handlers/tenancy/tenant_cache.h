@@ -45,7 +45,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc::tenancy {
 

@@ -3,10 +3,10 @@
 #include <system_error>
 #include <thread>
 
-#include "lmc/base/clock.h"
-#include "lmc/base/strings.h"
 #include "lmc/base/temp_dir.h"
+#include "lmc/clock.h"
 #include "lmc/internal/cancellation.h"
+#include "lmc/strings.h"
 
 namespace lmc {
 

@@ -1,7 +1,7 @@
 #include "lmc/handler.h"
 
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/strings.h"
 
 namespace lmc {
 namespace {

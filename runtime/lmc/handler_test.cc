@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "gtest/gtest.h"
-#include "lmc/base/clock.h"
+#include "lmc/clock.h"
 #include "lmc/registry.h"
 #include "lmc/testing/handler_harness.h"
 #include "simdjson.h"

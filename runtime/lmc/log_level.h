@@ -2,7 +2,7 @@
 //
 // LogLevel and LogFormat: how severe a log record is and how lines are written. Public (handlers
 // pass a LogLevel to Logger, tests pick a LogFormat in the harness) and a leaf: it depends on
-// nothing, so the base layer's LogSink uses the same enums.
+// nothing but the C++ library, so the base layer's LogSink uses the same enums and names.
 //
 // Example:
 //
@@ -10,6 +10,9 @@
 //     context.logger().Debug(absl::StrCat("event bytes: ", event.size()));
 //   }
 #pragma once
+
+#include <optional>
+#include <string_view>
 
 namespace lmc {
 
@@ -24,5 +27,15 @@ enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kFatal };
 // JSON (one object per line; the default, and the only one Lambda Managed Instances allow) or
 // text (AWS_LAMBDA_LOG_FORMAT=Text).
 enum class LogFormat { kJson, kText };
+
+// Returns "TRACE", "DEBUG", "INFO", "WARN", "ERROR" or "FATAL" (a view of a literal).
+std::string_view LogLevelName(LogLevel level);
+
+// Parses a level name case-insensitively, blanks around it ignored ("warning" is accepted for
+// WARN), as AWS_LAMBDA_LOG_LEVEL is read. nullopt if unknown.
+std::optional<LogLevel> ParseLogLevel(std::string_view name);
+
+// Parses "JSON" or "Text" case-insensitively. nullopt if unknown.
+std::optional<LogFormat> ParseLogFormat(std::string_view name);
 
 }  // namespace lmc

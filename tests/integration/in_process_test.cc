@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "lmc/base/clock.h"
+#include "lmc/clock.h"
 #include "lmc/dispatch/poll_loop.h"
 #include "lmc/transport/runtime_api_client.h"
 #include "tests/integration/bootstrap_fixture.h"

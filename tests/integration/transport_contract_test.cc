@@ -22,7 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lmc/base/log_sink.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 #include "lmc/transport/runtime_api_client.h"
 #include "tools/emulator/emulator.h"
 

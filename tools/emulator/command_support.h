@@ -29,7 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 #include "tools/emulator/emulator.h"
 
 namespace lmc::emulator {

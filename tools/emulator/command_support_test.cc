@@ -11,7 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc::emulator {
 namespace {

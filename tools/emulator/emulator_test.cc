@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 #include "tools/emulator/internal/raw_http_client.h"
 
 namespace lmc::emulator {

@@ -37,7 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc::emulator {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc::examples {
 

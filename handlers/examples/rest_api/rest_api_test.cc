@@ -7,8 +7,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/strings.h"
 #include "lmc/testing/handler_harness.h"
 #include "simdjson.h"
 

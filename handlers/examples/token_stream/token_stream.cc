@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lmc/base/status_macros.h"
-#include "lmc/base/strings.h"
+#include "lmc/status_macros.h"
+#include "lmc/strings.h"
 #include "simdjson.h"
 
 namespace lmc::examples {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else.
 

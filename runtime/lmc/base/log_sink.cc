@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "lmc/base/strings.h"
 #include "lmc/json.h"
+#include "lmc/strings.h"
 
 namespace lmc {
 namespace {
@@ -26,41 +26,6 @@ std::string_view Utf8Prefix(std::string_view s, size_t max) {
 }
 
 }  // namespace
-
-std::string_view LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return "TRACE";
-    case LogLevel::kDebug:
-      return "DEBUG";
-    case LogLevel::kInfo:
-      return "INFO";
-    case LogLevel::kWarn:
-      return "WARN";
-    case LogLevel::kError:
-      return "ERROR";
-    case LogLevel::kFatal:
-      return "FATAL";
-  }
-  return "INFO";
-}
-
-std::optional<LogLevel> ParseLogLevel(std::string_view name) {
-  name = StripAsciiWhitespace(name);
-  for (LogLevel level : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn,
-                         LogLevel::kError, LogLevel::kFatal}) {
-    if (EqualsIgnoreCase(name, LogLevelName(level))) return level;
-  }
-  if (EqualsIgnoreCase(name, "WARNING")) return LogLevel::kWarn;
-  return std::nullopt;
-}
-
-std::optional<LogFormat> ParseLogFormat(std::string_view name) {
-  name = StripAsciiWhitespace(name);
-  if (EqualsIgnoreCase(name, "JSON")) return LogFormat::kJson;
-  if (EqualsIgnoreCase(name, "Text")) return LogFormat::kText;
-  return std::nullopt;
-}
 
 void AppendTimestamp(Clock::TimePoint time, std::string& out) {
   using namespace std::chrono;

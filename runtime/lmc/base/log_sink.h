@@ -25,22 +25,13 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/clock.h"
-#include "lmc/base/mutex.h"
+#include "lmc/clock.h"
 #include "lmc/log_level.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 
-// LogLevel and LogFormat are defined in lmc/log_level.h (public, a leaf).
-
-// Returns "TRACE", "DEBUG", "INFO", "WARN", "ERROR" or "FATAL".
-std::string_view LogLevelName(LogLevel level);
-
-// Parses a level name case-insensitively ("warning" is accepted for WARN). nullopt if unknown.
-std::optional<LogLevel> ParseLogLevel(std::string_view name);
-
-// Parses "JSON" or "Text" case-insensitively. nullopt if unknown.
-std::optional<LogFormat> ParseLogFormat(std::string_view name);
+// LogLevel and LogFormat, their names and parsers, are in lmc/log_level.h (public, a leaf).
 
 // LogFields
 //

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/next_invocation.h"
 

@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "lmc/base/backoff.h"
-#include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
+#include "lmc/clock.h"
 #include "lmc/dispatch/dispatch_settings.h"
 #include "lmc/dispatch/loop_client.h"
 #include "lmc/dispatch/outcome.h"

@@ -39,10 +39,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
-#include "lmc/base/mutex.h"
+#include "lmc/clock.h"
 #include "lmc/internal/cancellation.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 

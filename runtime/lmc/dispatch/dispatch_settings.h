@@ -17,8 +17,8 @@
 #include <filesystem>
 
 #include "lmc/base/backoff.h"
-#include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
+#include "lmc/clock.h"
 #include "lmc/context.h"
 #include "lmc/handler.h"
 #include "lmc/response_stream.h"

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/clock.h"
-#include "lmc/base/mutex.h"
+#include "lmc/clock.h"
 #include "lmc/dispatch/loop_client.h"
+#include "lmc/mutex.h"
 
 namespace lmc::testing_fakes {
 

@@ -44,11 +44,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lmc/base/mutex.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/dispatch/dispatch_settings.h"
 #include "lmc/dispatch/loop_client.h"
 #include "lmc/dispatch/poll_loop.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 

@@ -9,8 +9,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lmc/base/mutex.h"
 #include "lmc/dispatch/fake_loop_client.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 namespace {

@@ -5,7 +5,6 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
 #include "lmc/base/temp_dir.h"
 #include "lmc/dispatch/answer_sender.h"
 #include "lmc/dispatch/crash_handler.h"
@@ -14,6 +13,7 @@
 #include "lmc/event.h"
 #include "lmc/internal/call_handler.h"
 #include "lmc/internal/surface_access.h"
+#include "lmc/strings.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {

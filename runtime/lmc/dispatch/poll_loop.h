@@ -26,10 +26,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "lmc/base/mutex.h"
 #include "lmc/dispatch/deadline_watchdog.h"
 #include "lmc/dispatch/dispatch_settings.h"
 #include "lmc/dispatch/loop_client.h"
+#include "lmc/mutex.h"
 #include "lmc/transport/runtime_api_client.h"
 
 namespace lmc {

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "lmc/base/signal_safe_log.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc {
 namespace {

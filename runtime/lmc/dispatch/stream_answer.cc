@@ -9,7 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/next_invocation.h"
 

@@ -14,8 +14,8 @@
 
 #include <chrono>
 
-#include "lmc/base/mutex.h"
 #include "lmc/cancellation.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 

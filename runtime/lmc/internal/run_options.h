@@ -16,8 +16,8 @@
 
 #include <optional>
 
-#include "lmc/base/clock.h"
 #include "lmc/base/config.h"
+#include "lmc/clock.h"
 #include "lmc/registry.h"
 
 namespace lmc::internal {

@@ -17,9 +17,9 @@
 #include <cstddef>
 #include <string_view>
 
-#include "lmc/base/clock.h"
 #include "lmc/base/log_sink.h"
 #include "lmc/base/temp_dir.h"
+#include "lmc/clock.h"
 #include "lmc/context.h"
 #include "lmc/event.h"
 #include "lmc/internal/cancellation.h"

@@ -1,23 +1,26 @@
 #include "lmc/testing/handler_harness.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "lmc/base/padded_buffer.h"
 #include "lmc/base/temp_dir.h"
 #include "lmc/event.h"
 #include "lmc/internal/call_handler.h"
 #include "lmc/internal/surface_access.h"
+#include "lmc/testing/log_capture.h"
 
 namespace lmc::testing {
+
+// The one reader of LogCapture's sink (a friend of LogCapture).
+class CaptureAccess {
+ public:
+  static const LogSink& Sink(const LogCapture& capture) { return *capture.sink_; }
+};
 
 Outcome Invoke(const Handler& handler, const Invocation& invocation) {
   Outcome outcome;
   const Clock& clock = invocation.clock != nullptr ? *invocation.clock : Clock::Real();
-  // An anonymous in-memory file receives the log lines; read back afterwards.
-  const int log_fd = ::memfd_create("lmc-test-log", MFD_CLOEXEC);
+  const LogCapture capture(invocation.log_level, invocation.log_format, clock);
   {
-    const LogSink sink(log_fd, invocation.log_format, invocation.log_level, clock);
+    const LogSink& sink = CaptureAccess::Sink(capture);
     const std::filesystem::path root =
         invocation.tmp_root.empty() ? std::filesystem::temp_directory_path() : invocation.tmp_root;
     const std::optional<std::string_view> tenant =
@@ -49,16 +52,7 @@ Outcome Invoke(const Handler& handler, const Invocation& invocation) {
     outcome.tmp_dir_removed =
         !std::filesystem::exists(std::filesystem::symlink_status(outcome.tmp_dir));
   }
-  if (log_fd >= 0) {
-    char buf[65536];
-    ssize_t n;
-    off_t offset = 0;
-    while ((n = ::pread(log_fd, buf, sizeof(buf), offset)) > 0) {
-      outcome.logs.append(buf, static_cast<size_t>(n));
-      offset += n;
-    }
-    ::close(log_fd);
-  }
+  outcome.logs = capture.Lines();
   return outcome;
 }
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "lmc/clock.h"
 #include "lmc/context.h"
 #include "lmc/handler.h"
 #include "lmc/log_level.h"
@@ -47,7 +48,7 @@ struct Invocation {
   LogLevel log_level = LogLevel::kTrace;
   // Parent of the invocation's temp dir; empty: the system temp directory.
   std::filesystem::path tmp_root;
-  // Clock for deadlines (lmc/base/clock.h, e.g. a FakeClock); null: the real clock.
+  // Clock for deadlines (lmc/clock.h, e.g. a FakeClock); null: the real clock.
   const Clock* clock = nullptr;
   // Cancellation the handler observes (lmc/internal/cancellation.h); null: never cancelled.
   // Cancel it from the handler (or a thread) to test cancellation paths.

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc {
 

@@ -41,7 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lmc/base/log_sink.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/next_invocation.h"
 #include "lmc/transport/runtime_api_client.h"

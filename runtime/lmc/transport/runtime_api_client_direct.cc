@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/http/chunked_encoder.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/internal/http_connection.h"
 #include "lmc/transport/runtime_api_client.h"

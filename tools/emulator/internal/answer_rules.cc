@@ -1,6 +1,6 @@
 #include "tools/emulator/internal/answer_rules.h"
 
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 namespace lmc::emulator::internal {
 

@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "lmc/base/http/chunked_decoder.h"
 #include "lmc/base/http/http_fields.h"
-#include "lmc/base/status_macros.h"
-#include "lmc/base/strings.h"
+#include "lmc/status_macros.h"
+#include "lmc/strings.h"
 
 namespace lmc::emulator::internal {
 

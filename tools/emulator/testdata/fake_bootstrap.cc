@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "lmc/base/mutex.h"
 #include "lmc/json.h"
+#include "lmc/mutex.h"
 #include "tools/emulator/internal/raw_http_client.h"
 
 namespace {

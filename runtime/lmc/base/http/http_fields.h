@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "lmc/base/strings.h"  // EqualsIgnoreCase: the one case-insensitive comparison
+#include "lmc/strings.h"  // EqualsIgnoreCase: the one case-insensitive comparison
 
 namespace lmc::http {
 

@@ -17,7 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lmc/base/http/chunked_encoder.h"
-#include "lmc/base/strings.h"
+#include "lmc/strings.h"
 
 // g++ says __SANITIZE_THREAD__, clang says __has_feature(thread_sanitizer).
 #if defined(__SANITIZE_THREAD__)

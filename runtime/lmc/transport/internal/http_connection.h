@@ -57,7 +57,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 #include "lmc/transport/internal/http_response_parser.h"
 
 namespace lmc::internal {

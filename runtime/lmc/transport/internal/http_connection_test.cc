@@ -18,8 +18,8 @@
 #include "absl/base/thread_annotations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lmc/base/mutex.h"
-#include "lmc/base/strings.h"
+#include "lmc/mutex.h"
+#include "lmc/strings.h"
 
 namespace lmc::internal {
 namespace {

@@ -1,4 +1,4 @@
-// File: lmc/base/strings.h
+// File: lmc/strings.h
 //
 // Small std::string_view helpers. lmc's interfaces use std::string_view, but Debian 12's Abseil
 // is built with ABSL_OPTION_USE_STD_STRING_VIEW=0, so absl::string_view is a distinct type that

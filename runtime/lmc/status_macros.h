@@ -1,4 +1,4 @@
-// File: lmc/base/status_macros.h
+// File: lmc/status_macros.h
 //
 // LMC_RETURN_IF_ERROR and LMC_ASSIGN_OR_RETURN: early-return helpers for absl::Status and
 // absl::StatusOr<T>. Debian 12 ships Abseil 20220623, which predates absl's own status macros,

@@ -1,4 +1,4 @@
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 #include <thread>
 #include <vector>

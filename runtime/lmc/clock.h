@@ -1,4 +1,4 @@
-// File: lmc/base/clock.h
+// File: lmc/clock.h
 //
 // A wall-clock interface so that deadline arithmetic is deterministic in tests. Production code
 // uses Clock::Real(); a test passes a FakeClock it advances by hand. Deadlines from the Runtime
@@ -15,7 +15,7 @@
 #include <chrono>
 
 #include "absl/base/thread_annotations.h"
-#include "lmc/base/mutex.h"
+#include "lmc/mutex.h"
 
 namespace lmc {
 

@@ -1,4 +1,4 @@
-// File: lmc/base/mutex.h
+// File: lmc/mutex.h
 //
 // lmc::Mutex and lmc::MutexLock: a mutex with absl::Mutex's shape (Lock/Unlock, Await on a
 // condition, Clang thread-safety annotations so ABSL_GUARDED_BY is checked at compile time)

@@ -1,4 +1,4 @@
-#include "lmc/base/clock.h"
+#include "lmc/clock.h"
 
 namespace lmc {
 namespace {
