@@ -41,6 +41,7 @@ TEST(LogCapture, LinesFromManyThreadsNeverInterleave) {
   constexpr int kLines = 200;
   const std::string payload(3000, 'x');  // Longer than a pipe's atomic write.
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kLines; ++i) capture.logger().Info(absl::StrCat(t, ":", payload));
