@@ -18,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/emulator/command_support.h"
@@ -51,12 +50,7 @@ constexpr size_t kBodyChars = 120;
 
 struct Config {
   int port = 0;
-  std::vector<std::string> event_paths;
-  bool read_stdin = false;
-  std::optional<std::string> event;
-  std::optional<uint64_t> count;
-  std::optional<std::string> tenant;
-  uint64_t timeout_ms = 30000;
+  EventFlags events;
   bool enforce_deadlines = false;
   bool concurrency_report = false;
   bool exit_when_done = false;
@@ -67,21 +61,10 @@ std::optional<std::string> ParseArgs(int argc, char** argv, Config& config) {
   while (!args.done()) {
     std::string v;
     uint64_t n = 0;
-    if (args.Values("--events", &config.event_paths)) continue;
+    if (config.events.Read(args)) continue;
     if (args.Value("--port", &v)) {
       if (!ParseUint(v, &n) || n > 65535) args.Fail("--port wants 0..65535");
       config.port = static_cast<int>(n);
-    } else if (args.Switch("--stdin")) {
-      config.read_stdin = true;
-    } else if (args.Value("--event", &v)) {
-      config.event = v;
-    } else if (args.Value("--count", &v)) {
-      if (!ParseUint(v, &n) || n == 0) args.Fail("--count wants a positive number");
-      config.count = n;
-    } else if (args.Value("--tenant", &v)) {
-      config.tenant = v;
-    } else if (args.Value("--timeout-ms", &v)) {
-      if (!ParseUint(v, &config.timeout_ms)) args.Fail("--timeout-ms wants a number");
     } else if (args.Switch("--enforce-deadlines")) {
       config.enforce_deadlines = true;
     } else if (args.Switch("--concurrency-report")) {
@@ -93,7 +76,7 @@ std::optional<std::string> ParseArgs(int argc, char** argv, Config& config) {
     }
   }
   if (args.failed()) return args.error();
-  if (config.count && !config.event) return "--count goes with --event";
+  if (config.events.count && !config.events.event) return "--count goes with --event";
   return std::nullopt;
 }
 
@@ -110,26 +93,23 @@ void ReadStdinEvents(Emulator& emulator, const EventSpec& base, EventTally& tall
   std::string pending;
   char chunk[65536];
   pollfd fds[2] = {{0, POLLIN, 0}, {stop_fd, POLLIN, 0}};
-  auto enqueue_lines = [&](bool flush) {
-    size_t consumed = 0;
-    for (size_t nl; (nl = pending.find('\n', consumed)) != std::string::npos; consumed = nl + 1) {
-      for (std::string& line : SplitEventLines(pending.substr(consumed, nl - consumed))) {
-        EventSpec e = base;
-        e.body = std::move(line);
-        ++tally.total;
-        emulator.Enqueue(std::move(e));
-      }
+  auto enqueue = [&](std::string_view lines) {
+    for (std::string& line : SplitEventLines(lines)) {
+      EventSpec e = base;
+      e.body = std::move(line);
+      ++tally.total;
+      emulator.Enqueue(std::move(e));
     }
-    pending.erase(0, consumed);
-    if (flush) {
-      for (std::string& line : SplitEventLines(pending)) {
-        EventSpec e = base;
-        e.body = std::move(line);
-        ++tally.total;
-        emulator.Enqueue(std::move(e));
-      }
-      pending.clear();
+  };
+  // Queues the complete lines of `pending`; with `at_eof`, the unterminated last one too.
+  auto enqueue_lines = [&](bool at_eof) {
+    size_t complete = pending.size();
+    if (!at_eof) {
+      const size_t last_nl = pending.rfind('\n');
+      complete = last_nl == std::string::npos ? 0 : last_nl + 1;
     }
+    enqueue(std::string_view(pending).substr(0, complete));
+    pending.erase(0, complete);
   };
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
@@ -169,17 +149,10 @@ void PrintStats(const Stats& s) {
 }
 
 int Run(const Config& config) {
-  std::atomic<bool> interrupted{false};
-  NotifyTarget wake_target;
-  // Before any other thread: they all inherit the blocked SIGINT/SIGTERM.
-  SignalWatcher watcher([&](int) {
-    interrupted.store(true);
-    wake_target.Notify();
-  });
-
+  Interruption interruption;  // first, before any thread: see SignalWatcher
   std::vector<std::string> file_events;
-  if (!config.event_paths.empty()) {
-    absl::StatusOr<std::vector<std::string>> loaded = LoadEventFiles(config.event_paths);
+  if (!config.events.event_paths.empty()) {
+    absl::StatusOr<std::vector<std::string>> loaded = LoadEventFiles(config.events.event_paths);
     if (!loaded.ok()) {
       std::fprintf(stderr, "lmc-emulator: %s\n", std::string(loaded.status().message()).c_str());
       return 2;
@@ -223,9 +196,7 @@ int Run(const Config& config) {
   };
   Emulator emulator(options);
   self = &emulator;
-  wake_target.Set(&emulator);
-  // Declared after the emulator, so destroyed (detaching the signal path) before it.
-  const auto detach = absl::MakeCleanup([&wake_target] { wake_target.Set(nullptr); });
+  const Interruption::Watch watch(interruption, emulator);
   if (absl::Status s = emulator.Start(); !s.ok()) {
     std::fprintf(stderr, "lmc-emulator: %s\n", s.ToString().c_str());
     return 1;
@@ -233,9 +204,7 @@ int Run(const Config& config) {
   std::printf("AWS_LAMBDA_RUNTIME_API=%s\n", emulator.address().c_str());
   std::fflush(stdout);
 
-  EventSpec base;
-  base.tenant_id = config.tenant;
-  base.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_ms));
+  const EventSpec base = config.events.Base();
   EventTally tally;
   for (std::string& body : file_events) {
     EventSpec e = base;
@@ -243,15 +212,15 @@ int Run(const Config& config) {
     ++tally.total;
     emulator.Enqueue(std::move(e));
   }
-  if (config.event) {
+  if (config.events.event) {
     EventSpec e = base;
-    e.body = *config.event;
-    tally.total += config.count.value_or(1);
-    emulator.SetGenerator([e](uint64_t) { return e; }, config.count.value_or(1));
+    e.body = *config.events.event;
+    tally.total += config.events.count.value_or(1);
+    emulator.SetGenerator([e](uint64_t) { return e; }, config.events.count.value_or(1));
   }
   const int stop_fd = eventfd(0, EFD_CLOEXEC);
   std::thread stdin_reader;
-  if (config.read_stdin) {
+  if (config.events.read_stdin) {
     stdin_reader = std::thread([&] { ReadStdinEvents(emulator, base, tally, stop_fd); });
   } else {
     tally.complete.store(true);
@@ -259,8 +228,8 @@ int Run(const Config& config) {
 
   emulator.WaitFor(
       [&](const Stats&) {
-        return interrupted.load() || (config.exit_when_done && tally.complete.load() &&
-                                      printed.load() >= tally.total.load());
+        return interruption.interrupted() || (config.exit_when_done && tally.complete.load() &&
+                                              printed.load() >= tally.total.load());
       },
       absl::InfiniteDuration());
   if (stdin_reader.joinable()) {

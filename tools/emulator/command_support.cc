@@ -79,6 +79,34 @@ bool ParseDouble(std::string_view text, double* out) {
   return !text.empty() && ec == std::errc() && ptr == end;
 }
 
+bool EventFlags::Read(ArgReader& args) {
+  std::string v;
+  uint64_t n = 0;
+  if (args.Values("--events", &event_paths)) return true;
+  if (args.Value("--event", &v)) {
+    event = v;
+  } else if (args.Value("--count", &v)) {
+    if (!ParseUint(v, &n) || n == 0) args.Fail("--count wants a positive number, got " + v);
+    count = n;
+  } else if (args.Switch("--stdin")) {
+    read_stdin = true;
+  } else if (args.Value("--tenant", &v)) {
+    tenant = v;
+  } else if (args.Value("--timeout-ms", &v)) {
+    if (!ParseUint(v, &timeout_ms)) args.Fail("--timeout-ms wants a number, got " + v);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+EventSpec EventFlags::Base() const {
+  EventSpec base;
+  base.tenant_id = tenant;
+  base.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_ms));
+  return base;
+}
+
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
@@ -166,6 +194,19 @@ void NotifyTarget::Notify() {
   lmc::MutexLock lock(&mu_);
   if (emulator_ != nullptr) emulator_->NotifyWaiters();
 }
+
+Interruption::Interruption()
+    : watcher_([this](int) {
+        interrupted_.store(true);
+        target_.Notify();
+      }) {}
+
+Interruption::Watch::Watch(Interruption& interruption, Emulator& emulator)
+    : interruption_(interruption) {
+  interruption_.target_.Set(&emulator);
+}
+
+Interruption::Watch::~Watch() { interruption_.target_.Set(nullptr); }
 
 SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
     : on_signal_(std::move(on_signal)) {

@@ -19,8 +19,10 @@
 //   absl::StatusOr<std::vector<std::string>> events = LoadEventFiles(event_paths);
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,6 +72,26 @@ class ArgReader {
 bool ParseUint(std::string_view text, uint64_t* out);
 bool ParseDouble(std::string_view text, double* out);
 
+// EventFlags
+//
+// The flags both commands take to say which events to serve and how: `--event JSON`,
+// `--count K` (positive), `--events FILE_OR_DIR ...`, `--stdin`, `--tenant ID`,
+// `--timeout-ms MS`. Which combinations are allowed is each command's rule.
+struct EventFlags {
+  std::optional<std::string> event;
+  std::optional<uint64_t> count;
+  std::vector<std::string> event_paths;
+  bool read_stdin = false;
+  std::optional<std::string> tenant;
+  uint64_t timeout_ms = 30000;
+
+  // Consumes one of the flags above at the reader's cursor; true when it did (a bad value is
+  // then recorded in `args`).
+  bool Read(ArgReader& args);
+  // The EventSpec every served event starts from: tenant header and timeout.
+  EventSpec Base() const;
+};
+
 // ReadFileToString()
 //
 // The bytes of a file (binary-safe).
@@ -109,7 +131,7 @@ class NotifyTarget {
   Emulator* emulator_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
-// SignalWatcher
+// SignalWatcher (see Interruption, which most commands want instead)
 //
 // Delivers SIGINT and SIGTERM to `on_signal`, called on the watcher's own thread, instead of
 // killing the process. Construct it in main() before starting any other thread: it blocks the
@@ -134,6 +156,44 @@ class SignalWatcher {
   int stop_fd_ = -1;
   absl::Status status_;
   std::thread thread_;
+};
+
+// Interruption
+//
+// SIGINT/SIGTERM as a flag that also wakes an emulator's waiters, so a command blocked in
+// Emulator::WaitFor() (whose predicate reads interrupted()) stops waiting and can still print its
+// summary. Construct it first, before any other thread starts (see SignalWatcher). Thread-safe;
+// not copyable.
+//
+//   Interruption interruption;
+//   Emulator emulator(options);
+//   Interruption::Watch watch(interruption, emulator);  // destroyed before the emulator
+//   emulator.WaitFor([&](const Stats&) { return interruption.interrupted() || ...; }, timeout);
+class Interruption {
+ public:
+  Interruption();
+  Interruption(const Interruption&) = delete;
+  Interruption& operator=(const Interruption&) = delete;
+
+  bool interrupted() const { return interrupted_.load(); }
+
+  // Wakes `emulator`'s waiters on a signal for as long as it lives; declare it after the
+  // emulator, so it is destroyed first.
+  class Watch {
+   public:
+    Watch(Interruption& interruption, Emulator& emulator);
+    ~Watch();
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+
+   private:
+    Interruption& interruption_;
+  };
+
+ private:
+  std::atomic<bool> interrupted_{false};
+  NotifyTarget target_;
+  SignalWatcher watcher_;  // last: its thread reads the members above
 };
 
 }  // namespace lmc::emulator

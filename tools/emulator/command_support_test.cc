@@ -89,6 +89,35 @@ TEST(ParseNumbers, WholeStringMustBeANumber) {
   EXPECT_FALSE(ParseDouble("1.5s", &d));
 }
 
+TEST(EventFlags, ReadsTheEventFlagsAndLeavesOthersAlone) {
+  Argv a({"--event", "{}", "--count", "3", "--events", "a.json", "b", "--stdin", "--tenant=t1",
+          "--timeout-ms", "250", "--json"});
+  ArgReader args(a.argc(), a.argv());
+  EventFlags flags;
+  while (!args.done() && flags.Read(args)) {
+  }
+  EXPECT_FALSE(args.failed()) << args.error();
+  EXPECT_EQ(args.current(), "--json");
+  EXPECT_EQ(flags.event, "{}");
+  EXPECT_EQ(flags.count, 3u);
+  EXPECT_THAT(flags.event_paths, ElementsAre("a.json", "b"));
+  EXPECT_TRUE(flags.read_stdin);
+  const EventSpec base = flags.Base();
+  EXPECT_EQ(base.tenant_id, "t1");
+  EXPECT_EQ(base.timeout, std::chrono::milliseconds(250));
+}
+
+TEST(EventFlags, RefusesACountOfZeroAndANonNumericTimeout) {
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--count", "0"}, {"--count", "many"}, {"--timeout-ms", "1s"}}) {
+    Argv a(bad);
+    ArgReader args(a.argc(), a.argv());
+    EventFlags flags;
+    EXPECT_TRUE(flags.Read(args));
+    EXPECT_TRUE(args.failed()) << bad[0] << " " << bad[1];
+  }
+}
+
 TEST(LoadEventFiles, FilesAndDirectoriesInOrder) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(::testing::TempDir()) / "lmc_event_files";
