@@ -13,6 +13,11 @@ if(NOT TARGET lmc_plugin_api AND NOT TARGET lmc::lmc_plugin_api)
   add_library(lmc_plugin_api INTERFACE)
   target_include_directories(lmc_plugin_api INTERFACE ${PROJECT_SOURCE_DIR}/runtime
                              ${PROJECT_SOURCE_DIR})
+  # A plugin shares simdjson objects with the runtime (Event::Json()'s parser and document), and
+  # their layout depends on simdjson's definitions (SIMDJSON_THREADS_ENABLED adds members):
+  # without them a plugin reads the runtime's parser at the wrong offsets.
+  target_compile_definitions(lmc_plugin_api INTERFACE
+    $<TARGET_PROPERTY:simdjson::simdjson,INTERFACE_COMPILE_DEFINITIONS>)
 endif()
 
 # The libraries whose every object a plugin-serving bootstrap keeps: the public surface.

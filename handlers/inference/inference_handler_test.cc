@@ -184,6 +184,23 @@ TEST_F(InferenceHandlerTest, ConcurrentInvocationsEachGetTheirOwnResult) {
   EXPECT_EQ(service_->batcher_stats().batches, 1U);
 }
 
+TEST_F(InferenceHandlerTest, SearchRequestsInOneBatchEachKeepTheirOwnK) {
+  ModelToWrite model;
+  model.metadata = {{"lmc.kind", "embedding"}};
+  model.tensors.push_back({"embeddings", DType::kF32, {3, 2}, {1, 0, 0, 1, -1, 0}});
+  Load(model, /*max_callers=*/2);
+  std::string one;
+  std::string three;
+  std::thread first([&] { one = Invoke(R"({"queries":[[1,0]],"k":1})").body; });
+  std::thread second([&] { three = Invoke(R"({"queries":[[0,1],[1,0]],"k":3})").body; });
+  first.join();
+  second.join();
+  EXPECT_EQ(one, R"({"results":[{"ids":[0],"scores":[1]}]})");
+  EXPECT_EQ(three,
+            R"({"results":[{"ids":[1,0,2],"scores":[1,0,0]},{"ids":[0,1,2],"scores":[1,0,-1]}]})");
+  EXPECT_EQ(service_->batcher_stats().batches, 1U);  // one batch, run with k = 3
+}
+
 TEST(InferenceService, AModelThatCannotLoadIsAModelLoadFailedInitError) {
   const lmc::testing::LogCapture log(LogLevel::kFatal);
   const Logger& logger = log.logger();

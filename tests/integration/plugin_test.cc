@@ -1,5 +1,9 @@
 // _HANDLER=libname.so:handler: the bootstrap loads the handler from a plugin in
 // LAMBDA_TASK_ROOT (lmc/plugin.h) and serves it, or reports why not through /init/error.
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "tests/integration/bootstrap_fixture.h"
 
@@ -20,6 +24,32 @@ TEST_F(BootstrapTest, PluginHandlerServesEvents) {
     ASSERT_EQ(record.answers.size(), 1u);
     EXPECT_EQ(record.answers[0].body, "desserts");
   }
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+// A plugin with its own model on lmc's batching (examples/plugin/batching_plugin.cc): eight
+// concurrent invocations meet in one batch (it can only close when all eight are queued: the
+// wait is a minute) and each gets the score of its own features.
+TEST_F(BootstrapTest, PluginBatchesConcurrentInvocationsWithItsOwnModel) {
+  constexpr int kInvocations = 8;
+  StartEmulator();
+  for (int i = 0; i < kInvocations; ++i) {
+    emulator().Enqueue({.body = absl::StrCat(R"({"features":[)", i, ",0,0,1]}")});
+  }
+  StartBootstrap("libbatching_plugin.so:score",
+                 {kTaskRoot, absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=", kInvocations),
+                  "SCORER_MAX_WAIT_US=60000000"});
+  ASSERT_TRUE(emulator().WaitForClosed(kInvocations, kWait));
+  std::set<std::string> bodies;
+  for (const auto& record : emulator().records()) {
+    ASSERT_EQ(record.answers.size(), 1u);
+    bodies.insert(record.answers[0].body);
+  }
+  std::set<std::string> expected;
+  for (int i = 0; i < kInvocations; ++i) {
+    expected.insert(absl::StrCat(R"({"score":)", 1000 + i, R"(,"batch_requests":8})"));
+  }
+  EXPECT_EQ(bodies, expected);
   EXPECT_EQ(Terminate().code, 0);
 }
 
