@@ -37,7 +37,7 @@ ARG BUILD_FROM=source
 FROM ${BUILDER_IMAGE} AS build-source
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates libcurl4-openssl-dev \
-      libsimdjson-dev libabsl-dev libopenblas-dev zip unzip patchelf binutils \
+      libsimdjson-dev libabsl-dev libopenblas-dev libunistring-dev zip unzip patchelf binutils \
     && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN arch=$(uname -m) && [ "$arch" = aarch64 ] && arch=arm64; \

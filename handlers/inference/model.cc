@@ -20,6 +20,13 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
+// Weights are computed on as float32: F32, F16 or BF16 only.
+absl::Status CheckFloat(const TensorInfo& tensor) {
+  if (IsFloatDType(tensor.dtype)) return absl::OkStatus();
+  return Invalid(absl::StrCat(tensor.name, " has dtype ", AsAbsl(DTypeName(tensor.dtype)),
+                              "; expected F32, F16 or BF16"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::filesystem::path& path) {
@@ -90,6 +97,9 @@ absl::Status Model::LoadMlp() {
       return Invalid(absl::StrCat(weight_name, " takes ", layer.in, " inputs but layer ", i - 1,
                                   " produces ", layers_.back().out));
     }
+    for (const TensorInfo* tensor : {weight, bias}) {
+      if (absl::Status status = CheckFloat(*tensor); !status.ok()) return status;
+    }
     layer.weight = FloatTensor::From(*weight);
     layer.bias = FloatTensor::From(*bias);
     layers_.push_back(std::move(layer));
@@ -118,6 +128,7 @@ absl::Status Model::LoadEmbedding() {
   if (header.tensors().size() != 1) {
     return Invalid("an embedding model holds exactly one tensor, \"embeddings\"");
   }
+  if (absl::Status status = CheckFloat(*table); !status.ok()) return status;
   rows_ = static_cast<size_t>(table->shape[0]);
   dim_ = static_cast<size_t>(table->shape[1]);
   const FloatTensor values = FloatTensor::From(*table);

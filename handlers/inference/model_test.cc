@@ -252,6 +252,9 @@ TEST_F(ModelTest, RejectsInconsistentModels) {
   ModelToWrite extra = MakeMlp({.widths = {2, 2}});
   extra.tensors.push_back({"other", DType::kF32, {1}, {0}});
   ExpectLoadFails(extra, "\"other\" is not part of an mlp");
+  ModelToWrite integers = MakeMlp({.widths = {2, 2}});
+  integers.tensors[0].dtype = DType::kI64;
+  ExpectLoadFails(integers, "layers.0.weight has dtype I64; expected F32, F16 or BF16");
   ModelToWrite empty_mlp;
   empty_mlp.metadata["lmc.kind"] = "mlp";
   empty_mlp.metadata["lmc.activation"] = "relu";
@@ -264,6 +267,9 @@ TEST_F(ModelTest, RejectsInconsistentModels) {
   ModelToWrite table_shape = MakeEmbeddings({.rows = 2, .dim = 2});
   table_shape.tensors[0].shape = {4};
   ExpectLoadFails(table_shape, "embeddings has shape [4]");
+  ModelToWrite bools = MakeEmbeddings({.rows = 2, .dim = 2});
+  bools.tensors[0].dtype = DType::kBool;
+  ExpectLoadFails(bools, "embeddings has dtype BOOL");
   ModelToWrite infinite = MakeEmbeddings({.rows = 2, .dim = 2});
   infinite.tensors[0].values[1] = INFINITY;
   ExpectLoadFails(infinite, "row 0 is not finite");

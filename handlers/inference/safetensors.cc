@@ -22,10 +22,23 @@ absl::Status Invalid(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("invalid safetensors file: ", AsAbsl(what)));
 }
 
+struct DTypeEntry {
+  DType dtype;
+  std::string_view name;
+  size_t size;
+};
+constexpr DTypeEntry kDTypes[] = {
+    {DType::kF32, "F32", 4}, {DType::kF16, "F16", 2},        {DType::kBF16, "BF16", 2},
+    {DType::kF64, "F64", 8}, {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kF8E5M2, "F8_E5M2", 1},
+    {DType::kI64, "I64", 8}, {DType::kI32, "I32", 4},        {DType::kI16, "I16", 2},
+    {DType::kI8, "I8", 1},   {DType::kU64, "U64", 8},        {DType::kU32, "U32", 4},
+    {DType::kU16, "U16", 2}, {DType::kU8, "U8", 1},          {DType::kBool, "BOOL", 1},
+};
+
 std::optional<DType> ParseDType(std::string_view name) {
-  if (name == "F32") return DType::kF32;
-  if (name == "F16") return DType::kF16;
-  if (name == "BF16") return DType::kBF16;
+  for (const DTypeEntry& entry : kDTypes) {
+    if (entry.name == name) return entry.dtype;
+  }
   return std::nullopt;
 }
 
@@ -119,18 +132,22 @@ absl::Status ParseMetadata(simdjson::dom::element element,
 
 }  // namespace
 
-size_t DTypeSize(DType dtype) { return dtype == DType::kF32 ? 4 : 2; }
+size_t DTypeSize(DType dtype) {
+  for (const DTypeEntry& entry : kDTypes) {
+    if (entry.dtype == dtype) return entry.size;
+  }
+  return 1;  // unreachable: every enumerator has an entry
+}
 
 std::string_view DTypeName(DType dtype) {
-  switch (dtype) {
-    case DType::kF32:
-      return "F32";
-    case DType::kF16:
-      return "F16";
-    case DType::kBF16:
-      return "BF16";
+  for (const DTypeEntry& entry : kDTypes) {
+    if (entry.dtype == dtype) return entry.name;
   }
   return "?";
+}
+
+bool IsFloatDType(DType dtype) {
+  return dtype == DType::kF32 || dtype == DType::kF16 || dtype == DType::kBF16;
 }
 
 size_t TensorInfo::element_count() const {

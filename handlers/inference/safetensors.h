@@ -31,12 +31,34 @@ namespace lmc::inference {
 
 // DType
 //
-// The element types lmc reads. Other safetensors dtypes (I8, F64, ...) are rejected by name.
-enum class DType { kF32, kF16, kBF16 };
+// The element types of the safetensors format. Models compute in float32 from F32, F16 and BF16
+// tensors (IsFloatDType); the others are parsed and validated so that a file may carry them
+// (Hugging Face BERT checkpoints hold an I64 embeddings.position_ids buffer), and a model that
+// needs one of them as weights refuses it by name. Unknown dtype names are rejected.
+enum class DType {
+  kF32,
+  kF16,
+  kBF16,
+  kF64,
+  kF8E4M3,
+  kF8E5M2,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU64,
+  kU32,
+  kU16,
+  kU8,
+  kBool,
+};
+
+// True for the dtypes models read as float32: F32, F16 and BF16.
+bool IsFloatDType(DType dtype);
 
 // Bytes per element of `dtype`.
 size_t DTypeSize(DType dtype);
-// "F32", "F16" or "BF16".
+// The dtype's name in the format ("F32", "BF16", "I64", "BOOL", ...).
 std::string_view DTypeName(DType dtype);
 
 // TensorInfo

@@ -94,8 +94,8 @@ TEST(Safetensors, RejectsHeadersThatAreNotJsonObjects) {
 TEST(Safetensors, RejectsMalformedTensorEntries) {
   ExpectRejected(RawFile(R"({"a":1})", 0), "is not an object");
   ExpectRejected(RawFile(R"({"a":{"shape":[1],"data_offsets":[0,4]}})", 4), "no string \"dtype\"");
-  ExpectRejected(RawFile(R"({"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}})", 1),
-                 "unsupported dtype \"I8\"");
+  ExpectRejected(RawFile(R"({"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", 1),
+                 "unsupported dtype \"Q4\"");
   ExpectRejected(RawFile(R"({"a":{"dtype":"F32","data_offsets":[0,4]}})", 4), "no array \"shape\"");
   ExpectRejected(RawFile(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4),
                  "not a non-negative integer");
@@ -170,6 +170,28 @@ TEST(Safetensors, RejectsRepeatedNames) {
 TEST(Safetensors, RejectsMetadataThatIsNotAnObjectOfStrings) {
   ExpectRejected(RawFile(R"({"__metadata__":[]})", 0), "__metadata__ is not an object");
   ExpectRejected(RawFile(R"({"__metadata__":{"lmc.kind":1}})", 0), "is not a string");
+}
+
+// A file may carry tensors models do not compute with (Hugging Face BERT checkpoints hold an
+// I64 position_ids buffer): they are parsed and validated like any other.
+TEST(Safetensors, ParsesEveryDTypeOfTheFormat) {
+  ModelToWrite model;
+  model.tensors.push_back({"ids", DType::kI64, {1, 3}, {0, 1, 2}});
+  model.tensors.push_back({"mask", DType::kBool, {2}, {1, 0}});
+  model.tensors.push_back({"w", DType::kF32, {1}, {0.5F}});
+  absl::StatusOr<SafetensorsHeader> header = ParseSafetensors(WriteSafetensors(model));
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->Find("ids")->dtype, DType::kI64);
+  EXPECT_EQ(header->Find("ids")->bytes.size(), 24U);
+  EXPECT_EQ(header->Find("mask")->bytes.size(), 2U);
+  EXPECT_FALSE(IsFloatDType(DType::kI64));
+  EXPECT_TRUE(IsFloatDType(DType::kBF16));
+  for (const auto& [name, size] : {std::pair{"F64", 8}, std::pair{"I32", 4}, std::pair{"U16", 2},
+                                   std::pair{"U8", 1}, std::pair{"F8_E4M3", 1}}) {
+    std::string json = absl::StrCat(R"({"a":{"dtype":")", name,
+                                    R"(","shape":[2],"data_offsets":[0,)", 2 * size, "]}}");
+    EXPECT_TRUE(ParseSafetensors(RawFile(json, static_cast<size_t>(2 * size))).ok()) << name;
+  }
 }
 
 TEST(Safetensors, WriterOutputRoundTripsInEveryDType) {

@@ -8,6 +8,44 @@
 #include "lmc/json.h"
 
 namespace lmc::inference {
+namespace {
+
+// Appends `value` as one little-endian element of `dtype` (integers: truncated toward zero; F64
+// exact; the 8-bit float formats are not written).
+void AppendElement(DType dtype, float value, std::string& data) {
+  const auto append = [&data](const auto& element) {
+    char bytes[sizeof(element)];
+    std::memcpy(bytes, &element, sizeof(bytes));
+    data.append(bytes, sizeof(bytes));
+  };
+  switch (dtype) {
+    case DType::kF32:
+      return append(value);
+    case DType::kF16:
+      return append(FloatToHalf(value));
+    case DType::kBF16:
+      return append(FloatToBFloat16(value));
+    case DType::kF64:
+      return append(static_cast<double>(value));
+    case DType::kI64:
+    case DType::kU64:
+      return append(static_cast<int64_t>(value));
+    case DType::kI32:
+    case DType::kU32:
+      return append(static_cast<int32_t>(value));
+    case DType::kI16:
+    case DType::kU16:
+      return append(static_cast<int16_t>(value));
+    case DType::kI8:
+    case DType::kU8:
+    case DType::kBool:
+    case DType::kF8E4M3:
+    case DType::kF8E5M2:
+      return append(static_cast<int8_t>(value));
+  }
+}
+
+}  // namespace
 
 std::string WriteSafetensors(const ModelToWrite& model) {
   std::string data;
@@ -21,18 +59,7 @@ std::string WriteSafetensors(const ModelToWrite& model) {
   }
   for (const TensorToWrite& tensor : model.tensors) {
     const size_t begin = data.size();
-    for (float value : tensor.values) {
-      if (tensor.dtype == DType::kF32) {
-        char bytes[sizeof(float)];
-        std::memcpy(bytes, &value, sizeof(bytes));
-        data.append(bytes, sizeof(bytes));
-      } else {
-        const uint16_t half =
-            tensor.dtype == DType::kF16 ? FloatToHalf(value) : FloatToBFloat16(value);
-        data.push_back(static_cast<char>(half & 0xFFU));
-        data.push_back(static_cast<char>(half >> 8));
-      }
-    }
+    for (float value : tensor.values) AppendElement(tensor.dtype, value, data);
     json.Key(tensor.name).BeginObject().Key("dtype").String(DTypeName(tensor.dtype));
     json.Key("shape").BeginArray();
     for (int64_t dim : tensor.shape) json.Int(dim);

@@ -24,7 +24,8 @@ namespace lmc::inference {
 
 // TensorToWrite
 //
-// One tensor: its values as float32, stored as `dtype` (rounded to nearest even).
+// One tensor: its values as float32, stored as `dtype` (F16/BF16 rounded to nearest even;
+// integer dtypes truncated toward zero).
 struct TensorToWrite {
   std::string name;
   DType dtype = DType::kF32;

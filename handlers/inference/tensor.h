@@ -36,7 +36,8 @@ uint16_t FloatToBFloat16(float value);
 class FloatTensor {
  public:
   FloatTensor() = default;
-  // Reads `tensor` (which must have passed ParseSafetensors()).
+  // Reads `tensor`, which must have passed ParseSafetensors() and have a float dtype
+  // (IsFloatDType(): F32, F16 or BF16; the caller checks).
   static FloatTensor From(const TensorInfo& tensor);
   // Owns `values`.
   static FloatTensor Owned(std::vector<float> values);

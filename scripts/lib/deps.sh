@@ -18,6 +18,7 @@ install_missing() {
 readonly LMC_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libopenblas-dev
+  libunistring-dev
 )
 # What the full test run adds: clang for the thread-safety build and fuzzers, clang-format,
 # Google Benchmark, FAISS (the inference benchmark's reference; optional for the build).
