@@ -1,0 +1,219 @@
+// lmc-bert-bench: the BERT CPU encoder's forward pass in process (no runtime, no JSON), next to
+// OpenBLAS running the same matrix products (same shapes, same batch; OpenBLAS's own threads on
+// every CPU) measured in the same run, so the figure that matters is their ratio.
+//
+//   lmc-bert-bench [--model DIR] [--batches 1,16,64] [--tokens 128] [--threads N] [--tile N]
+//                  [--seconds S] [--reference no]
+//
+// Without --model it writes a MiniLM-sized model with random weights (6 layers, hidden 384,
+// 12 heads, intermediate 1536, 512 positions, a 30522-token vocabulary) to a temporary directory.
+// Every text is `tokens` tokens long ([CLS] ... [SEP]). Per batch size: texts/s, the GFLOP/s that
+// makes, OpenBLAS's GFLOP/s on the same products, and the fraction.
+#include <cblas.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "handlers/inference/bert_cpu_encoder.h"
+#include "handlers/inference/bert_writer.h"
+#include "handlers/inference/worker_pool.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using lmc::inference::BertConfig;
+
+struct Options {
+  std::string model;
+  std::vector<size_t> batches = {1, 16, 64};
+  size_t tokens = 128;
+  size_t threads = 0;
+  size_t tile = 0;
+  double seconds = 3;
+  bool reference = true;  // --reference no: the encoder alone (for profiling)
+};
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Floating-point operations of one forward pass over `texts` texts of `n` tokens.
+double Flops(const BertConfig& c, size_t texts, size_t n) {
+  const double h = static_cast<double>(c.hidden);
+  const double dense =
+      2.0 * static_cast<double>(n) * (4 * h * h + 2 * h * static_cast<double>(c.intermediate));
+  const double attention = 4.0 * static_cast<double>(n) * static_cast<double>(n) * h;
+  return static_cast<double>(texts) * static_cast<double>(c.layers) * (dense + attention);
+}
+
+// Seconds OpenBLAS (its own threads) takes for the forward pass's matrix products.
+double OpenBlasSeconds(const BertConfig& c, size_t texts, size_t n, size_t threads) {
+  openblas_set_num_threads(static_cast<int>(threads));
+  const size_t m = texts * n;
+  const size_t h = c.hidden;
+  const size_t inner = c.intermediate;
+  const size_t d = c.head_dim();
+  std::vector<float> x(m * std::max(3 * h, inner), 0.01F);
+  std::vector<float> y(m * std::max(3 * h, inner));
+  std::vector<float> w(std::max(3 * h, inner) * std::max(h, inner), 0.02F);
+  std::vector<float> scores(n * n);
+  const auto gemm = [](size_t rows, size_t cols, size_t depth, const float* a, size_t lda,
+                       const float* b, size_t ldb, bool transpose_b, float* out, size_t ldc) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
+                static_cast<blasint>(rows), static_cast<blasint>(cols), static_cast<blasint>(depth),
+                1.0F, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0F, out,
+                static_cast<blasint>(ldc));
+  };
+  const Clock::time_point start = Clock::now();
+  for (size_t layer = 0; layer < c.layers; ++layer) {
+    gemm(m, 3 * h, h, x.data(), h, w.data(), h, true, y.data(), 3 * h);
+    for (size_t s = 0; s < texts * c.heads; ++s) {
+      gemm(n, n, d, y.data(), 3 * h, y.data() + h, 3 * h, true, scores.data(), n);
+      gemm(n, d, n, scores.data(), n, y.data() + 2 * h, 3 * h, false, x.data(), h);
+    }
+    gemm(m, h, h, x.data(), h, w.data(), h, true, y.data(), h);
+    gemm(m, inner, h, y.data(), h, w.data(), h, true, x.data(), inner);
+    gemm(m, h, inner, x.data(), inner, w.data(), inner, true, y.data(), h);
+  }
+  return Since(start);
+}
+
+bool ParseList(std::string_view text, std::vector<size_t>& out) {
+  out.clear();
+  for (absl::string_view part : absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    size_t value = 0;
+    if (!absl::SimpleAtoi(part, &value) || value == 0) return false;
+    out.push_back(value);
+  }
+  return !out.empty();
+}
+
+int Run(const Options& options) {
+  std::filesystem::path dir = options.model;
+  const bool temporary = dir.empty();
+  if (temporary) {
+    dir = std::filesystem::temp_directory_path() / absl::StrCat("lmc-bert-bench-", ::getpid());
+    const lmc::inference::BertSpec spec{.layers = 6,
+                                        .hidden = 384,
+                                        .heads = 12,
+                                        .intermediate = 1536,
+                                        .max_positions = 512,
+                                        .vocab_size = 30522};
+    if (absl::Status s = lmc::inference::WriteBertDirectory(dir, spec); !s.ok()) {
+      std::fprintf(stderr, "lmc-bert-bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<lmc::inference::BertModel>> model =
+      lmc::inference::BertModel::Load(dir);
+  if (temporary) std::filesystem::remove_all(dir);
+  if (!model.ok()) {
+    std::fprintf(stderr, "lmc-bert-bench: %s\n", model.status().ToString().c_str());
+    return 1;
+  }
+  const BertConfig& config = (*model)->config();
+  const size_t threads =
+      options.threads == 0 ? lmc::inference::WorkerPool::AvailableCpus() : options.threads;
+  std::printf(
+      "BERT forward in process: %zu layers, hidden %zu, %zu heads, intermediate %zu; %zu "
+      "tokens per text; %zu threads\n",
+      config.layers, config.hidden, config.heads, config.intermediate, options.tokens, threads);
+  std::printf("%6s %10s %10s %16s %9s\n", "batch", "texts/s", "GFLOP/s", "OpenBLAS GFLOP/s",
+              "fraction");
+  for (const size_t batch_size : options.batches) {
+    lmc::inference::TokenBatch batch;
+    std::vector<int32_t> ids(options.tokens);
+    for (size_t b = 0; b < batch_size; ++b) {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        ids[i] = static_cast<int32_t>(1000 + (b * 7919 + i * 104729) % 28000);
+      }
+      ids.front() = 2;
+      ids.back() = 3;
+      batch.Add(ids);
+    }
+    // The encoder sets OpenBLAS to one thread when created; the reference sets its own.
+    std::unique_ptr<lmc::inference::BertEncoder> encoder = lmc::inference::CreateCpuBertEncoder(
+        **model, {.threads = threads, .tile_rows = options.tile});
+    std::vector<float> out;
+    if (absl::Status s = encoder->Encode(batch, out); !s.ok()) {
+      std::fprintf(stderr, "lmc-bert-bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    size_t runs = 0;
+    const Clock::time_point start = Clock::now();
+    while (runs < 2 || Since(start) < options.seconds) {
+      static_cast<void>(encoder->Encode(batch, out));
+      ++runs;
+    }
+    const double encode_seconds = Since(start) / static_cast<double>(runs);
+    encoder.reset();
+    if (!options.reference) {
+      std::printf("%6zu %10.1f %10.1f\n", batch_size,
+                  static_cast<double>(batch_size) / encode_seconds,
+                  Flops(config, batch_size, options.tokens) / encode_seconds / 1e9);
+      continue;
+    }
+    double blas_seconds = OpenBlasSeconds(config, batch_size, options.tokens, threads);  // warm
+    blas_seconds = 0;
+    size_t blas_runs = 0;
+    const Clock::time_point blas_start = Clock::now();
+    while (blas_runs < 2 || Since(blas_start) < options.seconds) {
+      blas_seconds += OpenBlasSeconds(config, batch_size, options.tokens, threads);
+      ++blas_runs;
+    }
+    blas_seconds /= static_cast<double>(blas_runs);
+    const double flops = Flops(config, batch_size, options.tokens);
+    std::printf("%6zu %10.1f %10.1f %16.1f %9.3f\n", batch_size,
+                static_cast<double>(batch_size) / encode_seconds, flops / encode_seconds / 1e9,
+                flops / blas_seconds / 1e9, blas_seconds / encode_seconds);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    const std::string_view value = argv[i + 1];
+    bool ok = true;
+    if (flag == "--model") {
+      options.model = std::string(value);
+    } else if (flag == "--batches") {
+      ok = ParseList(value, options.batches);
+    } else if (flag == "--tokens") {
+      ok = absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &options.tokens) &&
+           options.tokens >= 2;
+    } else if (flag == "--threads") {
+      ok = absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &options.threads);
+    } else if (flag == "--tile") {
+      ok = absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &options.tile);
+    } else if (flag == "--reference") {
+      options.reference = value != "no";
+    } else if (flag == "--seconds") {
+      ok = absl::SimpleAtod(absl::string_view(value.data(), value.size()), &options.seconds);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::fprintf(stderr,
+                   "usage: lmc-bert-bench [--model DIR] [--batches 1,16,64] [--tokens 128] "
+                   "[--threads N] [--tile N] [--seconds S]\n");
+      return 2;
+    }
+  }
+  if (argc % 2 == 0) {
+    std::fprintf(stderr, "lmc-bert-bench: flags come as --name value\n");
+    return 2;
+  }
+  return Run(options);
+}
