@@ -49,12 +49,14 @@ class Reference {
       }
       x[i] = LayerNorm(x[i], "embeddings.LayerNorm");
     }
-    for (int64_t layer = 0; layer < spec_.layers; ++layer)
+    for (int64_t layer = 0; layer < spec_.layers; ++layer) {
       x = Layer(x, absl::StrCat("encoder.layer.", layer, "."));
+    }
     Vector pooled(h, 0.0);
     for (size_t i = 0; i < (mean ? x.size() : 1); ++i) {
-      for (size_t j = 0; j < h; ++j)
+      for (size_t j = 0; j < h; ++j) {
         pooled[j] += x[i][j] / (mean ? static_cast<double>(x.size()) : 1.0);
+      }
     }
     if (normalize) {
       double norm = 0;
@@ -126,8 +128,9 @@ class Reference {
         double sum = 0;
         for (double& w : weights) sum += (w = std::exp(w - max));
         for (size_t j = 0; j < n; ++j) {
-          for (size_t e = 0; e < d; ++e)
+          for (size_t e = 0; e < d; ++e) {
             context[i][head * d + e] += weights[j] / sum * v[j][head * d + e];
+          }
         }
       }
     }
@@ -196,8 +199,9 @@ class BertCpuEncoderTest : public ::testing::Test {
                                      batch.ids.begin() + batch.offsets[b + 1]);
       const Vector expected = reference.Embed(ids, spec.pooling != "cls", options.normalize);
       double worst = 0;
-      for (size_t j = 0; j < h; ++j)
+      for (size_t j = 0; j < h; ++j) {
         worst = std::max(worst, std::fabs(out[b * h + j] - expected[j]));
+      }
       EXPECT_LE(worst, tolerance) << "sequence " << b << " of length " << ids.size();
     }
   }

@@ -105,7 +105,8 @@ class BertModel::Loader {
   }
 
   // The tensor `name` (after the prefix), a float of exactly `shape`.
-  absl::StatusOr<const TensorInfo*> Tensor(std::string_view name, std::vector<int64_t> shape) {
+  absl::StatusOr<const TensorInfo*> Tensor(std::string_view name,
+                                           const std::vector<int64_t>& shape) {
     const std::string full = absl::StrCat(prefix_, AsAbsl(name));
     const TensorInfo* tensor = header_->Find(full);
     if (tensor == nullptr) return Bad(absl::StrCat(full, " is missing"));
@@ -121,8 +122,8 @@ class BertModel::Loader {
   }
 
   // Reads the tensor into `out`.
-  absl::Status Read(std::string_view name, std::vector<int64_t> shape, FloatTensor& out) {
-    absl::StatusOr<const TensorInfo*> tensor = Tensor(name, std::move(shape));
+  absl::Status Read(std::string_view name, const std::vector<int64_t>& shape, FloatTensor& out) {
+    absl::StatusOr<const TensorInfo*> tensor = Tensor(name, shape);
     if (!tensor.ok()) return tensor.status();
     out = FloatTensor::From(**tensor);
     return absl::OkStatus();
@@ -204,7 +205,7 @@ class BertModel::Loader {
     const auto inter = static_cast<int64_t>(model_.config_.intermediate);
     const std::string p = absl::StrCat("encoder.layer.", index, ".");
     const TensorInfo* qkv[6] = {};
-    const char* kProjections[] = {"query", "key", "value"};
+    constexpr const char* kProjections[] = {"query", "key", "value"};
     for (int i = 0; i < 3; ++i) {
       const std::string base = absl::StrCat(p, "attention.self.", kProjections[i]);
       absl::StatusOr<const TensorInfo*> weight = Tensor(base + ".weight", {h, h});

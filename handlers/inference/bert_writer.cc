@@ -148,14 +148,19 @@ std::vector<std::string> MakeVocabulary(size_t size) {
   for (char c = 33; c < 127; ++c) add(std::string(1, c));
   for (char c = 33; c < 127; ++c) add(absl::StrCat("##", std::string(1, c)));
   for (const std::string_view word : kWords) add(std::string(word));
-  // Word pieces: consonant + vowel (+ consonant), alone and as continuations.
+  // Word pieces: consonant + vowel, then consonant + vowel + consonant, each alone and as a
+  // continuation.
   constexpr std::string_view kConsonants = "bcdfghjklmnprstvwz";
   constexpr std::string_view kVowels = "aeiou";
-  for (size_t round = 0; vocab.size() < size && round < 2 * 18 * 5 * 19; ++round) {
-    const size_t index = round / 2;
-    std::string piece{kConsonants[index % 18], kVowels[(index / 18) % 5]};
-    if (index / 90 > 0) piece += kConsonants[(index / 90 - 1) % 18];
-    add(round % 2 == 0 ? piece : absl::StrCat("##", piece));
+  for (size_t tail = 0; tail <= kConsonants.size(); ++tail) {
+    for (const char vowel : kVowels) {
+      for (const char consonant : kConsonants) {
+        std::string piece{consonant, vowel};
+        if (tail > 0) piece += kConsonants[tail - 1];
+        add(piece);
+        add(absl::StrCat("##", piece));
+      }
+    }
   }
   for (size_t n = 0; vocab.size() < size; ++n) add(absl::StrCat("tok", n));
   return vocab;

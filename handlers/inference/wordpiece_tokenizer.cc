@@ -498,7 +498,7 @@ void WordPieceTokenizer::Encode(std::string_view text, size_t max_tokens,
       continue;
     }
     const std::u32string_view part =
-        std::u32string_view(raw).substr(piece.begin, piece.end - piece.begin);
+        std::u32string_view{raw}.substr(piece.begin, piece.end - piece.begin);
     const std::u32string normal =
         has_normalizer_ ? NormalizeBert(part, normalizer_) : std::u32string(part);
     normalized_pieces.clear();
@@ -512,7 +512,7 @@ void WordPieceTokenizer::Encode(std::string_view text, size_t max_tokens,
       if (inner.id >= 0) {
         ids.push_back(inner.id);
       } else {
-        AppendText(std::u32string_view(normal).substr(inner.begin, inner.end - inner.begin), limit,
+        AppendText(std::u32string_view{normal}.substr(inner.begin, inner.end - inner.begin), limit,
                    ids);
       }
     }
