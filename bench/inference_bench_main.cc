@@ -1,255 +1,349 @@
-// lmc-inference-bench: the inference handler's figures, each next to its reference measured in
-// the same run (the machines are shared and noisy: ratios mean more than bare rates).
+// lmc-inference-bench: the inference handler's throughput against the machine's limit, each
+// figure next to its reference measured in the same run (the machines are shared and noisy:
+// ratios mean more than bare rates).
 //
-//   lmc-inference-bench --bootstrap build-release/handlers/inference/inference-bootstrap
-//                       [--quick] [--only mlp|search]
+//   lmc-inference-bench [--bootstrap build-release/handlers/inference/inference-bootstrap]
+//                       [--echo build-release/runtime/bootstrap] [--repeat R] [--quick]
+//                       [--only mlp|search] [--models small,large]
+//                       [--python /usr/bin/python3] [--torch bench/torch_peer.py | --no-torch]
 //
-// mlp     inference-bootstrap against a fresh emulator, single-row invocations of an MLP
-//         (512 -> 2048 -> 2048 -> 16, gelu, softmax; 21 MB of F32 weights) at concurrency 1, 16
-//         and 64: invocations/s with the batcher's defaults next to LMC_BATCH_MAX_ROWS=1, their
-//         ratio, the mean batch and the batcher's share of the requests' time (queue wait +
-//         gather/scatter, from its metrics line).
+// mlp     per MLP (small: 512-1024-1024-10, 2.1 M parameters, 8.4 MB F32, cache-resident;
+//         large: 1024-4096-4096-16, 21 M parameters, 84 MB), single-row invocations through the
+//         emulator at N = 1, 16, 64:
+//           batched  inv/s of inference-bootstrap with the batcher's defaults, and the mean
+//                    batch it reached (its metrics line);
+//           C        the same forward pass (the CPU backend's Run()) called in process at that
+//                    batch size: rows/s, no runtime, no JSON;
+//           F        the runtime's echo (`bootstrap`, handler echo) at the same N with the same
+//                    event bytes: inv/s;
+//           limit    1/(1/C + 1/F): both share the cores; fraction = batched / limit;
+//           rows=1   LMC_BATCH_MAX_ROWS=1 inv/s (then its N = 64 / N = 16 ratio).
+//         Then the PyTorch peer (bench/torch_peer.py, Debian's python3-torch) on the same file
+//         at batch 1, 16, 64, alternated with lmc's in-process rate at the same batch, and lmc
+//         end to end at N against PyTorch's bare forward pass at batch N.
 // search  exact cosine search over 100 000 x 128 embeddings in process, queries/s at query
 //         batches of 1, 16 and 64: the CPU backend next to FAISS IndexFlatIP (same normalised
 //         data, same queries, same k) when lmc was built with FAISS.
-#include <signal.h>
-
+//
+// With --repeat R every measurement of a model runs R times, interleaved (batched, echo, C,
+// unbatched, then again), and the tables give the median and the range.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "absl/strings/strip.h"
+#include "bench/inference_bench_search.h"
+#include "bench/runtime_rate.h"
 #include "handlers/inference/cpu_backend.h"
 #include "handlers/inference/model.h"
 #include "handlers/inference/safetensors_writer.h"
-#include "tools/emulator/emulator.h"
 #include "tools/emulator/subprocess.h"
-#ifdef LMC_HAVE_FAISS
-#include <faiss/IndexFlat.h>
-#endif
-
-#ifdef LMC_HAVE_FAISS
-using FaissId = faiss::Index::idx_t;
-#endif
 
 namespace {
 
-using lmc::emulator::Emulator;
-using lmc::emulator::EmulatorOptions;
-using lmc::emulator::EventSpec;
-using lmc::emulator::Subprocess;
+using lmc::bench::MeasureRuntimeRate;
+using lmc::bench::RuntimeRate;
 using lmc::inference::TestRandom;
+
+constexpr int kConcurrencies[] = {1, 16, 64};
 
 struct Options {
   std::string bootstrap = "build-release/handlers/inference/inference-bootstrap";
-  double scale = 1.0;
+  std::string echo = "build-release/runtime/bootstrap";
+  std::string python = "/usr/bin/python3";
+  std::string torch = "bench/torch_peer.py";  // empty: no PyTorch peer
+  std::vector<std::string> models = {"small", "large"};
+  int repeat = 1;
+  double seconds = 2.0;  // per runtime measurement
   std::string only;
 };
 
-struct MlpRun {
-  bool ok = false;
-  std::string error;
-  double per_second = 0;
-  double mean_batch_rows = 0;
-  double batcher_share = 0;
+struct MlpModel {
+  std::string name;
+  std::vector<int64_t> widths;
+  std::filesystem::path path;
 };
 
-// Reads `key=value` from the last batcher metrics line in `logs`.
-double MetricFromLogs(const std::string& logs, std::string_view key) {
-  const size_t line = logs.rfind("inference batcher:");
-  if (line == std::string::npos) return NAN;
-  const size_t at = logs.find(" " + std::string(key) + "=", line);
-  if (at == std::string::npos) return NAN;
-  const size_t begin = at + key.size() + 2;
-  const size_t end = logs.find_first_of(" \"\n", begin);
-  double value = NAN;
-  if (!absl::SimpleAtod(logs.substr(begin, end - begin), &value)) return NAN;
-  return value;
+// A sample's median, min and max.
+struct Spread {
+  double median = NAN;
+  double min = NAN;
+  double max = NAN;
+};
+
+Spread SpreadOf(std::vector<double> samples) {
+  samples.erase(
+      std::remove_if(samples.begin(), samples.end(), [](double v) { return std::isnan(v); }),
+      samples.end());
+  if (samples.empty()) return {};
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  const double median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  return {median, samples.front(), samples.back()};
 }
 
-MlpRun MeasureMlp(const Options& options, const std::filesystem::path& model, int concurrency,
-                  bool batched, uint64_t warmup, uint64_t count,
-                  const std::vector<std::string>& events) {
-  MlpRun run;
-  EmulatorOptions emulator_options;
-  emulator_options.keep_records = false;
-  Emulator emulator(emulator_options);
-  if (!emulator.Start().ok()) {
-    run.error = "emulator did not start";
-    return run;
-  }
-  emulator.SetGenerator(
-      [&events](uint64_t index) {
-        EventSpec event;
-        event.body = events[index % events.size()];
-        return event;
-      },
-      warmup + count);
-  Subprocess::Options spawn;
-  spawn.argv = {options.bootstrap};
-  spawn.env = {absl::StrCat("AWS_LAMBDA_RUNTIME_API=", emulator.address()),
-               "_HANDLER=inference",
-               absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=", concurrency),
-               absl::StrCat("LMC_MODEL=", model.string()),
-               "LMC_INFERENCE_DEVICE=cpu",
-               "LMC_BATCH_METRICS_MS=100",
-               "TMPDIR=/tmp",
-               "AWS_LAMBDA_FUNCTION_NAME=bench",
-               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048"};
-  if (!batched) spawn.env.push_back("LMC_BATCH_MAX_ROWS=1");
-  spawn.max_capture_bytes = 4 << 20;
-  auto child = Subprocess::Start(spawn);
-  if (!child.ok()) {
-    run.error = child.status().ToString();
-    return run;
-  }
-  const absl::Duration limit = absl::Minutes(5);
-  if (!emulator.WaitFor([&](const auto& s) { return s.closed >= warmup; }, limit)) {
-    run.error = "stalled in warm-up: " + (*child)->stderr_text().substr(0, 300);
-    return run;
-  }
-  const absl::Time t0 = absl::Now();
-  if (!emulator.WaitFor([&](const auto& s) { return s.closed >= warmup + count; }, limit)) {
-    run.error = "stalled";
-    return run;
-  }
-  const absl::Time t1 = absl::Now();
-  const lmc::emulator::Stats stats = emulator.stats();
-  (*child)->Signal(SIGTERM).IgnoreError();
-  (*child)->WaitForExit(absl::Seconds(30));
-  if (stats.errors != 0) {
-    run.error = absl::StrCat(stats.errors, " invocations failed");
-    return run;
-  }
-  const std::string logs = (*child)->stdout_text() + (*child)->stderr_text();
-  run.ok = true;
-  run.per_second = static_cast<double>(count) / absl::ToDoubleSeconds(t1 - t0);
-  run.mean_batch_rows = MetricFromLogs(logs, "total_mean_batch_rows");
-  run.batcher_share = MetricFromLogs(logs, "total_batcher_share");
-  return run;
+// "1234" or "1234 (1200-1300)" when repeated.
+std::string Show(const Spread& s, int decimals = 0) {
+  if (std::isnan(s.median)) return "-";
+  const auto f = [decimals](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, v);
+    return std::string(buffer);
+  };
+  if (std::isnan(s.min) || s.min == s.max) return f(s.median);
+  return absl::StrCat(f(s.median), " (", f(s.min), "-", f(s.max), ")");
 }
 
-int BenchMlp(const Options& options, const std::filesystem::path& dir) {
-  const std::vector<int64_t> widths = {512, 2048, 2048, 16};
-  const std::filesystem::path model = dir / "mlp.safetensors";
-  if (!lmc::inference::WriteFile(
-           model, lmc::inference::WriteSafetensors(lmc::inference::MakeMlp(
-                      {.widths = widths, .activation = "gelu", .head = "softmax", .scale = 0.05F})))
-           .ok()) {
-    std::fprintf(stderr, "cannot write %s\n", model.c_str());
-    return 1;
-  }
-  // 64 distinct single-row events, cycled.
-  std::vector<std::string> events;
-  TestRandom random(42);
-  for (int e = 0; e < 64; ++e) {
-    std::string body = "{\"inputs\":[[";
-    for (int64_t j = 0; j < widths[0]; ++j) {
-      absl::StrAppend(&body, j == 0 ? "" : ",", random.Next());
-    }
-    body += "]]}";
-    events.push_back(std::move(body));
-  }
-  std::printf("mlp %s, single-row invocations, CPU (OpenBLAS)\n", "512-2048-2048-16 gelu softmax");
-  std::printf("%-6s %14s %14s %8s %12s %14s\n", "conc", "batched inv/s", "rows=1 inv/s", "ratio",
-              "mean batch", "batcher share");
-  int failed = 0;
-  for (int concurrency : {1, 16, 64}) {
-    const auto count = static_cast<uint64_t>(
-        options.scale * (concurrency == 1 ? 300 : 100.0 * concurrency / 4 + 600));
-    const uint64_t warmup = static_cast<uint64_t>(concurrency) * 2;
-    const MlpRun batched = MeasureMlp(options, model, concurrency, true, warmup, count, events);
-    const MlpRun single = MeasureMlp(options, model, concurrency, false, warmup,
-                                     count / (concurrency == 1 ? 1 : 3), events);
-    if (!batched.ok || !single.ok) {
-      std::printf("%-6d failed: %s %s\n", concurrency, batched.error.c_str(), single.error.c_str());
-      failed = 1;
-      continue;
-    }
-    std::printf("%-6d %14.0f %14.0f %7.2fx %12.1f %14.3f\n", concurrency, batched.per_second,
-                single.per_second, batched.per_second / single.per_second, batched.mean_batch_rows,
-                batched.batcher_share);
-  }
-  return failed;
-}
-
-// Queries per second of `search(queries, batch)` over all of `queries` in batches of `batch`,
-// best of three passes.
-template <typename Search>
-double QueriesPerSecond(const std::vector<float>& queries, size_t dim, size_t batch,
-                        Search search) {
-  const size_t total = queries.size() / dim;
+// Rows per second of `backend` on batches of `batch` rows drawn from `inputs`: best of three
+// passes of about 0.1 s each, after a warm-up call.
+double ForwardRowsPerSecond(lmc::inference::Backend& backend, const std::vector<float>& inputs,
+                            size_t width, size_t batch) {
+  lmc::inference::BatchOutput out;
+  const size_t pool = inputs.size() / width;
+  (void)backend.Run(inputs.data(), batch, 0, out);
   double best = 0;
   for (int pass = 0; pass < 3; ++pass) {
+    size_t rows = 0;
+    size_t first = 0;
     const auto start = std::chrono::steady_clock::now();
-    for (size_t q = 0; q + batch <= total; q += batch) search(queries.data() + q * dim, batch);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, static_cast<double>(total - total % batch) / seconds);
+    double seconds = 0;
+    int calls = 0;
+    while (seconds < 0.1 || calls < 3) {
+      if (first + batch > pool) first = 0;
+      (void)backend.Run(inputs.data() + first * width, batch, 0, out);
+      first += batch;
+      rows += batch;
+      ++calls;
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    best = std::max(best, static_cast<double>(rows) / seconds);
   }
   return best;
 }
 
-int BenchSearch(const Options& options, const std::filesystem::path& dir) {
-  const int64_t rows = 100000;
-  const size_t dim = 128;
-  const size_t k = 10;
-  const std::filesystem::path path = dir / "embeddings.safetensors";
-  if (!lmc::inference::WriteFile(path,
-                                 lmc::inference::WriteSafetensors(
-                                     lmc::inference::MakeEmbeddings({.rows = rows, .dim = dim})))
-           .ok()) {
+// PyTorch's rows/s per batch size on `model`, from bench/torch_peer.py; empty when it cannot
+// run (no python3-torch: the caller says so).
+std::map<size_t, double> TorchRowsPerSecond(const Options& options, const MlpModel& model,
+                                            std::string* version) {
+  std::map<size_t, double> rates;
+  lmc::emulator::Subprocess::Options spawn;
+  spawn.argv = {options.python, options.torch, "--mlp",     model.path.string(),
+                "--batches",    "1,16,64",     "--seconds", options.seconds >= 2 ? "1.5" : "0.6"};
+  spawn.merge_stderr = true;
+  absl::StatusOr<std::unique_ptr<lmc::emulator::Subprocess>> child =
+      lmc::emulator::Subprocess::Start(spawn);
+  if (!child.ok() || !(*child)->WaitForExit(absl::Minutes(5))) return rates;
+  for (absl::string_view line : absl::StrSplit((*child)->stdout_text(), '\n')) {
+    if (absl::ConsumePrefix(&line, "torch ")) {
+      *version = std::string(line);
+      continue;
+    }
+    // "mlp batch=B rows_per_s=R threads=T"
+    if (!absl::ConsumePrefix(&line, "mlp ")) continue;
+    std::map<std::string, std::string> fields;
+    for (absl::string_view field : absl::StrSplit(line, ' ')) {
+      const std::pair<std::string, std::string> kv = absl::StrSplit(field, '=');
+      fields[kv.first] = kv.second;
+    }
+    size_t batch = 0;
+    double rate = 0;
+    if (absl::SimpleAtoi(fields["batch"], &batch) &&
+        absl::SimpleAtod(fields["rows_per_s"], &rate)) {
+      rates[batch] = rate;
+    }
+  }
+  if (rates.empty()) *version = (*child)->stdout_text().substr(0, 300);
+  return rates;
+}
+
+// One N's samples over the repetitions.
+struct MlpRow {
+  std::vector<double> batched, mean_batch, batched_cpu_us, c, f, limit, fraction, single;
+};
+
+// 64 distinct single-row events of `width` numbers, cycled by the emulator.
+std::vector<std::string> SingleRowEvents(int64_t width) {
+  std::vector<std::string> events;
+  TestRandom random(42);
+  for (int e = 0; e < 64; ++e) {
+    std::string body = "{\"inputs\":[[";
+    for (int64_t j = 0; j < width; ++j) absl::StrAppend(&body, j == 0 ? "" : ",", random.Next());
+    body += "]]}";
+    events.push_back(std::move(body));
+  }
+  return events;
+}
+
+RuntimeRate RunInference(const Options& options, const MlpModel& model, int concurrency,
+                         bool batched, const std::vector<std::string>& events) {
+  std::vector<std::string> env = {"_HANDLER=inference",
+                                  absl::StrCat("LMC_MODEL=", model.path.string()),
+                                  "LMC_INFERENCE_DEVICE=cpu", "LMC_BATCH_METRICS_MS=200"};
+  if (!batched) env.push_back("LMC_BATCH_MAX_ROWS=1");
+  return MeasureRuntimeRate({.binary = options.bootstrap,
+                             .env = std::move(env),
+                             .concurrency = concurrency,
+                             .events = events,
+                             .warmup = static_cast<uint64_t>(concurrency) * 4 + 20,
+                             .seconds = options.seconds});
+}
+
+RuntimeRate RunEcho(const Options& options, int concurrency,
+                    const std::vector<std::string>& events) {
+  return MeasureRuntimeRate({.binary = options.echo,
+                             .env = {"_HANDLER=echo"},
+                             .concurrency = concurrency,
+                             .events = events,
+                             .warmup = static_cast<uint64_t>(concurrency) * 4 + 20,
+                             .seconds = options.seconds});
+}
+
+double MeanBatch(const RuntimeRate& run) {
+  double mean = lmc::bench::LastMetric(run.logs, "inference batcher:", "total_mean_batch_size");
+  if (std::isnan(mean)) {  // a bootstrap from before handlers/batching
+    mean = lmc::bench::LastMetric(run.logs, "inference batcher:", "total_mean_batch_rows");
+  }
+  return mean;
+}
+
+int BenchMlp(const Options& options, const MlpModel& model) {
+  absl::StatusOr<std::unique_ptr<lmc::inference::Model>> loaded =
+      lmc::inference::Model::Load(model.path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<lmc::inference::Model>> model = lmc::inference::Model::Load(path);
-  if (!model.ok()) {
-    std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
-    return 1;
-  }
-  std::unique_ptr<lmc::inference::Backend> cpu = lmc::inference::CreateCpuBackend(**model);
-  const auto num_queries = static_cast<size_t>(options.scale * 512);
-  std::vector<float> queries(num_queries * dim);
-  TestRandom random(9);
-  for (size_t q = 0; q < num_queries; ++q) {
-    double norm = 0;
-    for (size_t j = 0; j < dim; ++j) {
-      queries[q * dim + j] = random.Next();
-      norm += double{queries[q * dim + j]} * queries[q * dim + j];
+  std::unique_ptr<lmc::inference::Backend> cpu = lmc::inference::CreateCpuBackend(**loaded);
+  const auto width = static_cast<size_t>(model.widths.front());
+  std::vector<float> inputs(256 * width);
+  TestRandom random(7);
+  for (float& v : inputs) v = random.Next();
+  const std::vector<std::string> events = SingleRowEvents(model.widths.front());
+
+  std::map<int, MlpRow> rows;
+  std::map<size_t, std::vector<double>> lmc_rate;
+  std::map<size_t, std::vector<double>> torch_rate;
+  std::string torch_version;
+  int failed = 0;
+  for (int rep = 0; rep < options.repeat; ++rep) {
+    for (int n : kConcurrencies) {
+      MlpRow& row = rows[n];
+      const RuntimeRate batched = RunInference(options, model, n, true, events);
+      const RuntimeRate echo = RunEcho(options, n, events);
+      const RuntimeRate single = RunInference(options, model, n, false, events);
+      if (!batched.ok || !echo.ok || !single.ok) {
+        std::fprintf(stderr, "%s N=%d failed: %s %s %s\n", model.name.c_str(), n,
+                     batched.error.c_str(), echo.error.c_str(), single.error.c_str());
+        failed = 1;
+        continue;
+      }
+      const double mean = MeanBatch(batched);
+      const size_t batch = std::max<size_t>(1, static_cast<size_t>(std::lround(mean)));
+      const double c = ForwardRowsPerSecond(*cpu, inputs, width, std::min<size_t>(batch, 256));
+      const double limit = 1 / (1 / c + 1 / echo.per_second);
+      row.batched.push_back(batched.per_second);
+      row.mean_batch.push_back(mean);
+      row.batched_cpu_us.push_back(batched.cpu_us_per_invocation);
+      row.c.push_back(c);
+      row.f.push_back(echo.per_second);
+      row.limit.push_back(limit);
+      row.fraction.push_back(batched.per_second / limit);
+      row.single.push_back(single.per_second);
     }
-    for (size_t j = 0; j < dim; ++j) {
-      queries[q * dim + j] = static_cast<float>(queries[q * dim + j] / std::sqrt(norm));
+    if (!options.torch.empty()) {
+      // lmc in process, PyTorch, lmc again: the two share the same minutes.
+      for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
+        lmc_rate[batch].push_back(ForwardRowsPerSecond(*cpu, inputs, width, batch));
+      }
+      for (const auto& [batch, rate] : TorchRowsPerSecond(options, model, &torch_version)) {
+        torch_rate[batch].push_back(rate);
+      }
+      for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
+        lmc_rate[batch].push_back(ForwardRowsPerSecond(*cpu, inputs, width, batch));
+      }
     }
   }
-#ifdef LMC_HAVE_FAISS
-  faiss::IndexFlatIP index(static_cast<FaissId>(dim));
-  index.add(rows, (*model)->normalized_embeddings());
-  std::vector<float> distances(64 * k);
-  std::vector<FaissId> labels(64 * k);
-#endif
-  std::printf("\nsearch: exact cosine, %lld x %zu embeddings (F32), k=%zu, in process\n",
-              static_cast<long long>(rows), dim, k);
-  std::printf("%-6s %14s %14s %8s\n", "batch", "lmc q/s", "faiss q/s", "ratio");
-  lmc::inference::BatchOutput out;
+
+  std::string shape;
+  for (int64_t w : model.widths) absl::StrAppend(&shape, shape.empty() ? "" : "-", w);
+  std::printf("\nmlp %s (%s, gelu, softmax), single-row invocations, CPU (OpenBLAS); %d run%s\n",
+              model.name.c_str(), shape.c_str(), options.repeat, options.repeat > 1 ? "s" : "");
+  std::printf("%-4s %-22s %-16s %-24s %-22s %-22s %-22s %-16s\n", "N", "batched inv/s",
+              "mean batch", "C rows/s @batch", "F echo inv/s", "limit inv/s", "fraction",
+              "runtime us/inv");
+  for (int n : kConcurrencies) {
+    const MlpRow& row = rows[n];
+    std::printf("%-4d %-22s %-16s %-24s %-22s %-22s %-22s %-16s\n", n,
+                Show(SpreadOf(row.batched)).c_str(), Show(SpreadOf(row.mean_batch), 1).c_str(),
+                Show(SpreadOf(row.c)).c_str(), Show(SpreadOf(row.f)).c_str(),
+                Show(SpreadOf(row.limit)).c_str(), Show(SpreadOf(row.fraction), 3).c_str(),
+                Show(SpreadOf(row.batched_cpu_us)).c_str());
+  }
+  std::printf("LMC_BATCH_MAX_ROWS=1 inv/s: N=1 %s, N=16 %s, N=64 %s; N=64 / N=16 = %s\n",
+              Show(SpreadOf(rows[1].single)).c_str(), Show(SpreadOf(rows[16].single)).c_str(),
+              Show(SpreadOf(rows[64].single)).c_str(),
+              Show(SpreadOf([&] {
+                     std::vector<double> ratio;
+                     for (size_t i = 0;
+                          i < std::min(rows[16].single.size(), rows[64].single.size()); ++i) {
+                       ratio.push_back(rows[64].single[i] / rows[16].single[i]);
+                     }
+                     return ratio;
+                   }()),
+                   3)
+                  .c_str());
+  if (options.torch.empty()) return failed;
+  if (torch_rate.empty()) {
+    std::printf("PyTorch peer: did not run (%s %s): %s\n", options.python.c_str(),
+                options.torch.c_str(), torch_version.c_str());
+    return failed;
+  }
+  std::printf("vs PyTorch (%s), rows/s in process, same weights, same batch:\n",
+              torch_version.c_str());
+  std::printf("%-6s %-22s %-22s %-18s %-22s %-18s\n", "batch", "lmc forward", "torch forward",
+              "lmc/torch", "lmc e2e at N=batch", "e2e/torch");
   for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
-    const double ours = QueriesPerSecond(
-        queries, dim, batch, [&](const float* q, size_t n) { (void)cpu->Run(q, n, k, out); });
-#ifdef LMC_HAVE_FAISS
-    const double theirs = QueriesPerSecond(queries, dim, batch, [&](const float* q, size_t n) {
-      index.search(static_cast<FaissId>(n), q, static_cast<FaissId>(k), distances.data(),
-                   labels.data());
-    });
-    std::printf("%-6zu %14.0f %14.0f %7.2fx\n", batch, ours, theirs, ours / theirs);
-#else
-    std::printf("%-6zu %14.0f %14s %8s\n", batch, ours, "(no faiss)", "-");
-#endif
+    const Spread ours = SpreadOf(lmc_rate[batch]);
+    const Spread theirs = SpreadOf(torch_rate[batch]);
+    const Spread e2e = SpreadOf(rows[static_cast<int>(batch)].batched);
+    std::printf("%-6zu %-22s %-22s %-18s %-22s %-18s\n", batch, Show(ours).c_str(),
+                Show(theirs).c_str(), Show({ours.median / theirs.median, NAN, NAN}, 2).c_str(),
+                Show(e2e).c_str(), Show({e2e.median / theirs.median, NAN, NAN}, 2).c_str());
   }
-  return 0;
+  return failed;
+}
+
+int BenchMlps(const Options& options, const std::filesystem::path& dir) {
+  const std::map<std::string, std::vector<int64_t>> shapes = {{"small", {512, 1024, 1024, 10}},
+                                                              {"large", {1024, 4096, 4096, 16}}};
+  int failed = 0;
+  for (const std::string& name : options.models) {
+    const auto shape = shapes.find(name);
+    if (shape == shapes.end()) {
+      std::fprintf(stderr, "unknown model %s (small, large)\n", name.c_str());
+      return 2;
+    }
+    MlpModel model{name, shape->second, dir / absl::StrCat("mlp-", name, ".safetensors")};
+    if (!lmc::inference::WriteFile(model.path, lmc::inference::WriteSafetensors(
+                                                   lmc::inference::MakeMlp({.widths = model.widths,
+                                                                            .activation = "gelu",
+                                                                            .head = "softmax",
+                                                                            .scale = 0.05F})))
+             .ok()) {
+      std::fprintf(stderr, "cannot write %s\n", model.path.c_str());
+      return 1;
+    }
+    failed |= BenchMlp(options, model);
+  }
+  return failed;
 }
 
 }  // namespace
@@ -258,15 +352,31 @@ int main(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--bootstrap" && i + 1 < argc) {
+    const bool has_value = i + 1 < argc;
+    if (arg == "--bootstrap" && has_value) {
       options.bootstrap = argv[++i];
+    } else if (arg == "--echo" && has_value) {
+      options.echo = argv[++i];
+    } else if (arg == "--python" && has_value) {
+      options.python = argv[++i];
+    } else if (arg == "--torch" && has_value) {
+      options.torch = argv[++i];
+    } else if (arg == "--no-torch") {
+      options.torch.clear();
+    } else if (arg == "--models" && has_value) {
+      options.models = absl::StrSplit(argv[++i], ',');
+    } else if (arg == "--repeat" && has_value && absl::SimpleAtoi(argv[i + 1], &options.repeat) &&
+               options.repeat >= 1) {
+      ++i;
     } else if (arg == "--quick") {
-      options.scale = 0.25;
-    } else if (arg == "--only" && i + 1 < argc) {
+      options.seconds = 0.7;
+    } else if (arg == "--only" && has_value) {
       options.only = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: lmc-inference-bench [--bootstrap PATH] [--quick] [--only mlp|search]\n");
+                   "usage: lmc-inference-bench [--bootstrap PATH] [--echo PATH] [--repeat R] "
+                   "[--quick] [--only mlp|search] [--models small,large] [--python PATH] "
+                   "[--torch SCRIPT | --no-torch]\n");
       return 2;
     }
   }
@@ -274,8 +384,10 @@ int main(int argc, char** argv) {
       std::filesystem::temp_directory_path() / absl::StrCat("lmc-inference-bench-", ::getpid());
   std::filesystem::create_directories(dir);
   int failed = 0;
-  if (options.only.empty() || options.only == "mlp") failed |= BenchMlp(options, dir);
-  if (options.only.empty() || options.only == "search") failed |= BenchSearch(options, dir);
+  if (options.only.empty() || options.only == "mlp") failed |= BenchMlps(options, dir);
+  if (options.only.empty() || options.only == "search") {
+    failed |= lmc::bench::BenchSearch(options.seconds < 1 ? 0.25 : 1.0, dir);
+  }
   std::filesystem::remove_all(dir);
   return failed;
 }

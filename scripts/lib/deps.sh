@@ -35,3 +35,6 @@ readonly LMC_PACKAGE_TEST_PACKAGES=(
   "${LMC_PACKAGE_PACKAGES[@]}" g++-aarch64-linux-gnu qemu-user-static debootstrap buildah
   python3-yaml
 )
+# What the benchmarks' peers add (scripts/bench-inference): PyTorch on the CPU for
+# bench/torch_peer.py. Tooling only: never needed to build lmc or to run its tests.
+readonly LMC_BENCH_PACKAGES=(python3-torch python3-numpy libfaiss-dev)
