@@ -106,6 +106,32 @@ TEST_F(ModelTest, CpuMlpMatchesTheReferenceForEveryActivationAndHead) {
   }
 }
 
+TEST_F(ModelTest, CpuMlpSplitOverThreadsMatchesTheReference) {
+  // Layers wide enough to be split by columns (64 per thread at least), and a 7-wide last layer
+  // that is not.
+  absl::StatusOr<std::unique_ptr<Model>> model = LoadWritten(
+      MakeMlp({.widths = {24, 200, 130, 7}, .activation = "gelu", .head = "softmax", .seed = 3}));
+  ASSERT_TRUE(model.ok()) << model.status();
+  for (size_t threads : {1, 2, 3}) {
+    std::unique_ptr<Backend> cpu = CreateCpuBackend(**model, {.threads = threads});
+    for (size_t rows : {1, 5}) {
+      const std::vector<float> input = RandomRows(rows, 24, 9);
+      BatchOutput out;
+      ASSERT_TRUE(cpu->Run(input.data(), rows, 0, out).ok());
+      ASSERT_EQ(out.values.size(), rows * 7);
+      for (size_t r = 0; r < rows; ++r) {
+        const std::vector<double> expected = ReferenceMlp(
+            **model, std::vector<float>(input.begin() + static_cast<std::ptrdiff_t>(r * 24),
+                                        input.begin() + static_cast<std::ptrdiff_t>((r + 1) * 24)));
+        for (size_t j = 0; j < 7; ++j) {
+          EXPECT_NEAR(out.values[r * 7 + j], expected[j], 1e-4)
+              << threads << " threads, row " << r << " output " << j;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ModelTest, HalfPrecisionModelsMatchTheirF32TwinWithinTheirPrecision) {
   const MlpSpec spec{.widths = {8, 16, 4}, .activation = "gelu", .head = "none", .seed = 11};
   absl::StatusOr<std::unique_ptr<Model>> f32 = LoadWritten(MakeMlp(spec));
@@ -205,6 +231,39 @@ TEST_F(ModelTest, BlockedSearchAgreesWithTheReferenceAcrossBlocks) {
     }
     EXPECT_EQ(out.ids[q * 20], order[0]);
   }
+}
+
+TEST_F(ModelTest, SearchSplitOverThreadsKeepsTiesInIdOrderAcrossTheSplit) {
+  const size_t n = 9000;  // three 4096-row blocks: two threads take rows 0-4095 and 4096-8999
+  const size_t d = 8;
+  ModelToWrite model = MakeEmbeddings({.rows = static_cast<int64_t>(n), .dim = d, .seed = 6});
+  // Rows 8500, 5 and 4096 point the same way (different lengths): a tie across both ranges.
+  std::vector<float>& table = model.tensors[0].values;
+  for (size_t j = 0; j < d; ++j) {
+    table[5 * d + j] = table[8500 * d + j] * 3;
+    table[4096 * d + j] = table[8500 * d + j] * 0.25F;
+  }
+  absl::StatusOr<std::unique_ptr<Model>> loaded = LoadWritten(model);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  std::vector<float> queries(table.begin() + 8500 * d, table.begin() + 8501 * d);
+  const std::vector<float> others = RandomRows(2, d, 12);
+  queries.insert(queries.end(), others.begin(), others.end());
+  for (size_t q = 0; q < 3; ++q) {
+    double norm = 0;
+    for (size_t j = 0; j < d; ++j) norm += double{queries[q * d + j]} * queries[q * d + j];
+    for (size_t j = 0; j < d; ++j) {
+      queries[q * d + j] = static_cast<float>(queries[q * d + j] / std::sqrt(norm));
+    }
+  }
+  BatchOutput one;
+  BatchOutput two;
+  ASSERT_TRUE(CreateCpuBackend(**loaded, {.threads = 1})->Run(queries.data(), 3, 6, one).ok());
+  ASSERT_TRUE(CreateCpuBackend(**loaded, {.threads = 2})->Run(queries.data(), 3, 6, two).ok());
+  EXPECT_EQ(two.ids[0], 5U);
+  EXPECT_EQ(two.ids[1], 4096U);
+  EXPECT_EQ(two.ids[2], 8500U);
+  EXPECT_EQ(two.ids, one.ids);
+  for (size_t i = 0; i < one.values.size(); ++i) EXPECT_NEAR(two.values[i], one.values[i], 1e-6);
 }
 
 TEST(TopK, OrdersDescendingWithTiesToTheLowerIndexAndNanLast) {
