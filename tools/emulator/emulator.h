@@ -219,6 +219,29 @@ struct Stats {
   absl::Time last_close_at = absl::InfinitePast();
 };
 
+// ExtraRequest
+//
+// A request on a path the emulator does not serve itself (EmulatorOptions::extra_routes). The
+// views are valid only during the call.
+struct ExtraRequest {
+  std::string_view method;
+  std::string_view target;  // as sent: path and query string
+  const Fields& headers;    // names lower-cased, in arrival order
+  std::string_view body;    // de-chunked
+};
+
+// ExtraReply
+//
+// The answer to an ExtraRequest: written as one HTTP/1.1 reply with Content-Length, or, with
+// `reset`, no reply at all (the connection is reset).
+struct ExtraReply {
+  int status = 200;
+  std::string content_type = "application/json";  // "" omits the field
+  std::string body;
+  Fields headers;  // written after Content-Type and Content-Length
+  bool reset = false;
+};
+
 // EmulatorOptions
 struct EmulatorOptions {
   int port = 0;  // 0: an ephemeral port, see Emulator::port()
@@ -239,6 +262,11 @@ struct EmulatorOptions {
   // serves nobody while it runs. It may call any method but the blocking WaitFor* ones. Waiters
   // may see the close (Stats::closed) before the callback has run.
   std::function<void(const InvocationRecord&)> on_closed;
+  // Serves requests whose path is neither under /2018-06-01/runtime/ nor /2020-01-01/extension/
+  // (another API on the same server, as tools/durable/ adds the durable-execution API); nullopt
+  // means the usual 404. Called on the server thread, without the emulator's lock: it may call
+  // any method but the blocking WaitFor* ones, and the server serves nobody while it runs.
+  std::function<std::optional<ExtraReply>(const ExtraRequest&)> extra_routes;
 };
 
 // Emulator

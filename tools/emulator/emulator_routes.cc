@@ -81,6 +81,22 @@ void Emulator::Impl::HandleRequest(Connection& c, absl::Time now) {
       return;
     }
   }
+  if (options_.extra_routes) {
+    const ExtraRequest extra{.method = method,
+                             .target = c.request.target,
+                             .headers = c.request.headers,
+                             .body = c.request.body};
+    if (std::optional<ExtraReply> reply = options_.extra_routes(extra)) {
+      if (reply->reset) {
+        c.reset_now = true;
+        return;
+      }
+      internal::AppendReplyWithFields(c.out, reply->status, reply->content_type, reply->body,
+                                      reply->headers, c.mode());
+      if (!c.keep_alive) c.close_after_flush = true;
+      return;
+    }
+  }
   ReplyError(c, 404, "NotFound", absl::StrCat("no such endpoint: ", c.request.target));
 }
 

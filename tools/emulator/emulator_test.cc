@@ -901,6 +901,31 @@ TEST(Emulator, UnknownPathIs404AndWrongMethodIs405) {
   EXPECT_EQ(emulator->stats().connections, 1u);  // errors keep the connection alive
 }
 
+TEST(Emulator, ExtraRoutesServeOtherPathsAndLeaveTheRestTo404) {
+  EmulatorOptions options;
+  options.extra_routes = [](const ExtraRequest& r) -> std::optional<ExtraReply> {
+    if (r.target.starts_with("/reset")) return ExtraReply{.reset = true};
+    if (!r.target.starts_with("/2025-12-01/")) return std::nullopt;
+    ExtraReply reply;
+    reply.status = 429;
+    reply.body = std::string(r.method) + " " + std::string(r.target) + " " + std::string(r.body);
+    reply.headers = {{"X-Amzn-ErrorType", "TooManyRequestsException"}};
+    return reply;
+  };
+  auto emulator = StartEmulator(std::move(options));
+  auto client = Connect(*emulator);
+  const RawHttpResponse served = Ok(client->Post("/2025-12-01/x?a=b", "body"));
+  EXPECT_EQ(served.status, 429);
+  EXPECT_EQ(served.body, "POST /2025-12-01/x?a=b body");
+  EXPECT_EQ(Header(served, "x-amzn-errortype"), "TooManyRequestsException");
+  EXPECT_EQ(Ok(client->Get("/elsewhere")).status, 404);
+  // Runtime API paths are never offered to the extra routes.
+  EXPECT_EQ(Ok(client->Post(kNext, "")).status, 405);
+  auto reset = Connect(*emulator);
+  ASSERT_TRUE(reset->Send(internal::BuildRequest("GET", "/reset", "", {})).ok());
+  EXPECT_FALSE(reset->ReadResponse().ok());
+}
+
 TEST(Emulator, PipelinedRequestsAreAnsweredInOrder) {
   auto emulator = StartEmulator();
   for (const char* id : {"p1", "p2"}) {

@@ -86,8 +86,13 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
-void AppendReply(std::string& out, int status, std::string_view content_type, std::string_view body,
-                 HeaderList headers, ConnectionMode mode) {
+namespace {
+
+// The reply writer behind AppendReply() and AppendReplyWithFields(): any range of name/value
+// pairs.
+template <typename Headers>
+void AppendReplyImpl(std::string& out, int status, std::string_view content_type,
+                     std::string_view body, const Headers& headers, ConnectionMode mode) {
   out.append("HTTP/1.1 ");
   AppendUint(out, static_cast<uint64_t>(status));
   out.push_back(' ');
@@ -101,6 +106,18 @@ void AppendReply(std::string& out, int status, std::string_view content_type, st
   AppendConnection(out, mode);
   out.append("\r\n");
   out.append(body);
+}
+
+}  // namespace
+
+void AppendReply(std::string& out, int status, std::string_view content_type, std::string_view body,
+                 HeaderList headers, ConnectionMode mode) {
+  AppendReplyImpl(out, status, content_type, body, headers, mode);
+}
+
+void AppendReplyWithFields(std::string& out, int status, std::string_view content_type,
+                           std::string_view body, const Fields& headers, ConnectionMode mode) {
+  AppendReplyImpl(out, status, content_type, body, headers, mode);
 }
 
 std::string LambdaErrorBody(std::string_view error_type, std::string_view message) {

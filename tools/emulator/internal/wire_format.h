@@ -49,6 +49,10 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
 void AppendReply(std::string& out, int status, std::string_view content_type, std::string_view body,
                  HeaderList headers, ConnectionMode mode);
 
+// AppendReply() with run-time header fields (EmulatorOptions::extra_routes' replies).
+void AppendReplyWithFields(std::string& out, int status, std::string_view content_type,
+                           std::string_view body, const Fields& headers, ConnectionMode mode);
+
 // {"errorMessage":message,"errorType":error_type}: the body of every Runtime API error reply.
 std::string LambdaErrorBody(std::string_view error_type, std::string_view message);
 
