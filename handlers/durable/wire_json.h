@@ -14,9 +14,8 @@
 //
 //   absl::StatusOr<lmc::durable::InvocationInput> input =
 //       lmc::durable::ParseInvocationInput(event.bytes());
-//   if (!input.ok()) return lmc::Error("Durable.InvalidEvent",
-//   std::string(input.status().message())); std::string body =
-//   lmc::durable::CheckpointRequestJson(request);
+//   if (!input.ok()) return lmc::Error::FromStatus(input.status());
+//   std::string body = lmc::durable::CheckpointRequestJson(request);
 #pragma once
 
 #include <optional>

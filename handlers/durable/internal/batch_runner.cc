@@ -1,0 +1,385 @@
+#include "handlers/durable/internal/batch_runner.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "handlers/durable/internal/execution.h"
+#include "handlers/durable/internal/operation_ids.h"
+#include "handlers/durable/internal/signals.h"
+#include "handlers/durable/wire_json.h"
+#include "lmc/json.h"
+#include "lmc/mutex.h"
+#include "lmc/strings.h"
+#include "simdjson.h"
+
+namespace lmc::durable {
+
+using context_internal::BatchSpec;
+using context_internal::EncodedBatch;
+using context_internal::EncodedItem;
+
+std::string_view ToString(CompletionReason reason) {
+  switch (reason) {
+    case CompletionReason::kAllCompleted:
+      return "ALL_COMPLETED";
+    case CompletionReason::kMinSuccessfulReached:
+      return "MIN_SUCCESSFUL_REACHED";
+    case CompletionReason::kFailureToleranceExceeded:
+      return "FAILURE_TOLERANCE_EXCEEDED";
+  }
+  return "ALL_COMPLETED";
+}
+
+namespace internal {
+namespace {
+
+enum class ItemState { kNotStarted, kRunning, kSucceeded, kFailed, kSuspended };
+
+// Whether the batch may start more branches after `failed` failures of `total`.
+bool ShouldContinue(const CompletionConfig& config, size_t failed, size_t total) {
+  const bool any = config.min_successful.has_value() ||
+                   config.tolerated_failure_count.has_value() ||
+                   config.tolerated_failure_percentage.has_value();
+  if (!any) return failed == 0;
+  if (config.tolerated_failure_count.has_value() &&
+      static_cast<double>(failed) > *config.tolerated_failure_count) {
+    return false;
+  }
+  if (config.tolerated_failure_percentage.has_value() && total > 0 &&
+      100.0 * static_cast<double>(failed) / static_cast<double>(total) >
+          *config.tolerated_failure_percentage) {
+    return false;
+  }
+  return true;
+}
+
+bool IsComplete(const CompletionConfig& config, size_t succeeded, size_t failed, size_t total) {
+  if (succeeded + failed == total) return true;
+  return config.min_successful.has_value() &&
+         succeeded >= static_cast<size_t>(std::max(0, *config.min_successful));
+}
+
+CompletionReason ReasonFor(const CompletionConfig& config, size_t succeeded, size_t failed,
+                           size_t total) {
+  if (!ShouldContinue(config, failed, total)) return CompletionReason::kFailureToleranceExceeded;
+  if (succeeded + failed == total) return CompletionReason::kAllCompleted;
+  if (config.min_successful.has_value() &&
+      succeeded >= static_cast<size_t>(std::max(0, *config.min_successful))) {
+    return CompletionReason::kMinSuccessfulReached;
+  }
+  return CompletionReason::kAllCompleted;
+}
+
+std::string_view StatusWord(BatchItemStatus status) {
+  switch (status) {
+    case BatchItemStatus::kSucceeded:
+      return "SUCCEEDED";
+    case BatchItemStatus::kFailed:
+      return "FAILED";
+    case BatchItemStatus::kStarted:
+      return "STARTED";
+  }
+  return "STARTED";
+}
+
+// The state every worker and the coordinator share, under `mu`.
+struct Board {
+  explicit Board(size_t n) : state(n, ItemState::kNotStarted), results(n), errors(n) {}
+
+  Mutex mu;
+  std::vector<ItemState> state ABSL_GUARDED_BY(mu);
+  std::vector<std::string> results ABSL_GUARDED_BY(mu);
+  std::vector<ErrorObject> errors ABSL_GUARDED_BY(mu);
+  std::deque<size_t> ready ABSL_GUARDED_BY(mu);
+  bool stop ABSL_GUARDED_BY(mu) = false;
+  size_t next ABSL_GUARDED_BY(mu) = 0;
+  size_t running ABSL_GUARDED_BY(mu) = 0;
+  size_t suspended ABSL_GUARDED_BY(mu) = 0;
+  size_t succeeded ABSL_GUARDED_BY(mu) = 0;
+  size_t failed ABSL_GUARDED_BY(mu) = 0;
+};
+
+// The batch as it stands (STARTED for branches running or suspended).
+EncodedBatch Snapshot(Board& board, CompletionReason reason)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(board.mu) {
+  EncodedBatch batch;
+  batch.reason = reason;
+  for (size_t i = 0; i < board.state.size(); ++i) {
+    EncodedItem item;
+    item.index = i;
+    switch (board.state[i]) {
+      case ItemState::kNotStarted:
+        continue;
+      case ItemState::kSucceeded:
+        item.status = BatchItemStatus::kSucceeded;
+        item.result = board.results[i];
+        break;
+      case ItemState::kFailed:
+        item.status = BatchItemStatus::kFailed;
+        item.error = board.errors[i];
+        break;
+      case ItemState::kRunning:
+      case ItemState::kSuspended:
+        item.status = BatchItemStatus::kStarted;
+        break;
+    }
+    batch.items.push_back(std::move(item));
+  }
+  return batch;
+}
+
+}  // namespace
+
+EncodedBatch BatchRunner::Run() {
+  const size_t n = spec_.names.size();
+  if (n == 0) return EncodedBatch{{}, CompletionReason::kAllCompleted};
+  if (batch_.rebuilding_) return Rebuild();
+  const size_t limit = spec_.max_concurrency.has_value()
+                           ? static_cast<size_t>(std::max(1, *spec_.max_concurrency))
+                           : n;
+  Board board(n);
+
+  // One branch, on a worker thread: its child context runs (or replays) the branch's body.
+  auto run_branch = [&](size_t i) {
+    DurableContext::ChildOutcome outcome;
+    try {
+      DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
+                                                 spec_.item_sub_type, spec_.names[i]);
+      outcome = batch_.RunChildAt(
+          slot, spec_.names[i], spec_.item_sub_type,
+          [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
+    } catch (const FatalSignal&) {
+      outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
+    } catch (const SuspendSignal&) {
+      outcome.outcome = DurableContext::Outcome::kSuspended;
+    }
+    MutexLock lock(&board.mu);
+    --board.running;
+    if (board.stop) return;  // the batch completed without this branch
+    switch (outcome.outcome) {
+      case DurableContext::Outcome::kSucceeded:
+        board.state[i] = ItemState::kSucceeded;
+        board.results[i] = std::move(outcome.encoded);
+        ++board.succeeded;
+        break;
+      case DurableContext::Outcome::kFailed:
+        board.state[i] = ItemState::kFailed;
+        board.errors[i] = std::move(outcome.error);
+        ++board.failed;
+        break;
+      case DurableContext::Outcome::kSuspended:
+        board.state[i] = ItemState::kSuspended;
+        ++board.suspended;
+        break;
+    }
+  };
+  auto worker = [&] {
+    while (true) {
+      size_t i = 0;
+      {
+        MutexLock lock(&board.mu);
+        board.mu.Await(
+            [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board.stop || !board.ready.empty(); });
+        if (board.ready.empty()) return;
+        i = board.ready.front();
+        board.ready.pop_front();
+      }
+      run_branch(i);
+    }
+  };
+
+  std::vector<std::thread> workers;
+  const size_t threads = std::min({limit, n, kMaxThreads});
+  workers.reserve(threads);
+  for (size_t t = 0; t < threads; ++t) workers.emplace_back(worker);
+
+  std::optional<EncodedBatch> completed;
+  {
+    MutexLock lock(&board.mu);
+    while (true) {
+      if (execution_fatal()) break;
+      if (IsComplete(spec_.completion, board.succeeded, board.failed, n) ||
+          !ShouldContinue(spec_.completion, board.failed, n)) {
+        completed = Snapshot(board, ReasonFor(spec_.completion, board.succeeded, board.failed, n));
+        break;
+      }
+      while (board.running + board.suspended < limit && board.next < n) {
+        board.state[board.next] = ItemState::kRunning;
+        ++board.running;
+        board.ready.push_back(board.next++);
+      }
+      if (board.running == 0) break;  // every slot held by a suspended branch
+      const size_t before = board.succeeded + board.failed + board.suspended;
+      board.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return board.succeeded + board.failed + board.suspended != before || execution_fatal();
+      });
+    }
+    // Branches queued but not picked up never start; running ones are abandoned.
+    for (size_t i : board.ready) {
+      board.state[i] = ItemState::kNotStarted;
+      --board.running;
+    }
+    board.ready.clear();
+    board.stop = true;
+    if (board.running > 0) batch_.abandoned_ = true;
+  }
+  for (std::thread& t : workers) t.join();
+  if (execution_fatal()) throw FatalSignal{};
+  if (completed.has_value()) return std::move(*completed);
+  batch_.Suspend();
+}
+
+bool BatchRunner::execution_fatal() const { return batch_.execution_->fatal().has_value(); }
+
+EncodedBatch BatchRunner::Rebuild() {
+  EncodedBatch batch;
+  size_t succeeded = 0;
+  size_t failed = 0;
+  const size_t n = spec_.names.size();
+  for (size_t i = 0; i < n; ++i) {
+    DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
+                                               spec_.item_sub_type, spec_.names[i]);
+    if (!slot.logged.has_value()) continue;  // never started
+    EncodedItem item;
+    item.index = i;
+    if (!IsTerminal(slot.logged->status)) {
+      batch.items.push_back(std::move(item));  // STARTED when the batch completed
+      continue;
+    }
+    DurableContext::ChildOutcome outcome = batch_.RunChildAt(
+        slot, spec_.names[i], spec_.item_sub_type,
+        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
+    if (outcome.outcome == DurableContext::Outcome::kSucceeded) {
+      item.status = BatchItemStatus::kSucceeded;
+      item.result = std::move(outcome.encoded);
+      ++succeeded;
+    } else if (outcome.outcome == DurableContext::Outcome::kFailed) {
+      item.status = BatchItemStatus::kFailed;
+      item.error = std::move(outcome.error);
+      ++failed;
+    }
+    batch.items.push_back(std::move(item));
+  }
+  batch.reason = ReasonFor(spec_.completion, succeeded, failed, n);
+  return batch;
+}
+
+std::string EncodeBatch(const EncodedBatch& batch) {
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Key("all").BeginArray();
+  for (const EncodedItem& item : batch.items) {
+    json.BeginObject().Key("index").Uint(item.index).Key("status").String(StatusWord(item.status));
+    if (item.status == BatchItemStatus::kSucceeded) json.Key("result").Raw(item.result);
+    if (item.error.has_value()) {
+      json.Key("error");
+      WriteErrorObject(json, *item.error);
+    }
+    json.EndObject();
+  }
+  json.EndArray().Key("completionReason").String(ToString(batch.reason)).EndObject();
+  return out;
+}
+
+absl::StatusOr<EncodedBatch> DecodeBatchJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const auto invalid = [](std::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("batch result: ", AsAbsl(what)));
+  };
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+    return invalid("not valid JSON");
+  }
+  EncodedBatch batch;
+  std::string_view reason;
+  if (root["completionReason"].get(reason) != simdjson::SUCCESS) {
+    return invalid("completionReason missing");
+  }
+  for (CompletionReason r :
+       {CompletionReason::kAllCompleted, CompletionReason::kMinSuccessfulReached,
+        CompletionReason::kFailureToleranceExceeded}) {
+    if (ToString(r) == reason) batch.reason = r;
+  }
+  simdjson::dom::array all;
+  if (root["all"].get(all) != simdjson::SUCCESS) return invalid("all missing");
+  for (simdjson::dom::element element : all) {
+    EncodedItem item;
+    uint64_t index = 0;
+    std::string_view status;
+    if (element["index"].get(index) != simdjson::SUCCESS ||
+        element["status"].get(status) != simdjson::SUCCESS) {
+      return invalid("an item lacks index or status");
+    }
+    item.index = index;
+    if (status == "SUCCEEDED") {
+      item.status = BatchItemStatus::kSucceeded;
+      simdjson::dom::element result;
+      if (element["result"].get(result) != simdjson::SUCCESS) return invalid("result missing");
+      item.result = simdjson::minify(result);
+    } else if (status == "FAILED") {
+      item.status = BatchItemStatus::kFailed;
+      simdjson::dom::element error;
+      if (element["error"].get(error) == simdjson::SUCCESS) {
+        absl::StatusOr<ErrorObject> parsed = ParseErrorObject(simdjson::minify(error));
+        if (!parsed.ok()) return parsed.status();
+        item.error = std::move(*parsed);
+      }
+    }
+    batch.items.push_back(std::move(item));
+  }
+  return batch;
+}
+
+std::string BatchSummary(const EncodedBatch& batch, std::string_view type) {
+  size_t succeeded = 0, failed = 0, started = 0;
+  for (const EncodedItem& item : batch.items) {
+    succeeded += item.status == BatchItemStatus::kSucceeded ? 1 : 0;
+    failed += item.status == BatchItemStatus::kFailed ? 1 : 0;
+    started += item.status == BatchItemStatus::kStarted ? 1 : 0;
+  }
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject().Key("type").String(type).Key("totalCount").Uint(batch.items.size());
+  json.Key("successCount").Uint(succeeded).Key("failureCount").Uint(failed);
+  json.Key("startedCount").Uint(started);
+  json.Key("completionReason").String(ToString(batch.reason));
+  json.Key("status").String(failed > 0 ? "FAILED" : "SUCCEEDED").EndObject();
+  return out;
+}
+
+}  // namespace internal
+
+EncodedBatch DurableContext::RunBatch(std::string_view name, std::string_view sub_type,
+                                      const BatchSpec& spec) {
+  const std::string_view summary_type = sub_type == sub_type::kMap ? "MapResult" : "ParallelResult";
+  EncodedBatch built;
+  bool have_built = false;
+  const Summarizer summarize = [&](const std::string&) {
+    return internal::BatchSummary(built, summary_type);
+  };
+  const std::string encoded = RunChild(
+      name, sub_type,
+      [&](DurableContext& batch) {
+        built = internal::BatchRunner(batch, spec).Run();
+        have_built = true;
+        return internal::EncodeBatch(built);
+      },
+      &summarize);
+  if (have_built) return built;
+  absl::StatusOr<EncodedBatch> logged = internal::DecodeBatchJson(encoded);
+  if (!logged.ok()) FailDecode(logged.status(), name);
+  return std::move(*logged);
+}
+
+}  // namespace lmc::durable

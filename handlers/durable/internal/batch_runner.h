@@ -1,0 +1,65 @@
+// File: handlers/durable/internal/batch_runner.h
+//
+// BatchRunner: the engine behind Map and Parallel, run inside the batch's own CONTEXT
+// operation. Branch i is that context's (i+1)-th operation, a MapIteration/ParallelBranch child
+// context, whatever order the branches finish in (so ids do not depend on scheduling).
+//
+// Scheduling (the official SDKs' rules, PROTOCOL.md §9): branches start in index order, at most
+// max_concurrency in flight; a branch that suspended keeps its slot. The calling thread
+// coordinates and up to kMaxThreads workers run branches. The batch completes when every
+// branch finished or min_successful succeeded, and stops starting branches once failures exceed
+// the tolerance. If it can neither complete nor start anything (every slot held by a suspended
+// branch), it suspends. On completion, branches still running are abandoned (see
+// durable_context.h) and reported as STARTED, exactly as they stood when it completed; the
+// workers are joined before Run() returns.
+//
+// Example (inside DurableContext::RunBatch):
+//
+//   internal::BatchRunner runner(batch_context, spec);
+//   context_internal::EncodedBatch batch = runner.Run();   // may throw Suspend/FatalSignal
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "handlers/durable/durable_context.h"
+
+namespace lmc::durable::internal {
+
+// The batch result as the CONTEXT operation logs it, and back (PROTOCOL.md §9):
+// {"all":[{"index":0,"status":"SUCCEEDED","result":<json>},{"index":1,"status":"FAILED",
+// "error":{...}},{"index":2,"status":"STARTED"}],"completionReason":"ALL_COMPLETED"}.
+std::string EncodeBatch(const context_internal::EncodedBatch& batch);
+absl::StatusOr<context_internal::EncodedBatch> DecodeBatchJson(std::string_view json);
+// The summary logged instead when the batch is too large (`type`: "MapResult"/"ParallelResult").
+std::string BatchSummary(const context_internal::EncodedBatch& batch, std::string_view type);
+
+// BatchRunner
+//
+// Single use. Not thread-safe itself (the calling thread owns it); its workers synchronise on
+// its mutex.
+class BatchRunner {
+ public:
+  // Workers per batch: enough to overlap branches that block in step bodies, bounded so that
+  // many concurrent executions with wide batches do not multiply threads without limit.
+  static constexpr size_t kMaxThreads = 16;
+
+  BatchRunner(DurableContext& batch, const context_internal::BatchSpec& spec)
+      : batch_(batch), spec_(spec) {}
+
+  // Runs (or replays) the batch; throws SuspendSignal when it must suspend, FatalSignal when the
+  // execution must stop.
+  context_internal::EncodedBatch Run();
+
+ private:
+  // The batch context SUCCEEDED with ReplayChildren: rebuild the result from the logged
+  // branches, in order, starting nothing new.
+  context_internal::EncodedBatch Rebuild();
+  bool execution_fatal() const;
+
+  DurableContext& batch_;
+  const context_internal::BatchSpec& spec_;
+};
+
+}  // namespace lmc::durable::internal

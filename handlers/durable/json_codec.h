@@ -1,0 +1,137 @@
+// File: handlers/durable/json_codec.h
+//
+// How lmc::durable turns the values a workflow passes around (step results, inputs, callback
+// results, map items' results) into the JSON text the service stores, and back, with lmc's own
+// JSON reader (lmc/json_reader.h) and writer (lmc/json.h). Supported types:
+//   - bool, int, int64_t, uint64_t, double, std::string (and, for writing, std::string_view);
+//   - std::optional<T> (null when empty) and std::vector<T> of supported types;
+//   - a struct of your own: reading uses its DescribeJson() (as lmc::ReadJson does), writing
+//     uses a WriteJson(lmc::JsonWriter&, const T&) found next to it;
+//   - lmc::durable::Json: JSON text passed through untouched (any JSON value).
+// A value with no JSON form (a function returning void) is written as `null`.
+//
+// Example:
+//
+//   struct Order { std::string sku; int64_t quantity = 1; };
+//   void DescribeJson(lmc::JsonFields& fields, Order& o) {
+//     fields.Required("sku", o.sku);
+//     fields.Optional("quantity", o.quantity);
+//   }
+//   void WriteJson(lmc::JsonWriter& json, const Order& o) {
+//     json.BeginObject().Key("sku").String(o.sku).Key("quantity").Int(o.quantity).EndObject();
+//   }
+//   std::string text = lmc::durable::EncodeJson(Order{"a", 2});     // {"sku":"a","quantity":2}
+//   absl::StatusOr<Order> back = lmc::durable::DecodeJson<Order>(text);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lmc/json.h"
+#include "lmc/json_reader.h"
+
+namespace lmc::durable {
+
+// Json
+//
+// A JSON value kept as text: what a callback or an untyped input carries. Written verbatim (the
+// holder guarantees it is valid JSON); read without parsing.
+struct Json {
+  std::string text = "null";
+
+  bool operator==(const Json&) const = default;
+};
+
+namespace json_codec_internal {
+
+// A struct with a WriteJson(JsonWriter&, const T&) found by ADL.
+template <typename T>
+concept HasWriteJson = requires(JsonWriter& json, const T& value) {
+  WriteJson(json, value);
+};
+
+inline void WriteValue(JsonWriter& json, bool value) { json.Bool(value); }
+inline void WriteValue(JsonWriter& json, int value) { json.Int(value); }
+inline void WriteValue(JsonWriter& json, int64_t value) { json.Int(value); }
+inline void WriteValue(JsonWriter& json, uint64_t value) { json.Uint(value); }
+inline void WriteValue(JsonWriter& json, double value) { json.Double(value); }
+inline void WriteValue(JsonWriter& json, std::string_view value) { json.String(value); }
+inline void WriteValue(JsonWriter& json, const std::string& value) { json.String(value); }
+inline void WriteValue(JsonWriter& json, const char* value) { json.String(value); }
+inline void WriteValue(JsonWriter& json, const Json& value) { json.Raw(value.text); }
+template <typename T>
+void WriteValue(JsonWriter& json, const std::optional<T>& value);
+template <typename T>
+void WriteValue(JsonWriter& json, const std::vector<T>& values);
+template <HasWriteJson T>
+void WriteValue(JsonWriter& json, const T& value) {
+  WriteJson(json, value);
+}
+template <typename T>
+void WriteValue(JsonWriter& json, const std::optional<T>& value) {
+  if (value.has_value()) {
+    WriteValue(json, *value);
+  } else {
+    json.Null();
+  }
+}
+template <typename T>
+void WriteValue(JsonWriter& json, const std::vector<T>& values) {
+  json.BeginArray();
+  for (const T& value : values) WriteValue(json, value);
+  json.EndArray();
+}
+
+// Any type lmc's reader reads, wrapped as the member of an object so that scalars, arrays and
+// structs all go through ReadJsonText().
+template <typename T>
+struct Box {
+  T value{};
+};
+template <typename T>
+void DescribeJson(JsonFields& fields, Box<T>& box) {
+  fields.Required("v", box.value);
+}
+
+// `json` as the member of {"v": ...}, and the reader's errors reworded to name the value, not
+// "v".
+std::string BoxJson(std::string_view json);
+absl::Status RewordBoxError(const absl::Status& status);
+
+}  // namespace json_codec_internal
+
+// EncodeJson()
+//
+// The JSON text of `value`. Thread-safe (pure).
+template <typename T>
+std::string EncodeJson(const T& value) {
+  std::string out;
+  JsonWriter json(&out);
+  json_codec_internal::WriteValue(json, value);
+  return out;
+}
+
+// DecodeJson()
+//
+// Reads `json` as a T; InvalidArgument naming the problem (`the value: expected an integer, got
+// a string`, `field "items[2].sku": required but missing`). Thread-safe.
+template <typename T>
+absl::StatusOr<T> DecodeJson(std::string_view json) {
+  if constexpr (std::is_same_v<T, Json>) {
+    return Json{json.empty() ? std::string("null") : std::string(json)};
+  } else {
+    absl::StatusOr<json_codec_internal::Box<T>> box =
+        ReadJsonText<json_codec_internal::Box<T>>(json_codec_internal::BoxJson(json));
+    if (!box.ok()) return json_codec_internal::RewordBoxError(box.status());
+    return std::move(box->value);
+  }
+}
+
+}  // namespace lmc::durable
