@@ -12,6 +12,9 @@ namespace lmc::inference {
 namespace {
 
 constexpr size_t kDefaultTileRows = 512;
+// Below this many tokens per thread a batch runs on fewer threads: waking a helper costs more
+// than the few rows it would take (one token is about 2 MFLOP per MiniLM layer).
+constexpr size_t kMinRowsPerPart = 16;
 
 // c[m, n] = a[m, k] w[n, k]^T + bias[n]: a row-major activation through a Hugging Face Linear
 // ([out, in] weight). The bias is written first and the product added to it (beta = 1), which
@@ -52,10 +55,10 @@ class CpuBertEncoder final : public BertEncoder {
     hidden_.resize(tokens * config_.hidden);
     qkv_.resize(tokens * 3 * config_.hidden);
     context_.resize(tokens * config_.hidden);
-    pool_.Run([&](size_t part) { EmbedRows(batch, part); });
+    pool_.Run(parts_, [&](size_t part) { EmbedRows(batch, part); });
     for (size_t layer = 0; layer < config_.layers; ++layer) {
-      pool_.Run([&](size_t part) { Attend(batch, part); });
-      pool_.Run([&](size_t part) { FinishLayer(layer, part); });
+      pool_.Run(parts_, [&](size_t part) { Attend(batch, part); });
+      pool_.Run(parts_, [&](size_t part) { FinishLayer(layer, part); });
     }
     Pool(batch, out);
     return absl::OkStatus();
@@ -72,8 +75,9 @@ class CpuBertEncoder final : public BertEncoder {
   // Splits the batch's rows (and its attention units, one per sequence and head, weighted by
   // their n^2 cost) evenly over the threads, and finds each token's position.
   void Plan(const TokenBatch& batch) {
-    const size_t parts = pool_.size();
     const size_t tokens = batch.ids.size();
+    parts_ = std::clamp<size_t>(tokens / kMinRowsPerPart, 1, pool_.size());
+    const size_t parts = parts_;
     for (size_t p = 0; p <= parts; ++p) row_begin_[p] = tokens * p / parts;
     positions_.resize(tokens);
     double total = 0;
@@ -209,6 +213,7 @@ class CpuBertEncoder final : public BertEncoder {
   // before the helpers' reads); each region's threads then write only their own rows and their
   // own scratch, and read what the previous region wrote.
   std::vector<Scratch> scratch_;
+  size_t parts_ = 1;                // threads this batch runs on
   std::vector<size_t> row_begin_;   // parts + 1: part p owns rows [row_begin_[p], [p + 1])
   std::vector<size_t> unit_begin_;  // parts + 1: part p owns attention units likewise
   std::vector<uint32_t> positions_;

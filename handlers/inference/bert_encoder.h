@@ -45,6 +45,12 @@ struct TokenBatch {
     ids.insert(ids.end(), sequence.begin(), sequence.end());
     offsets.push_back(static_cast<uint32_t>(ids.size()));
   }
+  // Adds every sequence of `other`, in order.
+  void Append(const TokenBatch& other) {
+    const auto base = static_cast<uint32_t>(ids.size());
+    ids.insert(ids.end(), other.ids.begin(), other.ids.end());
+    for (size_t i = 1; i < other.offsets.size(); ++i) offsets.push_back(base + other.offsets[i]);
+  }
 };
 
 // BertEncoderOptions

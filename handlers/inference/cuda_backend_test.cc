@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "handlers/inference/bert_cpu_encoder.h"
+#include "handlers/inference/bert_writer.h"
 #include "handlers/inference/cpu_backend.h"
 #include "handlers/inference/cuda_loader.h"
 #include "handlers/inference/safetensors_writer.h"
@@ -81,6 +83,49 @@ TEST_F(CudaBackendTest, EmbeddingSearchMatchesTheCpuBackend) {
   }
   ExpectSameAsCpu(*model, queries, 10);
   ExpectSameAsCpu(*model, queries, 300);  // above the device top-K limit: host top-K
+}
+
+// The CUDA BERT encoder (padded batches, masked strided-batched attention) against the CPU
+// encoder (packed sequences) on the same model: mixed lengths, both poolings, and a second batch
+// of another shape on the same device buffers.
+TEST(CudaBertEncoder, MatchesTheCpuEncoder) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("lmc-cuda-bert-", ::getpid());
+  for (const char* pooling : {"mean", "cls"}) {
+    ASSERT_TRUE(WriteBertDirectory(dir, {.layers = 3,
+                                         .hidden = 48,
+                                         .heads = 4,
+                                         .intermediate = 80,
+                                         .max_positions = 40,
+                                         .pooling = pooling})
+                    .ok());
+    absl::StatusOr<std::unique_ptr<BertModel>> model = BertModel::Load(dir);
+    ASSERT_TRUE(model.ok()) << model.status();
+    absl::StatusOr<std::unique_ptr<BertEncoder>> cuda = CreateCudaBertEncoder(**model, {});
+    if (!cuda.ok()) {
+      std::filesystem::remove_all(dir);
+      GTEST_SKIP() << "no CUDA: " << cuda.status();
+    }
+    std::unique_ptr<BertEncoder> cpu = CreateCpuBertEncoder(**model, {});
+    for (const std::vector<size_t>& lengths :
+         {std::vector<size_t>{5, 40, 1, 17}, std::vector<size_t>{12}, std::vector<size_t>{3, 3}}) {
+      TokenBatch batch;
+      TestRandom random(lengths.size());
+      for (const size_t length : lengths) {
+        std::vector<int32_t> ids(length);
+        for (int32_t& id : ids) id = static_cast<int32_t>((random.Next() + 1.0F) * 99.0F);
+        batch.Add(ids);
+      }
+      std::vector<float> expected;
+      std::vector<float> actual;
+      ASSERT_TRUE(cpu->Encode(batch, expected).ok());
+      const absl::Status ran = (*cuda)->Encode(batch, actual);
+      ASSERT_TRUE(ran.ok()) << ran;
+      ASSERT_EQ(actual.size(), expected.size());
+      for (size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], 1e-4) << i;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

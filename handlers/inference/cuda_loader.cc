@@ -23,6 +23,9 @@ struct PluginFunctions {
   LmcCudaCreateFn create = nullptr;
   LmcCudaRunFn run = nullptr;
   LmcCudaDestroyFn destroy = nullptr;
+  LmcCudaBertCreateFn bert_create = nullptr;
+  LmcCudaBertRunFn bert_run = nullptr;
+  LmcCudaBertDestroyFn bert_destroy = nullptr;
 };
 
 // dlopen()s the plugin. The handle is never closed: CUDA libraries do not support unloading,
@@ -58,14 +61,24 @@ absl::StatusOr<PluginFunctions> LoadPlugin() {
   functions.create = reinterpret_cast<LmcCudaCreateFn>(::dlsym(handle, "lmc_cuda_create"));
   functions.run = reinterpret_cast<LmcCudaRunFn>(::dlsym(handle, "lmc_cuda_run"));
   functions.destroy = reinterpret_cast<LmcCudaDestroyFn>(::dlsym(handle, "lmc_cuda_destroy"));
-  if (functions.abi_version == nullptr || functions.device_count == nullptr ||
-      functions.create == nullptr || functions.run == nullptr || functions.destroy == nullptr) {
-    return absl::UnavailableError("the CUDA plugin lacks an lmc_cuda_* function");
+  if (functions.abi_version == nullptr) {
+    return absl::UnavailableError("the CUDA plugin lacks lmc_cuda_abi_version");
   }
   if (functions.abi_version() != kLmcCudaAbiVersion) {
     return absl::UnavailableError(absl::StrCat("the CUDA plugin speaks ABI version ",
                                                functions.abi_version(), ", not ",
                                                static_cast<int>(kLmcCudaAbiVersion)));
+  }
+  functions.bert_create =
+      reinterpret_cast<LmcCudaBertCreateFn>(::dlsym(handle, "lmc_cuda_bert_create"));
+  functions.bert_run = reinterpret_cast<LmcCudaBertRunFn>(::dlsym(handle, "lmc_cuda_bert_run"));
+  functions.bert_destroy =
+      reinterpret_cast<LmcCudaBertDestroyFn>(::dlsym(handle, "lmc_cuda_bert_destroy"));
+  if (functions.device_count == nullptr || functions.create == nullptr ||
+      functions.run == nullptr || functions.destroy == nullptr ||
+      functions.bert_create == nullptr || functions.bert_run == nullptr ||
+      functions.bert_destroy == nullptr) {
+    return absl::UnavailableError("the CUDA plugin lacks an lmc_cuda_* function");
   }
   return functions;
 }
@@ -102,14 +115,88 @@ class CudaBackend final : public Backend {
   const Model& model_;
 };
 
-}  // namespace
+class CudaBertEncoder final : public BertEncoder {
+ public:
+  CudaBertEncoder(PluginFunctions functions, void* encoder, const BertModel& model)
+      : functions_(functions), encoder_(encoder), model_(model) {}
+  ~CudaBertEncoder() override { functions_.bert_destroy(encoder_); }
+  CudaBertEncoder(const CudaBertEncoder&) = delete;
+  CudaBertEncoder& operator=(const CudaBertEncoder&) = delete;
 
-absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(const Model& model) {
+  std::string_view name() const override { return "cuda"; }
+
+  absl::Status Encode(const TokenBatch& batch, std::vector<float>& out) override {
+    const BertConfig& config = model_.config();
+    if (absl::Status s = ValidateTokenBatch(batch, config.max_positions, model_.vocab_rows());
+        !s.ok()) {
+      return s;
+    }
+    out.resize(batch.size() * config.hidden);
+    std::array<char, 512> error{};
+    if (functions_.bert_run(encoder_, batch.ids.data(), batch.offsets.data(), batch.size(),
+                            out.data(), error.data(), error.size()) != 0) {
+      return absl::InternalError(absl::StrCat("CUDA encoder: ", error.data()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  PluginFunctions functions_;
+  void* encoder_;
+  const BertModel& model_;
+};
+
+// Checks that a GPU is visible to the loaded plugin.
+absl::StatusOr<PluginFunctions> LoadPluginWithGpu() {
   absl::StatusOr<PluginFunctions> functions = LoadPlugin();
   if (!functions.ok()) return functions.status();
-  if (functions->device_count() <= 0) {
-    return absl::UnavailableError("no CUDA GPU is visible");
+  if (functions->device_count() <= 0) return absl::UnavailableError("no CUDA GPU is visible");
+  return functions;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BertEncoder>> CreateCudaBertEncoder(
+    const BertModel& model, const BertEncoderOptions& options) {
+  absl::StatusOr<PluginFunctions> functions = LoadPluginWithGpu();
+  if (!functions.ok()) return functions.status();
+  const BertConfig& config = model.config();
+  std::vector<LmcCudaBertLayer> layers;
+  for (const BertLayer& layer : model.layers()) {
+    layers.push_back({layer.qkv_weight.data(), layer.qkv_bias.data(),
+                      layer.attention_out_weight.data(), layer.attention_out_bias.data(),
+                      layer.attention_norm_gamma.data(), layer.attention_norm_beta.data(),
+                      layer.intermediate_weight.data(), layer.intermediate_bias.data(),
+                      layer.output_weight.data(), layer.output_bias.data(),
+                      layer.output_norm_gamma.data(), layer.output_norm_beta.data()});
   }
+  const LmcCudaBertModel description{
+      .hidden = config.hidden,
+      .layers = config.layers,
+      .heads = config.heads,
+      .intermediate = config.intermediate,
+      .max_positions = config.max_positions,
+      .vocab_rows = model.vocab_rows(),
+      .layer_norm_eps = config.layer_norm_eps,
+      .pooling = model.pooling() == BertPooling::kCls ? 1 : 0,
+      .normalize = options.normalize ? 1 : 0,
+      .word_embeddings = model.word_embeddings().data(),
+      .position_type = model.position_type_embeddings().data(),
+      .embedding_norm_gamma = model.embedding_norm_gamma().data(),
+      .embedding_norm_beta = model.embedding_norm_beta().data(),
+      .layer = layers.data(),
+  };
+  std::array<char, 512> error{};
+  void* encoder = functions->bert_create(&description, error.data(), error.size());
+  if (encoder == nullptr) {
+    return absl::InternalError(absl::StrCat("CUDA encoder: ", error.data()));
+  }
+  return std::make_unique<CudaBertEncoder>(*functions, encoder, model);
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(const Model& model) {
+  absl::StatusOr<PluginFunctions> functions = LoadPluginWithGpu();
+  if (!functions.ok()) return functions.status();
   LmcCudaModel description{};
   std::vector<size_t> in;
   std::vector<size_t> out;

@@ -16,6 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "handlers/inference/backend.h"
+#include "handlers/inference/bert_encoder.h"
+#include "handlers/inference/bert_model.h"
 #include "handlers/inference/model.h"
 
 namespace lmc::inference {
@@ -29,5 +31,11 @@ inline constexpr char kCudaPluginName[] = "liblmc_inference_cuda.so";
 // GPU is visible; Internal when the upload fails. `model` must outlive the backend.
 // Thread-safe.
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(const Model& model);
+
+// The same for a BERT sentence encoder: uploads every weight once; batches are padded to their
+// longest sequence on the device, attention runs as strided-batched cuBLAS products with the
+// padding masked. `model` must outlive the encoder. Thread-safe.
+absl::StatusOr<std::unique_ptr<BertEncoder>> CreateCudaBertEncoder(
+    const BertModel& model, const BertEncoderOptions& options);
 
 }  // namespace lmc::inference

@@ -25,7 +25,7 @@ absl::StatusOr<InferenceConfig> ParseInferenceConfig(
   InferenceConfig config;
   const char* model = getenv("LMC_MODEL");
   if (model == nullptr || *model == '\0') {
-    return absl::InvalidArgumentError("LMC_MODEL (the model file) is not set");
+    return absl::InvalidArgumentError("LMC_MODEL (the model file or directory) is not set");
   }
   config.model = std::filesystem::path(model);
   if (config.model.is_relative()) config.model = task_root / config.model;
@@ -60,6 +60,20 @@ absl::StatusOr<InferenceConfig> ParseInferenceConfig(
     absl::StatusOr<uint64_t> parsed = ParseCount("LMC_BATCH_METRICS_MS", every, 1);
     if (!parsed.ok()) return parsed.status();
     config.metrics_interval = std::chrono::milliseconds(*parsed);
+  }
+  if (const char* normalize = getenv("LMC_EMBEDDING_NORMALIZE");
+      normalize != nullptr && *normalize != '\0') {
+    const std::string_view value = normalize;
+    if (value != "true" && value != "false") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("LMC_EMBEDDING_NORMALIZE must be true or false, not \"", normalize, "\""));
+    }
+    config.embedding_normalize = value == "true";
+  }
+  if (const char* texts = getenv("LMC_EMBEDDING_MAX_TEXTS"); texts != nullptr && *texts != '\0') {
+    absl::StatusOr<uint64_t> parsed = ParseCount("LMC_EMBEDDING_MAX_TEXTS", texts, 1);
+    if (!parsed.ok()) return parsed.status();
+    config.embedding_max_texts = static_cast<size_t>(*parsed);
   }
   return config;
 }

@@ -1,21 +1,34 @@
 #include "handlers/inference/inference_handler.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "handlers/inference/row_model.h"
+#include "handlers/inference/sentence_model.h"
 #include "lmc/strings.h"
 
 namespace lmc::inference {
 
 absl::StatusOr<std::unique_ptr<InferenceService>> InferenceService::Create(
     const InferenceConfig& config, size_t max_callers, const Logger& logger, const Clock& clock) {
-  // One branch per model kind: a safetensors file with lmc.* metadata is a rows model.
-  absl::StatusOr<std::unique_ptr<RowModel>> rows =
-      RowModel::Create(config, max_callers, logger, clock);
-  if (!rows.ok()) return rows.status();
-  std::unique_ptr<ServedModel> model = *std::move(rows);
+  // One branch per model kind: a directory is a BERT sentence-embedding model (Hugging Face
+  // layout), a safetensors file with lmc.* metadata a rows model.
+  std::unique_ptr<ServedModel> model;
+  std::error_code error;
+  if (std::filesystem::is_directory(config.model, error)) {
+    absl::StatusOr<std::unique_ptr<SentenceModel>> sentences =
+        SentenceModel::Create(config, max_callers, logger, clock);
+    if (!sentences.ok()) return sentences.status();
+    model = *std::move(sentences);
+  } else {
+    absl::StatusOr<std::unique_ptr<RowModel>> rows =
+        RowModel::Create(config, max_callers, logger, clock);
+    if (!rows.ok()) return rows.status();
+    model = *std::move(rows);
+  }
 
   logger.Info(absl::StrCat("inference: loaded ", config.model.string(), " (", model->Describe(),
                            ") on ", AsAbsl(model->backend_name()), "; batches of up to ",

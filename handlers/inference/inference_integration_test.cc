@@ -6,7 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "handlers/inference/bert_cpu_encoder.h"
+#include "handlers/inference/bert_writer.h"
 #include "handlers/inference/safetensors_writer.h"
+#include "lmc/strings.h"
 #include "tests/integration/bootstrap_fixture.h"
 
 namespace lmc::integration {
@@ -32,8 +35,10 @@ class InferenceBootstrapTest : public BootstrapTest {
             .ok());
   }
 
-  void Start(int concurrency, std::vector<std::string> env = {}) {
-    env.push_back("LMC_MODEL=model.safetensors");  // relative: from LAMBDA_TASK_ROOT
+  // `model`: relative, so taken from LAMBDA_TASK_ROOT.
+  void Start(int concurrency, std::vector<std::string> env = {},
+             std::string_view model = "model.safetensors") {
+    env.push_back(absl::StrCat("LMC_MODEL=", AsAbsl(model)));
     env.push_back(absl::StrCat("LAMBDA_TASK_ROOT=", task_root_.string()));
     env.push_back(absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=", concurrency));
     StartBootstrap("inference", std::move(env));
@@ -145,6 +150,79 @@ TEST_F(InferenceBootstrapTest, AMissingModelIsAModelLoadFailedInitError) {
   const auto init_errors = emulator().init_errors();
   ASSERT_EQ(init_errors.size(), 1U);
   EXPECT_EQ(ErrorType(init_errors[0]), "Inference.ModelLoadFailed");
+}
+
+// A BERT directory (Hugging Face layout): concurrent invocations' texts are batched, and every
+// answer holds exactly what the encoder gives for that invocation's texts alone.
+TEST_F(InferenceBootstrapTest, SentenceEmbeddingsThroughTheRuntime) {
+  constexpr int kEvents = 24;
+  const inference::BertSpec spec{.max_positions = 16};
+  ASSERT_TRUE(inference::WriteBertDirectory(task_root_ / "sentences", spec).ok());
+  StartEmulator();
+  const auto texts = [](int i) {
+    return std::vector<std::string>{absl::StrCat("the cat ", i), "a dog! ", "héllo wörld"};
+  };
+  for (int i = 0; i < kEvents; ++i) {
+    const std::vector<std::string> t = texts(i);
+    emulator().Enqueue(
+        {.body = absl::StrCat(R"({"texts":[")", t[0], R"(",")", t[1], R"(",")", t[2], R"("]})"),
+         .request_id = RequestIdFor("bert", i)});
+  }
+  emulator().Enqueue({.body = R"({"texts":[]})", .request_id = "empty"});
+  Start(8, {"LMC_INFERENCE_DEVICE=cpu", "LMC_BATCH_MAX_WAIT_US=200000"}, "sentences");
+  ASSERT_TRUE(emulator().WaitForClosed(kEvents + 1, kWait));
+
+  absl::StatusOr<std::unique_ptr<inference::BertModel>> model =
+      inference::BertModel::Load(task_root_ / "sentences");
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::unique_ptr<inference::BertEncoder> encoder =
+      inference::CreateCpuBertEncoder(**model, {.threads = 1});
+  for (int i = 0; i < kEvents; ++i) {
+    const emulator::Answer answer = AnswerFor(RequestIdFor("bert", i));
+    ASSERT_EQ(answer.kind, emulator::Answer::Kind::kResponse) << answer.body;
+    simdjson::dom::parser parser;
+    const simdjson::dom::element body = ParseJson(parser, answer.body);
+    const std::vector<std::string> t = texts(i);
+    inference::TokenBatch batch;
+    std::vector<int32_t> ids;
+    for (const std::string& text : t) {
+      (*model)->tokenizer().Encode(text, 16, ids);
+      batch.Add(ids);
+    }
+    std::vector<float> expected;
+    ASSERT_TRUE(encoder->Encode(batch, expected).ok());
+    size_t row = 0;
+    for (const simdjson::dom::element embedding : body["embeddings"].get_array()) {
+      size_t j = 0;
+      for (const simdjson::dom::element value : embedding.get_array()) {
+        EXPECT_NEAR(value.get_double().value(), expected[row * 32 + j], 1e-5) << i;
+        ++j;
+      }
+      EXPECT_EQ(j, 32U);
+      ++row;
+    }
+    EXPECT_EQ(row, 3U);
+    size_t text = 0;
+    for (const simdjson::dom::element count : body["tokens"].get_array()) {
+      EXPECT_EQ(count.get_uint64().value(), batch.length(text++));
+    }
+  }
+  EXPECT_EQ(ErrorType(AnswerFor("empty")), "Inference.InvalidInput");
+  EXPECT_THAT(AnswerFor("empty").body, HasSubstr("\\\"texts\\\" is empty"));
+  EXPECT_EQ(Terminate().code, 0);
+}
+
+TEST_F(InferenceBootstrapTest, ABrokenModelDirectoryIsAnInitErrorNamingTheFile) {
+  ASSERT_TRUE(inference::WriteBertDirectory(task_root_ / "sentences", {}).ok());
+  std::filesystem::remove(task_root_ / "sentences" / "tokenizer.json");
+  StartEmulator();
+  Start(1, {}, "sentences");
+  ASSERT_TRUE(emulator().WaitForInitError(kWait));
+  EXPECT_NE(WaitForExit().code, 0);
+  const auto init_errors = emulator().init_errors();
+  ASSERT_EQ(init_errors.size(), 1U);
+  EXPECT_EQ(ErrorType(init_errors[0]), "Inference.ModelLoadFailed");
+  EXPECT_THAT(init_errors[0].body, HasSubstr("sentences/tokenizer.json"));
 }
 
 }  // namespace

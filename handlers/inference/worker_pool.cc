@@ -19,18 +19,20 @@ WorkerPool::~WorkerPool() {
   for (std::thread& helper : helpers_) helper.join();
 }
 
-void WorkerPool::Run(absl::FunctionRef<void(size_t)> fn) {
-  if (size_ == 1) {
+void WorkerPool::Run(size_t parts, absl::FunctionRef<void(size_t)> fn) {
+  parts = std::clamp<size_t>(parts, 1, size_);
+  if (parts == 1) {
     fn(0);
     return;
   }
   {
     MutexLock lock(&mu_);
     job_ = &fn;
+    parts_ = parts;
     ++generation_;
     running_ = size_ - 1;
   }
-  fn(size_ - 1);
+  fn(parts - 1);
   MutexLock lock(&mu_);
   mu_.Await([this] {
     mu_.AssertHeld();
@@ -43,6 +45,7 @@ void WorkerPool::HelperLoop(size_t index) {
   uint64_t seen = 0;
   while (true) {
     const absl::FunctionRef<void(size_t)>* job = nullptr;
+    size_t parts = 0;
     {
       MutexLock lock(&mu_);
       mu_.Await([this, seen] {
@@ -52,8 +55,10 @@ void WorkerPool::HelperLoop(size_t index) {
       if (stopping_) return;
       seen = generation_;
       job = job_;
+      parts = parts_;
     }
-    (*job)(index);
+    // Helper i takes part i; the caller takes the last part, so helpers at or past it idle.
+    if (index + 1 < parts) (*job)(index);
     MutexLock lock(&mu_);
     --running_;
   }
