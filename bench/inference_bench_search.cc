@@ -1,5 +1,3 @@
-#include "bench/inference_bench_search.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/inference_bench.h"
 #include "handlers/inference/cpu_backend.h"
 #include "handlers/inference/model.h"
 #include "handlers/inference/safetensors_writer.h"

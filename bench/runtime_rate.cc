@@ -1,6 +1,7 @@
 #include "bench/runtime_rate.h"
 
 #include <signal.h>
+#include <time.h>
 
 #include <chrono>
 #include <cmath>
@@ -43,6 +44,12 @@ bool AwaitClosed(emulator::Emulator& emulator, uint64_t closed) {
   }
 }
 
+double OwnCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
 double CpuSeconds(pid_t pid) {
   absl::StatusOr<ProcessStats> stats = ReadProcessStats(pid);
   return stats.ok() ? stats->user_s + stats->system_s : NAN;
@@ -83,10 +90,12 @@ RuntimeRate MeasureRuntimeRate(const RuntimeRateSpec& spec) {
   const uint64_t closed0 = emulator.stats().closed;
   const SteadyClock::time_point t0 = SteadyClock::now();
   const double cpu0 = CpuSeconds((*child)->pid());
+  const double own0 = OwnCpuSeconds();
   if (warmed) std::this_thread::sleep_for(std::chrono::duration<double>(spec.seconds));
   const SteadyClock::time_point t1 = SteadyClock::now();
   const emulator::Stats stats = emulator.stats();
   const double cpu1 = CpuSeconds((*child)->pid());
+  const double own1 = OwnCpuSeconds();
   (*child)->Signal(SIGTERM).IgnoreError();
   (*child)->WaitForExit(absl::Seconds(30));
   run.logs = (*child)->stdout_text() + (*child)->stderr_text();
@@ -106,6 +115,7 @@ RuntimeRate MeasureRuntimeRate(const RuntimeRateSpec& spec) {
   run.ok = true;
   run.per_second = count / std::chrono::duration<double>(t1 - t0).count();
   run.cpu_us_per_invocation = (cpu1 - cpu0) * 1e6 / count;
+  run.driver_cpu_us_per_invocation = (own1 - own0) * 1e6 / count;
   return run;
 }
 

@@ -2,7 +2,8 @@
 //
 // MeasureRuntimeRate(): how many invocations per second a bootstrap answers through the local
 // Runtime API emulator (in this process) at concurrency N, cycling through given event bodies,
-// with the bootstrap process's CPU per invocation and its log output. The driver polls the
+// with the CPU per invocation of the bootstrap process and of this process (the emulator's
+// thread and the poller), and the bootstrap's log output. The driver polls the
 // emulator's counters every 2 ms instead of waiting on them, so the bench's own thread does not
 // wake for every invocation it measures.
 //
@@ -37,10 +38,11 @@ struct RuntimeRateSpec {
 // RuntimeRate
 struct RuntimeRate {
   bool ok = false;
-  std::string error;                 // why not ok
-  double per_second = 0;             // invocations closed while timed / the time
-  double cpu_us_per_invocation = 0;  // bootstrap process user + system, over the timed part
-  std::string logs;                  // the bootstrap's stdout + stderr
+  std::string error;                        // why not ok
+  double per_second = 0;                    // invocations closed while timed / the time
+  double cpu_us_per_invocation = 0;         // bootstrap process user + system, over the timed part
+  double driver_cpu_us_per_invocation = 0;  // this process (the emulator), over the same part
+  std::string logs;                         // the bootstrap's stdout + stderr
 };
 
 // Runs `spec` once. Failures (the process did not start, stalled for a minute, or answered
