@@ -254,6 +254,28 @@ TEST(LmcInvoke, WritesBootstrapOutputToTheLogFile) {
   unlink(logs.c_str());
 }
 
+TEST(LmcInvoke, WritesEveryWholeAnswerToTheAnswersFile) {
+  // Longer than a report sample (4 KB), with a line break: the file keeps it whole, on one line.
+  const std::string big(6000, 'x');
+  const std::string answers = ::testing::TempDir() + "/lmc_invoke_answers.txt";
+  const std::string dir = ::testing::TempDir() + "/lmc_invoke_answer_events";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/1.json") << R"({"a":1})";
+  std::ofstream(dir + "/2.json") << "{\"big\":\n\"" << big << "\"}";
+  const Result r = RunCommand(
+      Invoke({"--handler", "echo", "--events", dir, "--answers", answers, "--show", "0"}));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::ifstream in(answers);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, R"({"a":1})");
+  std::getline(in, line);
+  EXPECT_EQ(line, "{\"big\": \"" + big + "\"}");
+  EXPECT_FALSE(std::getline(in, line));
+  unlink(answers.c_str());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LmcInvoke, ReportsABootstrapThatCannotBeExecuted) {
   const Result r = RunCommand(
       {kInvoke, "--bootstrap", "/nonexistent/bootstrap", "--handler", "x", "--event", "{}"});

@@ -51,6 +51,8 @@ options:
   --env K=V           extra environment variable for the bootstrap (repeatable)
   --show N            sample answers to print (default 3)
   --json              print one JSON object instead of the human summary
+  --answers FILE      write every answer's body to FILE, one per line in dispatch order (line
+                      breaks inside a body become spaces; JSON stays JSON)
   --logs FILE         write the bootstrap's stdout and stderr to FILE
   --deadline-s S      give up waiting for answers after S seconds (default 120)
   --term-grace-ms MS  time between SIGTERM and SIGKILL (default 5000)
@@ -69,6 +71,7 @@ struct Config {
   emulator::EventFlags events;
   uint64_t show = 3;
   bool json = false;
+  std::string answers_path;  // --answers: every answer's body, one per line
   double deadline_s = 120;
   uint64_t term_grace_ms = 5000;
 };
@@ -79,7 +82,7 @@ bool ReadInvokeFlag(ArgReader& args, Config& config) {
   std::string v;
   uint64_t n = 0;
   if (args.Value("--bootstrap", &launch.path) || args.Value("--handler", &launch.handler) ||
-      args.Value("--logs", &launch.logs_path)) {
+      args.Value("--logs", &launch.logs_path) || args.Value("--answers", &config.answers_path)) {
     return true;
   }
   if (args.Value("--concurrency", &v)) {
@@ -105,6 +108,21 @@ bool ReadInvokeFlag(ArgReader& args, Config& config) {
     return false;
   }
   return true;
+}
+
+// Writes the first answer's body of every kept record to `path`, one line each.
+bool WriteAnswers(const Emulator& emulator, const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) return false;
+  for (const emulator::InvocationRecord& record : emulator.records()) {
+    std::string body = record.answers.empty() ? std::string() : record.answers[0].body;
+    for (char& c : body) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    body += '\n';
+    std::fwrite(body.data(), 1, body.size(), file);
+  }
+  return std::fclose(file) == 0;
 }
 
 // Parses argv into `config`; returns an error message for bad usage.
@@ -211,6 +229,10 @@ int Run(Config config) {
     report.stopped = absl::StrFormat("deadline of %g s passed", config.deadline_s);
   }
 
+  if (!config.answers_path.empty() && !WriteAnswers(emulator, config.answers_path)) {
+    std::fprintf(stderr, "lmc-invoke: cannot write %s\n", config.answers_path.c_str());
+    return 1;
+  }
   const std::string out = config.json ? FormatJsonReport(report) : FormatTextReport(report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!report.ok() && config.launch.logs_path.empty()) {
