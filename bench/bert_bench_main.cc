@@ -3,7 +3,7 @@
 // every CPU) measured in the same run, so the figure that matters is their ratio.
 //
 //   lmc-bert-bench [--model DIR] [--batches 1,16,64] [--tokens 128] [--threads N] [--tile N]
-//                  [--seconds S] [--reference no]
+//                  [--seconds S] [--reference no] [--kernels baseline|avx2|avx512]
 //
 // Without --model it writes a MiniLM-sized model with random weights (6 layers, hidden 384,
 // 12 heads, intermediate 1536, 512 positions, a 30522-token vocabulary) to a temporary directory.
@@ -38,6 +38,7 @@ struct Options {
   size_t tile = 0;
   double seconds = 3;
   bool reference = true;  // --reference no: the encoder alone (for profiling)
+  std::string kernels;    // --kernels baseline|avx2|avx512 (default: the best this CPU runs)
 };
 
 double Since(Clock::time_point start) {
@@ -121,10 +122,22 @@ int Run(const Options& options) {
   const BertConfig& config = (*model)->config();
   const size_t threads =
       options.threads == 0 ? lmc::inference::WorkerPool::AvailableCpus() : options.threads;
+  const lmc::inference::BertKernels* kernels = &lmc::inference::BertKernels::Best();
+  if (!options.kernels.empty()) {
+    kernels = nullptr;
+    for (const lmc::inference::BertKernels* k : lmc::inference::BertKernels::Available()) {
+      if (options.kernels == k->name) kernels = k;
+    }
+    if (kernels == nullptr) {
+      std::fprintf(stderr, "lmc-bert-bench: this CPU has no %s kernels\n", options.kernels.c_str());
+      return 2;
+    }
+  }
   std::printf(
       "BERT forward in process: %zu layers, hidden %zu, %zu heads, intermediate %zu; %zu "
-      "tokens per text; %zu threads\n",
-      config.layers, config.hidden, config.heads, config.intermediate, options.tokens, threads);
+      "tokens per text; %zu threads; %s kernels\n",
+      config.layers, config.hidden, config.heads, config.intermediate, options.tokens, threads,
+      kernels->name);
   std::printf("%6s %10s %10s %16s %9s\n", "batch", "texts/s", "GFLOP/s", "OpenBLAS GFLOP/s",
               "fraction");
   for (const size_t batch_size : options.batches) {
@@ -140,7 +153,7 @@ int Run(const Options& options) {
     }
     // The encoder sets OpenBLAS to one thread when created; the reference sets its own.
     std::unique_ptr<lmc::inference::BertEncoder> encoder = lmc::inference::CreateCpuBertEncoder(
-        **model, {.threads = threads, .tile_rows = options.tile});
+        **model, {.threads = threads, .tile_rows = options.tile, .kernels = kernels});
     std::vector<float> out;
     if (absl::Status s = encoder->Encode(batch, out); !s.ok()) {
       std::fprintf(stderr, "lmc-bert-bench: %s\n", s.ToString().c_str());
@@ -197,6 +210,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &options.threads);
     } else if (flag == "--tile") {
       ok = absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &options.tile);
+    } else if (flag == "--kernels") {
+      options.kernels = std::string(value);
     } else if (flag == "--reference") {
       options.reference = value != "no";
     } else if (flag == "--seconds") {
@@ -207,7 +222,8 @@ int main(int argc, char** argv) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: lmc-bert-bench [--model DIR] [--batches 1,16,64] [--tokens 128] "
-                   "[--threads N] [--tile N] [--seconds S]\n");
+                   "[--threads N] [--tile N] [--seconds S] [--reference no] "
+                   "[--kernels baseline|avx2|avx512]\n");
       return 2;
     }
   }

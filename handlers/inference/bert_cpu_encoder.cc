@@ -19,9 +19,9 @@ constexpr size_t kMinRowsPerPart = 16;
 // c[m, n] = a[m, k] w[n, k]^T + bias[n]: a row-major activation through a Hugging Face Linear
 // ([out, in] weight). The bias is written first and the product added to it (beta = 1), which
 // spares OpenBLAS its pass zeroing c and us a pass adding the bias.
-void Linear(const float* a, size_t lda, const FloatTensor& w, const FloatTensor& bias, size_t m,
-            size_t n, size_t k, float* c, size_t ldc) {
-  FillRows(c, bias.data(), m, n, ldc);
+void Linear(const BertKernels& kernels, const float* a, size_t lda, const FloatTensor& w,
+            const FloatTensor& bias, size_t m, size_t n, size_t k, float* c, size_t ldc) {
+  kernels.fill_rows(c, bias.data(), m, n, ldc);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), 1.0F, a, static_cast<blasint>(lda),
               w.data(), static_cast<blasint>(k), 1.0F, c, static_cast<blasint>(ldc));
@@ -33,6 +33,7 @@ class CpuBertEncoder final : public BertEncoder {
       : model_(model),
         config_(model.config()),
         normalize_(options.normalize),
+        kernels_(options.kernels == nullptr ? BertKernels::Best() : *options.kernels),
         tile_rows_(options.tile_rows == 0 ? kDefaultTileRows : options.tile_rows),
         pool_(options.threads == 0 ? WorkerPool::AvailableCpus() : options.threads),
         scratch_(pool_.size()),
@@ -113,10 +114,10 @@ class CpuBertEncoder final : public BertEncoder {
     const size_t end = row_begin_[part + 1];
     for (size_t row = begin; row < end; row += tile_rows_) {
       const size_t n = std::min(tile_rows_, end - row);
-      EmbedTokens(batch.ids.data() + row, positions_.data() + row, n,
-                  model_.word_embeddings().data(), model_.position_type_embeddings().data(),
-                  model_.embedding_norm_gamma().data(), model_.embedding_norm_beta().data(),
-                  config_.layer_norm_eps, h, hidden_.data() + row * h);
+      kernels_.embed_tokens(
+          batch.ids.data() + row, positions_.data() + row, n, model_.word_embeddings().data(),
+          model_.position_type_embeddings().data(), model_.embedding_norm_gamma().data(),
+          model_.embedding_norm_beta().data(), config_.layer_norm_eps, h, hidden_.data() + row * h);
       ProjectQkv(0, row, n);
     }
   }
@@ -125,7 +126,7 @@ class CpuBertEncoder final : public BertEncoder {
   void ProjectQkv(size_t layer, size_t row, size_t n) {
     const size_t h = config_.hidden;
     const BertLayer& weights = model_.layers()[layer];
-    Linear(hidden_.data() + row * h, h, weights.qkv_weight, weights.qkv_bias, n, 3 * h, h,
+    Linear(kernels_, hidden_.data() + row * h, h, weights.qkv_weight, weights.qkv_bias, n, 3 * h, h,
            qkv_.data() + row * 3 * h, 3 * h);
   }
 
@@ -151,7 +152,7 @@ class CpuBertEncoder final : public BertEncoder {
       const auto ld = static_cast<blasint>(3 * h);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, di, scale, q, ld, k, ld, 0.0F,
                   scores, ni);
-      SoftmaxRows(scores, n, n, n);
+      kernels_.softmax_rows(scores, n, n, n);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni, 1.0F, scores, ni, v, ld,
                   0.0F, context_.data() + first * h + head * d, static_cast<blasint>(h));
     }
@@ -174,16 +175,17 @@ class CpuBertEncoder final : public BertEncoder {
       float* hidden = hidden_.data() + row * h;
       float* mid = scratch.mid.data();
       float* inner = scratch.inner.data();
-      Linear(context_.data() + row * h, h, w.attention_out_weight, w.attention_out_bias, n, h, h,
-             mid, h);
-      ResidualLayerNorm(mid, hidden, w.attention_norm_gamma.data(), w.attention_norm_beta.data(),
-                        eps, n, h);
-      Linear(mid, h, w.intermediate_weight, w.intermediate_bias, n, inner_width, h, inner,
+      Linear(kernels_, context_.data() + row * h, h, w.attention_out_weight, w.attention_out_bias,
+             n, h, h, mid, h);
+      kernels_.residual_layer_norm(mid, hidden, w.attention_norm_gamma.data(),
+                                   w.attention_norm_beta.data(), eps, n, h);
+      Linear(kernels_, mid, h, w.intermediate_weight, w.intermediate_bias, n, inner_width, h, inner,
              inner_width);
-      GeluInPlace(inner, n * inner_width);
-      Linear(inner, inner_width, w.output_weight, w.output_bias, n, h, inner_width, hidden, h);
-      ResidualLayerNorm(hidden, mid, w.output_norm_gamma.data(), w.output_norm_beta.data(), eps, n,
-                        h);
+      kernels_.gelu_in_place(inner, n * inner_width);
+      Linear(kernels_, inner, inner_width, w.output_weight, w.output_bias, n, h, inner_width,
+             hidden, h);
+      kernels_.residual_layer_norm(hidden, mid, w.output_norm_gamma.data(),
+                                   w.output_norm_beta.data(), eps, n, h);
       if (layer + 1 < config_.layers) ProjectQkv(layer + 1, row, n);
     }
   }
@@ -198,15 +200,16 @@ class CpuBertEncoder final : public BertEncoder {
       if (model_.pooling() == BertPooling::kCls) {
         std::copy(first, first + h, target);
       } else {
-        MeanRows(first, batch.length(b), h, target);
+        kernels_.mean_rows(first, batch.length(b), h, target);
       }
-      if (normalize_) NormalizeL2(target, h);
+      if (normalize_) kernels_.normalize_l2(target, h);
     }
   }
 
   const BertModel& model_;
   const BertConfig& config_;
   const bool normalize_;
+  const BertKernels& kernels_;
   const size_t tile_rows_;
   WorkerPool pool_;
   // Written by Encode() on the caller's thread before each parallel region (Run() orders them

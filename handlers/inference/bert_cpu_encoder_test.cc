@@ -301,27 +301,39 @@ TEST_F(BertCpuEncoderTest, RejectsBatchesTheModelCannotRun) {
   EXPECT_THAT(std::string(encoder->Encode(empty, out).message()), HasSubstr("sequence 0 has 0"));
 }
 
-TEST(BertKernels, ExpAndGeluAreAccurateToAFewUlps) {
-  double worst_exp = 0;
-  for (double x = -87; x <= 88; x += 0.0137) {
-    const double exact = std::exp(x);
-    worst_exp =
-        std::max(worst_exp, std::fabs(FastExp(static_cast<float>(x)) /
-                                          std::exp(static_cast<double>(static_cast<float>(x))) -
-                                      1.0));
-    static_cast<void>(exact);
+TEST(BertKernels, EveryVariantsExpAndGeluAreAccurateToAFewUlps) {
+  for (const BertKernels* kernels : BertKernels::Available()) {
+    SCOPED_TRACE(kernels->name);
+    double worst_exp = 0;
+    for (double x = -87; x <= 88; x += 0.0137) {
+      const auto xf = static_cast<float>(x);
+      worst_exp = std::max(worst_exp, std::fabs(kernels->exp(xf) / std::exp(double{xf}) - 1.0));
+    }
+    EXPECT_LT(worst_exp, 4e-7);
+    double worst_gelu = 0;
+    for (double x = -12; x <= 12; x += 0.00731) {
+      const auto xf = static_cast<float>(x);
+      const double exact = 0.5 * xf * (1.0 + std::erf(xf / std::sqrt(2.0)));
+      worst_gelu = std::max(worst_gelu,
+                            std::fabs(kernels->gelu(xf) - exact) / std::max(1.0, std::fabs(exact)));
+    }
+    EXPECT_LT(worst_gelu, 4e-7);
+    EXPECT_EQ(kernels->gelu(0.0F), 0.0F);
+    EXPECT_EQ(kernels->exp(-200.0F), 0.0F);
   }
-  EXPECT_LT(worst_exp, 4e-7);
-  double worst_gelu = 0;
-  for (double x = -12; x <= 12; x += 0.00731) {
-    const auto xf = static_cast<float>(x);
-    const double exact = 0.5 * xf * (1.0 + std::erf(xf / std::sqrt(2.0)));
-    worst_gelu =
-        std::max(worst_gelu, std::fabs(FastGelu(xf) - exact) / std::max(1.0, std::fabs(exact)));
+  EXPECT_STREQ(BertKernels::Available().front()->name, "baseline");
+  EXPECT_EQ(&BertKernels::Best(), BertKernels::Available().back());
+}
+
+TEST_F(BertCpuEncoderTest, EveryKernelVariantMatchesTheReference) {
+  const BertSpec spec{.hidden = 44, .heads = 4, .intermediate = 70, .max_positions = 24};
+  std::unique_ptr<BertModel> model = Write(spec);
+  ASSERT_NE(model, nullptr);
+  for (const BertKernels* kernels : BertKernels::Available()) {
+    SCOPED_TRACE(kernels->name);
+    ExpectMatchesReference(spec, *model, {.threads = 2, .kernels = kernels},
+                           Sequences({7, 24, 1, 19}, 200, 9));
   }
-  EXPECT_LT(worst_gelu, 4e-7);
-  EXPECT_EQ(FastGelu(0.0F), 0.0F);
-  EXPECT_EQ(FastExp(-200.0F), 0.0F);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "handlers/inference/bert_kernels.h"
 
 namespace lmc::inference {
 
@@ -57,11 +58,13 @@ struct TokenBatch {
 //
 // `normalize`: L2-normalise each embedding (LMC_EMBEDDING_NORMALIZE). `threads`: the CPU
 // encoder's threads (0: every CPU the process may use). `tile_rows`: rows per matrix-product
-// tile on the CPU (0: the default, 512).
+// tile on the CPU (0: the default, 512). `kernels`: the CPU kernels' instruction set (null:
+// BertKernels::Best(); tests run each one).
 struct BertEncoderOptions {
   bool normalize = true;
   size_t threads = 0;
   size_t tile_rows = 0;
+  const BertKernels* kernels = nullptr;
 };
 
 // The check every encoder makes before running `batch`: InvalidArgument (saying which
