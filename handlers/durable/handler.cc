@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "handlers/durable/internal/execution.h"
 #include "handlers/durable/internal/signals.h"
+#include "handlers/durable/lambda_client.h"
 #include "handlers/durable/wire_json.h"
 #include "lmc/context.h"
 #include "lmc/event.h"
@@ -35,9 +36,10 @@ class ServiceSlot {
   absl::StatusOr<std::shared_ptr<CheckpointService>> Get() {
     MutexLock lock(&mu_);
     if (service_ != nullptr) return service_;
-    return absl::FailedPreconditionError(
-        "no checkpoint service: set HandlerOptions::service (the Lambda API client is not "
-        "built yet)");
+    absl::StatusOr<std::unique_ptr<LambdaClient>> client = LambdaClient::FromEnvironment();
+    if (!client.ok()) return client.status();
+    service_ = std::move(*client);
+    return service_;
   }
 
  private:
