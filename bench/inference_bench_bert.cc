@@ -1,8 +1,12 @@
-// lmc-inference-bench's BERT table (see inference_bench_main.cc): a MiniLM-sized model in the
+// lmc-inference-bench's BERT tables (see inference_bench_main.cc): a MiniLM-sized model in the
 // Hugging Face layout (6 layers, hidden 384, 12 heads, intermediate 1536, 512 positions, a
-// 30 522-token vocabulary; random weights), every text 128 tokens: lmc's CPU encoder in process
-// next to the PyTorch peer on the same directory at batch 1, 16 and 64, alternated in one run,
-// after a check that the two compute the same embeddings.
+// 30 522-token vocabulary; random weights), every text 128 tokens. One-text invocations through
+// inference-bootstrap at N = 1, 16, 64 as a fraction of the machine's limit (as for the MLPs,
+// C being the encoder in process at the batch reached), and lmc's CPU encoder in process next
+// to the PyTorch peer on the same directory at batch 1, 16 and 64, alternated in one run, after
+// a check that the two compute the same embeddings.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -12,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bench/inference_bench.h"
+#include "bench/runtime_rate.h"
 #include "handlers/inference/bert_cpu_encoder.h"
 #include "handlers/inference/bert_model.h"
 #include "handlers/inference/bert_writer.h"
@@ -23,6 +28,7 @@ namespace {
 
 constexpr size_t kTokens = 128;
 constexpr size_t kBatches[] = {1, 16, 64};
+constexpr int kConcurrencies[] = {1, 16, 64};
 
 inference::BertSpec MiniLmSpec() {
   return {.layers = 6,
@@ -47,6 +53,89 @@ inference::TokenBatch RandomTexts(size_t count, size_t vocab, uint64_t seed) {
     batch.Add(ids);
   }
   return batch;
+}
+
+// Up to 16 one-text events, each a text the model's tokenizer makes exactly kTokens tokens of
+// ([CLS], whole-word vocabulary entries, [SEP]); empty when the vocabulary cannot make one.
+std::vector<std::string> OneTextEvents(const inference::BertModel& model,
+                                       const std::vector<std::string>& vocab) {
+  std::vector<std::string> words;
+  for (const std::string& token : vocab) {
+    if (token.size() >= 2 &&
+        std::all_of(token.begin(), token.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+      words.push_back(token);
+    }
+  }
+  std::vector<std::string> events;
+  std::vector<int32_t> ids;
+  for (size_t e = 0; e < 16 && !words.empty(); ++e) {
+    std::string text;
+    for (size_t w = 0; ids.size() < kTokens && w < 4 * kTokens; ++w) {
+      const std::string candidate =
+          absl::StrCat(text, text.empty() ? "" : " ", words[(e * 131 + w * 7) % words.size()]);
+      model.tokenizer().Encode(candidate, 4 * kTokens, ids);
+      if (ids.size() <= kTokens) text = candidate;
+    }
+    model.tokenizer().Encode(text, 4 * kTokens, ids);
+    if (ids.size() != kTokens) return {};
+    events.push_back(absl::StrCat(R"({"texts":[")", text, R"("]})"));
+    ids.clear();
+  }
+  return events;
+}
+
+// One N's samples over the repetitions.
+struct BertRow {
+  std::vector<double> batched, mean_batch, c, f, limit, fraction, batched_cpu, ideal_cpu,
+      cpu_fraction;
+};
+
+// One-text invocations at `n` (inference-bootstrap, batched by default) and the runtime's echo
+// of the same events, against the encoder in process at the batch reached.
+bool MeasureEndToEnd(const InferenceBenchOptions& options, const std::filesystem::path& model_dir,
+                     int n, const std::vector<std::string>& events, inference::BertEncoder& encoder,
+                     size_t vocab, BertRow& row) {
+  const double seconds = std::max(3 * options.seconds, 3.0);
+  const auto warmup = static_cast<uint64_t>(n) * 2 + 4;
+  const RuntimeRate batched = MeasureRuntimeRate(
+      {.binary = options.bootstrap,
+       .env = {"_HANDLER=inference", absl::StrCat("LMC_MODEL=", model_dir.string()),
+               "LMC_INFERENCE_DEVICE=cpu", "LMC_BATCH_METRICS_MS=500"},
+       .concurrency = n,
+       .events = events,
+       .warmup = warmup,
+       .seconds = seconds,
+       // Batches of ~N texts take seconds here: time several whole ones, not a slice of one.
+       .min_count = static_cast<uint64_t>(n) * 4 + 8});
+  const RuntimeRate echo = MeasureRuntimeRate({.binary = options.echo,
+                                               .env = {"_HANDLER=echo"},
+                                               .concurrency = n,
+                                               .events = events,
+                                               .warmup = static_cast<uint64_t>(n) * 4 + 20,
+                                               .seconds = options.seconds});
+  if (!batched.ok || !echo.ok) {
+    std::fprintf(stderr, "bert N=%d failed: %s %s\n", n, batched.error.c_str(), echo.error.c_str());
+    return false;
+  }
+  const double mean = LastMetric(batched.logs, "inference batcher:", "total_mean_batch_size");
+  const size_t batch = std::max<size_t>(1, static_cast<size_t>(std::lround(mean)));
+  const inference::TokenBatch texts = RandomTexts(batch, vocab, batch + 1000);
+  std::vector<float> embeddings;
+  const Forward forward = MeasureForward(batch, [&] { (void)encoder.Encode(texts, embeddings); });
+  const double limit = 1 / (1 / forward.rows_per_second + 1 / echo.per_second);
+  const double batched_cpu = batched.cpu_us_per_invocation + batched.driver_cpu_us_per_invocation;
+  const double ideal_cpu =
+      forward.cpu_us_per_row + echo.cpu_us_per_invocation + echo.driver_cpu_us_per_invocation;
+  row.batched.push_back(batched.per_second);
+  row.mean_batch.push_back(mean);
+  row.c.push_back(forward.rows_per_second);
+  row.f.push_back(echo.per_second);
+  row.limit.push_back(limit);
+  row.fraction.push_back(batched.per_second / limit);
+  row.batched_cpu.push_back(batched_cpu);
+  row.ideal_cpu.push_back(ideal_cpu);
+  row.cpu_fraction.push_back(ideal_cpu / batched_cpu);
+  return true;
 }
 
 // Runs the peer's check: the embeddings PyTorch computes for `batch` against lmc's. Returns its
@@ -108,10 +197,17 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
   const size_t vocab = (*model)->vocab_rows();
   std::map<size_t, inference::TokenBatch> texts;
   for (size_t batch : kBatches) texts[batch] = RandomTexts(batch, vocab, batch);
+  const std::vector<std::string> events = OneTextEvents(**model, inference::BertVocabulary(spec));
+  if (events.empty()) {
+    std::fprintf(stderr, "no %zu-token text from the vocabulary\n", kTokens);
+    return 1;
+  }
+  std::map<int, BertRow> rows;
+  int failed = 0;
 
   std::printf(
       "\nbert MiniLM-sized (6 layers, hidden 384, 12 heads, intermediate 1536; random "
-      "weights), %zu-token texts, CPU, in process; %d run%s\n",
+      "weights), %zu-token texts, CPU; %d run%s\n",
       kTokens, options.repeat, options.repeat > 1 ? "s" : "");
   if (options.torch.empty()) {
     std::printf("(no PyTorch peer: --no-torch)\n");
@@ -133,6 +229,9 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
     }
   };
   for (int rep = 0; rep < options.repeat; ++rep) {
+    for (int n : kConcurrencies) {
+      if (!MeasureEndToEnd(options, dir / "bert", n, events, *encoder, vocab, rows[n])) failed = 1;
+    }
     // lmc in process, PyTorch, lmc again: the two share the same minutes.
     measure();
     if (!options.torch.empty()) {
@@ -144,14 +243,34 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
       measure();
     }
   }
-  std::printf("%-6s %-22s %-18s %-22s %-12s\n", "batch", "lmc texts/s", "lmc CPU us/text",
-              "torch texts/s", "lmc/torch");
+  std::printf("one-text invocations through the runtime (texts/s):\n");
+  std::printf("%-4s %-20s %-16s %-20s %-20s %-20s %-20s\n", "N", "batched inv/s", "mean batch",
+              "C texts/s @batch", "F echo inv/s", "limit inv/s", "fraction");
+  for (int n : kConcurrencies) {
+    const BertRow& row = rows[n];
+    std::printf("%-4d %-20s %-16s %-20s %-20s %-20s %-20s\n", n,
+                Show(SpreadOf(row.batched), 1).c_str(), Show(SpreadOf(row.mean_batch), 1).c_str(),
+                Show(SpreadOf(row.c), 1).c_str(), Show(SpreadOf(row.f)).c_str(),
+                Show(SpreadOf(row.limit), 1).c_str(), Show(SpreadOf(row.fraction), 3).c_str());
+  }
+  std::printf("CPU per invocation, bootstrap + emulator (us):\n");
+  std::printf("%-4s %-20s %-28s %-20s\n", "N", "batched", "C per text + F echo", "CPU fraction");
+  for (int n : kConcurrencies) {
+    const BertRow& row = rows[n];
+    std::printf("%-4d %-20s %-28s %-20s\n", n, Show(SpreadOf(row.batched_cpu)).c_str(),
+                Show(SpreadOf(row.ideal_cpu)).c_str(), Show(SpreadOf(row.cpu_fraction), 3).c_str());
+  }
+  std::printf("in process vs PyTorch, same weights, same batch of %zu-token texts:\n", kTokens);
+  std::printf("%-6s %-20s %-18s %-20s %-12s %-20s %-12s\n", "batch", "lmc texts/s",
+              "lmc CPU us/text", "torch texts/s", "lmc/torch", "lmc e2e at N=batch", "e2e/torch");
   for (size_t batch : kBatches) {
     const Spread lmc = SpreadOf(ours[batch]);
     const Spread torch = SpreadOf(theirs[batch]);
-    std::printf("%-6zu %-22s %-18s %-22s %-12s\n", batch, Show(lmc).c_str(),
-                Show(SpreadOf(ours_cpu[batch])).c_str(), Show(torch).c_str(),
-                Show({lmc.median / torch.median, NAN, NAN}, 2).c_str());
+    const Spread e2e = SpreadOf(rows[static_cast<int>(batch)].batched);
+    std::printf("%-6zu %-20s %-18s %-20s %-12s %-20s %-12s\n", batch, Show(lmc, 1).c_str(),
+                Show(SpreadOf(ours_cpu[batch])).c_str(), Show(torch, 1).c_str(),
+                Show({lmc.median / torch.median, NAN, NAN}, 2).c_str(), Show(e2e, 1).c_str(),
+                Show({e2e.median / torch.median, NAN, NAN}, 2).c_str());
   }
   if (!options.torch.empty() && theirs.empty()) {
     std::printf("PyTorch peer: did not run (%s %s): %s\n", options.python.c_str(),
@@ -159,7 +278,7 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
   } else if (!options.torch.empty()) {
     std::printf("(torch %s)\n", version.c_str());
   }
-  return 0;
+  return failed;
 }
 
 }  // namespace lmc::bench

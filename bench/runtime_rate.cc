@@ -91,7 +91,10 @@ RuntimeRate MeasureRuntimeRate(const RuntimeRateSpec& spec) {
   const SteadyClock::time_point t0 = SteadyClock::now();
   const double cpu0 = CpuSeconds((*child)->pid());
   const double own0 = OwnCpuSeconds();
-  if (warmed) std::this_thread::sleep_for(std::chrono::duration<double>(spec.seconds));
+  if (warmed) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(spec.seconds));
+    AwaitClosed(emulator, closed0 + spec.min_count);
+  }
   const SteadyClock::time_point t1 = SteadyClock::now();
   const emulator::Stats stats = emulator.stats();
   const double cpu1 = CpuSeconds((*child)->pid());

@@ -25,14 +25,16 @@ namespace lmc::bench {
 //
 // `env` adds to (and overrides) AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_MAX_CONCURRENCY, TMPDIR and
 // the function name/memory variables the driver sets. `events` are handed out in turn, without
-// end; the rate is the invocations closed during `seconds` after the first `warmup`.
+// end; the rate is the invocations closed during `seconds` (extended until `min_count` have
+// closed) after the first `warmup`.
 struct RuntimeRateSpec {
   std::string binary;
   std::vector<std::string> env;
   int concurrency = 1;
   std::vector<std::string> events;
-  uint64_t warmup = 0;  // invocations answered before the clock starts
-  double seconds = 1;   // how long the rate is measured
+  uint64_t warmup = 0;     // invocations answered before the clock starts
+  double seconds = 1;      // how long the rate is measured, at least
+  uint64_t min_count = 0;  // and at least this many invocations (slow models: whole batches)
 };
 
 // RuntimeRate
