@@ -12,7 +12,8 @@
 //   POST /2018-06-01/runtime/invocation/{id}/error
 //   POST /2018-06-01/runtime/init/error
 //   POST /2020-01-01/extension/register                 Extensions API, enough for SIGTERM and
-//   GET  /2020-01-01/extension/event/next               SHUTDOWN handling
+//   GET  /2020-01-01/extension/event/next               SHUTDOWN handling; registration closes
+//                                                       at the runtime's first /next (403)
 //
 // with the status codes of /work/shared/runtime-api.md (202, 400, 403, 410, 413, 500), and it
 // records every invocation and every answer so tests can assert on them. Faults can be injected
@@ -217,6 +218,9 @@ struct Stats {
   absl::Time first_next_at = absl::InfinitePast();
   absl::Time first_dispatch_at = absl::InfinitePast();
   absl::Time last_close_at = absl::InfinitePast();
+  // The latest event/next of a registered extension: with first_next_at, when Lambda would end
+  // init (the runtime's first /next and every registered extension's first event/next).
+  absl::Time last_extension_next_at = absl::InfinitePast();
 };
 
 // ExtraRequest

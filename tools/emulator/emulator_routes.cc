@@ -280,13 +280,16 @@ void Emulator::Impl::HandleExtensionRegister(Connection& c) {
   const std::string body = internal::ExtensionRegisterBody(
       options_, accept != nullptr && accept->find("accountId") != std::string::npos);
   const std::string identifier = reg.identifier;
-  state_.AddExtension(std::move(reg));
+  if (!state_.AddExtension(std::move(reg))) {
+    return ReplyError(c, 403, "Extension.RegistrationClosed",
+                      "Extension registration closed already");
+  }
   Reply(c, 200, "application/json", body, {{"Lambda-Extension-Identifier", identifier}});
 }
 
 void Emulator::Impl::HandleExtensionNext(Connection& c) {
   const std::string* id = c.request.FindHeader("lambda-extension-identifier");
-  const internal::ExtensionNextFacts facts = state_.BeginExtensionNext(id);
+  const internal::ExtensionNextFacts facts = state_.BeginExtensionNext(absl::Now(), id);
   if (!facts.known) {
     return ReplyError(c, 403, "Extension.UnknownExtensionIdentifier",
                       "missing or unknown Lambda-Extension-Identifier");

@@ -863,6 +863,19 @@ TEST(Emulator, ExtensionRegistersAndReceivesShutdown) {
   EXPECT_EQ(emulator->stats().extension_registrations, 2u);
 }
 
+TEST(Emulator, ExtensionRegistrationClosesAtTheRuntimesFirstNext) {
+  auto emulator = StartEmulator();
+  auto runtime = Connect(*emulator);
+  ASSERT_TRUE(runtime->Send(internal::BuildRequest("GET", kNext, "", {})).ok());
+  ASSERT_TRUE(emulator->WaitForWaitingNext(1, kWait));
+  const RawHttpResponse late = Ok(Connect(*emulator)->Post(
+      "/2020-01-01/extension/register", R"({"events":[]})", {{"Lambda-Extension-Name", "late"}}));
+  EXPECT_EQ(late.status, 403);
+  EXPECT_THAT(late.body, HasSubstr("Extension.RegistrationClosed"));
+  EXPECT_TRUE(emulator->extensions().empty());
+  EXPECT_EQ(emulator->stats().extension_registrations, 0u);
+}
+
 TEST(Emulator, ExtensionRequestsAreValidated) {
   auto emulator = StartEmulator();
   auto client = Connect(*emulator);

@@ -309,13 +309,15 @@ int RuntimeState::RecordInitError(Answer answer) {
 
 // --- Extensions API ---
 
-void RuntimeState::AddExtension(ExtensionRegistration registration) {
+bool RuntimeState::AddExtension(ExtensionRegistration registration) {
   lmc::MutexLock lock(&mu_);
+  if (counters_.next_calls > 0) return false;
   ++counters_.extension_registrations;
   extensions_.push_back(std::move(registration));
+  return true;
 }
 
-ExtensionNextFacts RuntimeState::BeginExtensionNext(const std::string* identifier) {
+ExtensionNextFacts RuntimeState::BeginExtensionNext(absl::Time now, const std::string* identifier) {
   ExtensionNextFacts facts;
   lmc::MutexLock lock(&mu_);
   ++counters_.extension_next_calls;
@@ -323,6 +325,7 @@ ExtensionNextFacts RuntimeState::BeginExtensionNext(const std::string* identifie
     for (const ExtensionRegistration& e : extensions_) {
       if (e.identifier == *identifier) facts.known = true;
     }
+    if (facts.known) counters_.last_extension_next_at = now;
     facts.wants_shutdown = WantsShutdownLocked(*identifier);
   }
   facts.shutting_down = shutdown_;

@@ -213,9 +213,12 @@ class RuntimeState {
 
   // --- Extensions API (server thread) ---
 
-  void AddExtension(ExtensionRegistration registration);
-  // Counts an extension /event/next carrying `identifier` (nullptr: no header).
-  ExtensionNextFacts BeginExtensionNext(const std::string* identifier);
+  // Records a registration. False (nothing recorded) once the runtime has called /next: Lambda
+  // closes registration at the runtime's first /next (RAPID answers 403
+  // Extension.RegistrationClosed).
+  bool AddExtension(ExtensionRegistration registration);
+  // Counts an extension /event/next carrying `identifier` (nullptr: no header), received at `now`.
+  ExtensionNextFacts BeginExtensionNext(absl::Time now, const std::string* identifier);
   // The shutdown reason once BeginShutdown() was called.
   std::optional<std::string> shutdown_reason() const;
   // Whether the extension with `identifier` registered for SHUTDOWN.

@@ -364,19 +364,30 @@ TEST(RuntimeState, ExtensionsAreKnownByIdentifierWithTheirShutdownInterest) {
   state.AddExtension({.name = "a", .events = {"SHUTDOWN"}, .identifier = "id-a"});
   state.AddExtension({.name = "b", .events = {"INVOKE"}, .identifier = "id-b"});
   EXPECT_EQ(state.stats().extension_registrations, 2u);
-  EXPECT_FALSE(state.BeginExtensionNext(nullptr).known);
+  EXPECT_FALSE(state.BeginExtensionNext(kT0, nullptr).known);
   const std::string unknown = "id-c";
-  EXPECT_FALSE(state.BeginExtensionNext(&unknown).known);
+  EXPECT_FALSE(state.BeginExtensionNext(kT0, &unknown).known);
   const std::string a = "id-a";
   state.BeginShutdown("timeout");
-  const ExtensionNextFacts facts = state.BeginExtensionNext(&a);
+  const ExtensionNextFacts facts = state.BeginExtensionNext(kT0 + absl::Seconds(1), &a);
   EXPECT_TRUE(facts.known);
   EXPECT_TRUE(facts.wants_shutdown);
   EXPECT_TRUE(facts.shutting_down);
   EXPECT_EQ(facts.reason, "timeout");
   EXPECT_FALSE(state.ExtensionWantsShutdown("id-b"));
   EXPECT_EQ(state.stats().extension_next_calls, 3u);
+  EXPECT_EQ(state.stats().last_extension_next_at, kT0 + absl::Seconds(1));  // known ones only
   EXPECT_EQ(state.extensions().size(), 2u);
+}
+
+TEST(RuntimeState, ExtensionRegistrationClosesAtTheFirstNext) {
+  RuntimeState state({});
+  EXPECT_TRUE(state.AddExtension({.name = "early", .identifier = "id-early"}));
+  state.BeginNext(kT0, /*older_calls_parked=*/false);
+  EXPECT_FALSE(state.AddExtension({.name = "late", .identifier = "id-late"}));
+  EXPECT_EQ(state.stats().extension_registrations, 1u);
+  ASSERT_EQ(state.extensions().size(), 1u);
+  EXPECT_EQ(state.extensions()[0].name, "early");
 }
 
 TEST(RuntimeState, WaitForClosedWakesWhenAnotherThreadClosesAnInvocation) {
