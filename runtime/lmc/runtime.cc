@@ -205,7 +205,13 @@ int Serve(Started started, const internal::RunOptions& options) {
                               if (!client.ok()) return client.status();
                               return WrapRuntimeApiClient(std::move(*client));
                             });
-  if (absl::Status status = supervisor.Start(); !status.ok()) {
+  // Lambda closes extension registration at the runtime's first /next: the first loop waits for
+  // the reply before it asks, while the other loops are being made.
+  SigtermExtension* const extension = started.extension.get();
+  if (absl::Status status = supervisor.Start([extension] {
+        if (extension != nullptr) extension->AwaitRegistration();
+      });
+      !status.ok()) {
     return FailInit(&started.control, sink, Error("Runtime.StartFailed", status.ToString()));
   }
   absl::Status result;
@@ -232,7 +238,8 @@ int Serve(Started started, const internal::RunOptions& options) {
 }  // namespace
 
 // Start-up in order: configuration, log sink (and crash reports), transport and the control
-// client, the handler, the SIGTERM extension, the init hook; then Serve().
+// client, the handler, the SIGTERM extension (registering on its own thread from here on), the
+// init hook; then Serve().
 int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& options) {
   const EnvMap env = options.env.has_value() ? *options.env : EnvFromProcess();
   // A network server must not die because a peer closed a socket it was writing to.
@@ -267,8 +274,10 @@ int internal::Run(const HandlerRegistry& registry, const internal::RunOptions& o
                           " log_format=", config.log_format == LogFormat::kJson ? "JSON" : "Text",
                           " tmp=", config.tmp_root.string()));
 
+  // Registers while the init hook and the rest of start-up run; Serve() awaits the reply before
+  // the first /next.
   std::unique_ptr<SigtermExtension> extension;
-  if (options.register_extension) extension = SigtermExtension::Register(config.runtime_api, sink);
+  if (options.register_extension) extension = SigtermExtension::Start(config.runtime_api, sink);
   const FunctionInfo function{config.function_name, config.function_version, config.memory_mb,
                               config.region, config.max_concurrency};
   if (std::optional<Error> error = RunInitHook(handler, config, function, sink)) {

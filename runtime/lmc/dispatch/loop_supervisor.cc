@@ -2,12 +2,57 @@
 
 #include <pthread.h>
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace lmc {
+namespace {
+
+// The first loop's connection, unchanged but for its first Next(), which runs `on_first_ask`
+// (on the loop's thread) before it asks.
+class FirstAsk final : public LoopClient {
+ public:
+  FirstAsk(std::unique_ptr<LoopClient> client, std::function<void()> on_first_ask)
+      : client_(std::move(client)), on_first_ask_(std::move(on_first_ask)) {}
+
+  absl::Status Next(NextInvocation& out) override {
+    // Only the loop's thread calls Next(), so no lock is needed here.
+    if (on_first_ask_) std::exchange(on_first_ask_, nullptr)();
+    return client_->Next(out);
+  }
+  absl::StatusOr<ApiReply> PostResponse(std::string_view request_id, std::string_view invocation_id,
+                                        std::string_view content_type, std::string_view body,
+                                        std::chrono::milliseconds timeout) override {
+    return client_->PostResponse(request_id, invocation_id, content_type, body, timeout);
+  }
+  absl::StatusOr<ApiReply> PostError(std::string_view request_id, std::string_view invocation_id,
+                                     std::string_view error_type, std::string_view error_json,
+                                     std::chrono::milliseconds timeout) override {
+    return client_->PostError(request_id, invocation_id, error_type, error_json, timeout);
+  }
+  absl::Status BeginStreamedResponse(std::string_view request_id, std::string_view invocation_id,
+                                     std::string_view content_type) override {
+    return client_->BeginStreamedResponse(request_id, invocation_id, content_type);
+  }
+  absl::Status WriteStreamChunk(std::string_view bytes) override {
+    return client_->WriteStreamChunk(bytes);
+  }
+  absl::StatusOr<ApiReply> FinishStreamedResponse(std::string_view error_type,
+                                                  std::string_view error_body_base64) override {
+    return client_->FinishStreamedResponse(error_type, error_body_base64);
+  }
+  void Abort() override { client_->Abort(); }
+
+ private:
+  const std::unique_ptr<LoopClient> client_;
+  std::function<void()> on_first_ask_;
+};
+
+}  // namespace
 
 struct LoopSupervisor::Worker {
   std::unique_ptr<PollLoop> loop;
@@ -47,6 +92,13 @@ LoopSupervisor::~LoopSupervisor() {
 absl::StatusOr<std::unique_ptr<LoopSupervisor::Worker>> LoopSupervisor::MakeWorker(int index) {
   absl::StatusOr<std::unique_ptr<LoopClient>> client = make_client_();
   if (!client.ok()) return client.status();
+  if (index == 0) {
+    *client = std::make_unique<FirstAsk>(std::move(*client), [this] {
+      if (before_first_next_) before_first_next_();
+      MutexLock lock(&mu_);
+      first_asked_ = true;
+    });
+  }
   auto worker = std::make_unique<Worker>();
   worker->index = index;
   worker->slot = watchdog_.AddSlot();
@@ -57,7 +109,8 @@ absl::StatusOr<std::unique_ptr<LoopSupervisor::Worker>> LoopSupervisor::MakeWork
   return worker;
 }
 
-absl::Status LoopSupervisor::Start() {
+absl::Status LoopSupervisor::Start(std::function<void()> before_first_next) {
+  before_first_next_ = std::move(before_first_next);
   std::vector<std::unique_ptr<Worker>> made;
   made.reserve(static_cast<size_t>(capacity_.max_concurrency));
   for (int i = 0; i < capacity_.max_concurrency; ++i) {
@@ -72,8 +125,15 @@ absl::Status LoopSupervisor::Start() {
   next_index_ = capacity_.max_concurrency;
   workers_ = std::move(made);
   if (stopping_) return absl::OkStatus();  // Stop() came first: start nothing.
+  // The first loop alone until it asks for its first event (after `before_first_next`): Lambda
+  // ends init at the first /next, and on a small machine N - 1 thread start-ups (and the
+  // watchdog's) would compete with it for the CPU. The others start a moment later, each asking
+  // as soon as it runs; none asks before the first.
+  StartThread(*workers_[0]);
+  mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return first_asked_ || stopping_; });
   watchdog_.Start();
-  for (const auto& worker : workers_) StartThread(*worker);
+  if (stopping_) return absl::OkStatus();
+  for (size_t i = 1; i < workers_.size(); ++i) StartThread(*workers_[i]);
   return absl::OkStatus();
 }
 

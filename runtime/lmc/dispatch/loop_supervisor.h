@@ -87,9 +87,12 @@ class LoopSupervisor {
   LoopSupervisor(const LoopSupervisor&) = delete;
   LoopSupervisor& operator=(const LoopSupervisor&) = delete;
 
-  // Creates the connections and starts the loops. Fails (starting nothing) if a connection
-  // cannot be set up.
-  absl::Status Start();
+  // Creates the connections and starts the loops: the first alone, the others once it has asked
+  // for its first event (Start() returns then). `before_first_next`, when set, runs on the first
+  // loop's thread before that first /next, so no loop asks before it returns (the runtime awaits
+  // its extension's registration there: Lambda closes registration at the first /next). Fails
+  // (starting nothing) if a connection cannot be set up.
+  absl::Status Start(std::function<void()> before_first_next = nullptr);
 
   // Stops taking events; in-flight invocations finish. Thread-safe, idempotent.
   void Stop();
@@ -126,11 +129,15 @@ class LoopSupervisor {
   const DispatchSettings& settings_;
   const Capacity capacity_;
   const ClientFactory make_client_;
+  // Start()'s argument; set before any loop runs, then only read by the first loop's thread.
+  std::function<void()> before_first_next_;
   // Declared before the workers: destroyed after them, so no loop outlives its slot.
   DeadlineWatchdog watchdog_;
 
   mutable Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The first loop has called Next() for the first time (Start() starts the others then).
+  bool first_asked_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);
   // Every loop not yet joined: those holding a slot and the detached ones still running.
   std::vector<std::unique_ptr<Worker>> workers_ ABSL_GUARDED_BY(mu_);
