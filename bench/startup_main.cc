@@ -24,6 +24,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -112,7 +113,7 @@ std::vector<double> Sorted(const std::vector<Sample>& samples, double Sample::*m
 
 // The q-quantile (0..1) of `values` by nearest rank; values must be sorted and non-empty.
 double Quantile(const std::vector<double>& values, double q) {
-  const size_t index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  const auto index = static_cast<size_t>(std::lround(q * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 

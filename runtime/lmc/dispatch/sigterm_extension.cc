@@ -47,7 +47,7 @@ void SigtermExtension::RegisterAndPark(const LogSink& sink) {
 
 bool SigtermExtension::AwaitRegistration() {
   MutexLock lock(&mu_);
-  mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return settled_; });
+  mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return settled_; });
   return registered_;
 }
 
