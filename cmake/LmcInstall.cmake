@@ -6,7 +6,8 @@
 #   lmc_package_function(TARGET my_function)       # function.zip / layer.zip
 #
 # Installed: the static libraries of runtime/ (namespaced lmc::, see LMC_INSTALL_TARGETS), the headers
-# under include/lmc, lmcConfig.cmake (find_dependency for simdjson, absl, CURL, Threads),
+# under include/lmc, lmcConfig.cmake (find_dependency for simdjson, absl, CURL, Threads; Abseil's
+# static archives when lmc was built with LMC_STATIC_ABSL, as in lmc's own tree),
 # lmcConfigVersion.cmake (same major version), lmcTargets.cmake, and share/lmc with the CMake
 # helpers (LmcPlugin.cmake, LmcPackage.cmake, toolchains/) and packaging/package.
 include(GNUInstallDirs)
@@ -53,7 +54,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/lmcConfig.cmake
 
 # Helpers and the packaging script; lmcConfig.cmake includes the helpers from here.
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/LmcPlugin.cmake ${CMAKE_CURRENT_LIST_DIR}/LmcPackage.cmake
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/cmake)
+  ${CMAKE_CURRENT_LIST_DIR}/LmcStaticAbsl.cmake DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/cmake)
 install(DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/toolchains DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/cmake)
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/packaging/package
   DESTINATION ${CMAKE_INSTALL_DATADIR}/lmc/packaging)
