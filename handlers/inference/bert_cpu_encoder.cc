@@ -15,6 +15,9 @@ constexpr size_t kDefaultTileRows = 512;
 // Below this many tokens per thread a batch runs on fewer threads: waking a helper costs more
 // than the few rows it would take (one token is about 2 MFLOP per MiniLM layer).
 constexpr size_t kMinRowsPerPart = 16;
+// Up to this many tokens a head's attention is computed directly (BertKernels::attend_short):
+// two OpenBLAS calls per head cost more than the products themselves.
+constexpr size_t kShortSequence = 32;
 
 // c[m, n] = a[m, k] w[n, k]^T + bias[n]: a row-major activation through a Hugging Face Linear
 // ([out, in] weight). The bias is written first and the product added to it (beta = 1), which
@@ -147,6 +150,11 @@ class CpuBertEncoder final : public BertEncoder {
       const float* q = qkv_.data() + first * 3 * h + head * d;
       const float* k = q + h;
       const float* v = q + 2 * h;
+      float* context = context_.data() + first * h + head * d;
+      if (n <= kShortSequence) {
+        kernels_.attend_short(q, k, v, 3 * h, n, d, scale, context, h, scores);
+        continue;
+      }
       const auto ni = static_cast<blasint>(n);
       const auto di = static_cast<blasint>(d);
       const auto ld = static_cast<blasint>(3 * h);
@@ -154,7 +162,7 @@ class CpuBertEncoder final : public BertEncoder {
                   scores, ni);
       kernels_.softmax_rows(scores, n, n, n);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, di, ni, 1.0F, scores, ni, v, ld,
-                  0.0F, context_.data() + first * h + head * d, static_cast<blasint>(h));
+                  0.0F, context, static_cast<blasint>(h));
     }
   }
 

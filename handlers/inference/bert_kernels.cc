@@ -59,6 +59,11 @@ void SoftmaxRows(float* x, size_t rows, size_t width, size_t ld) {
   BertKernels::Best().softmax_rows(x, rows, width, ld);
 }
 
+void AttendShort(const float* q, const float* k, const float* v, size_t ld, size_t n, size_t d,
+                 float scale, float* out, size_t out_ld, float* scores) {
+  BertKernels::Best().attend_short(q, k, v, ld, n, d, scale, out, out_ld, scores);
+}
+
 void MeanRows(const float* x, size_t rows, size_t width, float* out) {
   BertKernels::Best().mean_rows(x, rows, width, out);
 }

@@ -2,7 +2,8 @@
 //
 // The small CPU kernels of the BERT forward pass (and the CPU backend's MLP) between matrix
 // products: bias rows (the products then accumulate onto them), exact GELU, residual +
-// LayerNorm, the embeddings' gather + LayerNorm, row softmax, pooling and L2 normalisation.
+// LayerNorm, the embeddings' gather + LayerNorm, row softmax, attention over short sequences,
+// pooling and L2 normalisation.
 //
 // Written once on GCC/clang vector extensions (bert_kernels_impl.inc) and compiled once per
 // instruction set: the build's baseline (SSE2 on x86-64, NEON on arm64) and, on x86-64, AVX2+FMA
@@ -43,6 +44,8 @@ struct BertKernels {
                        const float* words, const float* position_type, const float* gamma,
                        const float* beta, float eps, size_t width, float* out);
   void (*softmax_rows)(float* x, size_t rows, size_t width, size_t ld);
+  void (*attend_short)(const float* q, const float* k, const float* v, size_t ld, size_t n,
+                       size_t d, float scale, float* out, size_t out_ld, float* scores);
   void (*mean_rows)(const float* x, size_t rows, size_t width, float* out);
   void (*normalize_l2)(float* x, size_t width);
 
@@ -76,6 +79,13 @@ void EmbedTokens(const int32_t* ids, const uint32_t* positions, size_t count, co
 
 // Softmax of each of `rows` rows of `width` values, rows `ld` floats apart, in place.
 void SoftmaxRows(float* x, size_t rows, size_t width, size_t ld);
+
+// One attention head over a short sequence of `n` tokens, computed directly (for a few tokens a
+// matrix-product call costs more than the products): out[i] = sum_j softmax_j(scale q_i . k_j)
+// v_j, with q, k and v rows of `d` values `ld` floats apart, out rows `out_ld` apart; `scores`
+// holds n floats of scratch.
+void AttendShort(const float* q, const float* k, const float* v, size_t ld, size_t n, size_t d,
+                 float scale, float* out, size_t out_ld, float* scores);
 
 // out = the mean of `rows` rows of `width` (mean pooling), in float with float accumulation.
 void MeanRows(const float* x, size_t rows, size_t width, float* out);
