@@ -18,6 +18,10 @@ constexpr size_t kMinRowsPerPart = 16;
 // Up to this many tokens a head's attention is computed directly (BertKernels::attend_short):
 // two OpenBLAS calls per head cost more than the products themselves.
 constexpr size_t kShortSequence = 32;
+// A forward pass keeps 5 x hidden floats per token (the residual stream, Q/K/V, attention's
+// output); larger batches run as several passes, so memory stays bounded whatever one request
+// holds (LMC_EMBEDDING_MAX_TEXTS long texts).
+constexpr size_t kMaxActivationBytes = size_t{64} << 20;
 
 // c[m, n] = a[m, k] w[n, k]^T + bias[n]: a row-major activation through a Hugging Face Linear
 // ([out, in] weight). The bias is written first and the product added to it (beta = 1), which
@@ -38,6 +42,11 @@ class CpuBertEncoder final : public BertEncoder {
         normalize_(options.normalize),
         kernels_(options.kernels == nullptr ? BertKernels::Best() : *options.kernels),
         tile_rows_(options.tile_rows == 0 ? kDefaultTileRows : options.tile_rows),
+        max_tokens_per_pass_(
+            std::max(config_.max_positions,
+                     options.max_tokens_per_pass != 0
+                         ? options.max_tokens_per_pass
+                         : kMaxActivationBytes / (5 * config_.hidden * sizeof(float)))),
         pool_(options.threads == 0 ? WorkerPool::AvailableCpus() : options.threads),
         scratch_(pool_.size()),
         row_begin_(pool_.size() + 1),
@@ -54,17 +63,26 @@ class CpuBertEncoder final : public BertEncoder {
         !s.ok()) {
       return s;
     }
-    Plan(batch);
-    const size_t tokens = batch.ids.size();
-    hidden_.resize(tokens * config_.hidden);
-    qkv_.resize(tokens * 3 * config_.hidden);
-    context_.resize(tokens * config_.hidden);
-    pool_.Run(parts_, [&](size_t part) { EmbedRows(batch, part); });
-    for (size_t layer = 0; layer < config_.layers; ++layer) {
-      pool_.Run(parts_, [&](size_t part) { Attend(batch, part); });
-      pool_.Run(parts_, [&](size_t part) { FinishLayer(layer, part); });
+    out.resize(batch.size() * config_.hidden);
+    if (batch.ids.size() <= max_tokens_per_pass_) {
+      Forward(batch, out.data());
+      return absl::OkStatus();
     }
-    Pool(batch, out);
+    // Sequences are independent: a large batch runs as consecutive passes of whole sequences.
+    for (size_t first = 0; first < batch.size();) {
+      size_t last = first;
+      size_t tokens = 0;
+      while (last < batch.size() &&
+             (last == first || tokens + batch.length(last) <= max_tokens_per_pass_)) {
+        tokens += batch.length(last++);
+      }
+      pass_.Clear();
+      for (size_t b = first; b < last; ++b) {
+        pass_.Add(std::span<const int32_t>(batch.ids.data() + batch.offsets[b], batch.length(b)));
+      }
+      Forward(pass_, out.data() + first * config_.hidden);
+      first = last;
+    }
     return absl::OkStatus();
   }
 
@@ -198,13 +216,28 @@ class CpuBertEncoder final : public BertEncoder {
     }
   }
 
+  // One forward pass over `batch` (at most max_tokens_per_pass_ tokens, or one sequence); its
+  // embeddings go to out[0, batch.size() * hidden).
+  void Forward(const TokenBatch& batch, float* out) {
+    Plan(batch);
+    const size_t tokens = batch.ids.size();
+    hidden_.resize(tokens * config_.hidden);
+    qkv_.resize(tokens * 3 * config_.hidden);
+    context_.resize(tokens * config_.hidden);
+    pool_.Run(parts_, [&](size_t part) { EmbedRows(batch, part); });
+    for (size_t layer = 0; layer < config_.layers; ++layer) {
+      pool_.Run(parts_, [&](size_t part) { Attend(batch, part); });
+      pool_.Run(parts_, [&](size_t part) { FinishLayer(layer, part); });
+    }
+    Pool(batch, out);
+  }
+
   // Mean or [CLS] pooling, then L2 normalisation when asked.
-  void Pool(const TokenBatch& batch, std::vector<float>& out) {
+  void Pool(const TokenBatch& batch, float* out) {
     const size_t h = config_.hidden;
-    out.resize(batch.size() * h);
     for (size_t b = 0; b < batch.size(); ++b) {
       const float* first = hidden_.data() + size_t{batch.offsets[b]} * h;
-      float* target = out.data() + b * h;
+      float* target = out + b * h;
       if (model_.pooling() == BertPooling::kCls) {
         std::copy(first, first + h, target);
       } else {
@@ -219,6 +252,7 @@ class CpuBertEncoder final : public BertEncoder {
   const bool normalize_;
   const BertKernels& kernels_;
   const size_t tile_rows_;
+  const size_t max_tokens_per_pass_;  // at least max_positions: one sequence always fits
   WorkerPool pool_;
   // Written by Encode() on the caller's thread before each parallel region (Run() orders them
   // before the helpers' reads); each region's threads then write only their own rows and their
@@ -231,6 +265,7 @@ class CpuBertEncoder final : public BertEncoder {
   std::vector<float> hidden_;   // tokens x H: the residual stream
   std::vector<float> qkv_;      // tokens x 3H
   std::vector<float> context_;  // tokens x H: attention's output, heads side by side
+  TokenBatch pass_;             // one pass's sequences when a batch needs several
 };
 
 }  // namespace

@@ -285,6 +285,23 @@ TEST_F(BertCpuEncoderTest, ABatchIsIndependentOfWhatRanBefore) {
   for (size_t j = 0; j < alone.size(); ++j) EXPECT_NEAR(alone[j], first[alone.size() + j], 1e-6);
 }
 
+TEST_F(BertCpuEncoderTest, ABatchLargerThanOnePassRunsAsSeveralWithTheSameResult) {
+  const BertSpec spec{.max_positions = 24};
+  std::unique_ptr<BertModel> model = Write(spec);
+  ASSERT_NE(model, nullptr);
+  const TokenBatch batch = Sequences({5, 24, 1, 13, 24, 7, 2, 19}, 200, 13);
+  std::vector<float> whole;
+  std::vector<float> passes;
+  ASSERT_TRUE(CreateCpuBertEncoder(*model, {.threads = 2})->Encode(batch, whole).ok());
+  // At most 30 tokens per pass (never less than one 24-token sequence): six passes.
+  ASSERT_TRUE(CreateCpuBertEncoder(*model, {.threads = 2, .max_tokens_per_pass = 30})
+                  ->Encode(batch, passes)
+                  .ok());
+  ASSERT_EQ(passes.size(), whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) EXPECT_NEAR(passes[i], whole[i], 1e-6) << i;
+  ExpectMatchesReference(spec, *model, {.max_tokens_per_pass = 1}, batch);
+}
+
 TEST_F(BertCpuEncoderTest, RejectsBatchesTheModelCannotRun) {
   std::unique_ptr<BertModel> model = Write({.max_positions = 8});
   ASSERT_NE(model, nullptr);

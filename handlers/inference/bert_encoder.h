@@ -59,12 +59,15 @@ struct TokenBatch {
 // `normalize`: L2-normalise each embedding (LMC_EMBEDDING_NORMALIZE). `threads`: the CPU
 // encoder's threads (0: every CPU the process may use). `tile_rows`: rows per matrix-product
 // tile on the CPU (0: the default, 512). `kernels`: the CPU kernels' instruction set (null:
-// BertKernels::Best(); tests run each one).
+// BertKernels::Best(); tests run each one). `max_tokens_per_pass`: a larger batch runs as
+// several forward passes of whole sequences, which bounds the activations' memory (0: the
+// encoder's default, 64 MiB of CPU activations; never below one sequence of max_positions).
 struct BertEncoderOptions {
   bool normalize = true;
   size_t threads = 0;
   size_t tile_rows = 0;
   const BertKernels* kernels = nullptr;
+  size_t max_tokens_per_pass = 0;
 };
 
 // The check every encoder makes before running `batch`: InvalidArgument (saying which

@@ -128,5 +128,28 @@ TEST(CudaBertEncoder, MatchesTheCpuEncoder) {
   std::filesystem::remove_all(dir);
 }
 
+// A batch over the device pass limit runs as several passes with the same embeddings.
+TEST(CudaBertEncoder, ALargeBatchRunsInSeveralPasses) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("lmc-cuda-bert-big-", ::getpid());
+  ASSERT_TRUE(WriteBertDirectory(dir, {.max_positions = 512}).ok());
+  absl::StatusOr<std::unique_ptr<BertModel>> model = BertModel::Load(dir);
+  ASSERT_TRUE(model.ok()) << model.status();
+  absl::StatusOr<std::unique_ptr<BertEncoder>> cuda = CreateCudaBertEncoder(**model, {});
+  if (!cuda.ok()) {
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "no CUDA: " << cuda.status();
+  }
+  TokenBatch batch;  // 40 x 512 padded tokens: two passes of 32 and 8
+  for (int32_t i = 0; i < 40; ++i) batch.Add(std::vector<int32_t>(i % 3 == 0 ? 512 : 77, i % 150));
+  std::vector<float> expected;
+  std::vector<float> actual;
+  ASSERT_TRUE(CreateCpuBertEncoder(**model, {})->Encode(batch, expected).ok());
+  ASSERT_TRUE((*cuda)->Encode(batch, actual).ok());
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], 1e-4) << i;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lmc::inference

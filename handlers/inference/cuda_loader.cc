@@ -115,6 +115,10 @@ class CudaBackend final : public Backend {
   const Model& model_;
 };
 
+// Padded tokens (sequences x the longest) per device pass: bounds the device's activations
+// (attention scores alone are heads x length^2 floats per sequence).
+constexpr size_t kMaxPaddedTokensPerPass = 16384;
+
 class CudaBertEncoder final : public BertEncoder {
  public:
   CudaBertEncoder(PluginFunctions functions, void* encoder, const BertModel& model)
@@ -132,10 +136,24 @@ class CudaBertEncoder final : public BertEncoder {
       return s;
     }
     out.resize(batch.size() * config.hidden);
-    std::array<char, 512> error{};
-    if (functions_.bert_run(encoder_, batch.ids.data(), batch.offsets.data(), batch.size(),
-                            out.data(), error.data(), error.size()) != 0) {
-      return absl::InternalError(absl::StrCat("CUDA encoder: ", error.data()));
+    // Consecutive passes of whole sequences, each at most kMaxPaddedTokensPerPass padded
+    // tokens (or one sequence). The plugin reads ids at the (absolute) offsets it is given.
+    for (size_t first = 0; first < batch.size();) {
+      size_t last = first;
+      size_t longest = 0;
+      while (last < batch.size()) {
+        const size_t longer = std::max(longest, batch.length(last));
+        if (last > first && (last - first + 1) * longer > kMaxPaddedTokensPerPass) break;
+        longest = longer;
+        ++last;
+      }
+      std::array<char, 512> error{};
+      if (functions_.bert_run(encoder_, batch.ids.data(), batch.offsets.data() + first,
+                              last - first, out.data() + first * config.hidden, error.data(),
+                              error.size()) != 0) {
+        return absl::InternalError(absl::StrCat("CUDA encoder: ", error.data()));
+      }
+      first = last;
     }
     return absl::OkStatus();
   }
