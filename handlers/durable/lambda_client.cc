@@ -1,6 +1,7 @@
 #include "handlers/durable/lambda_client.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -110,6 +111,22 @@ void Append(Slist& list, const std::string& header) {
   }
 }
 
+// The CA bundle to use (see LambdaClientConfig::ca_bundle); "" keeps libcurl's default.
+std::string FindCaBundle(const std::function<std::optional<std::string>(std::string_view)>& env) {
+  for (const char* name : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    if (std::optional<std::string> file = env(name)) return *file;
+  }
+  const auto exists = [](const char* path) { return path != nullptr && access(path, R_OK) == 0; };
+  const char* built_in = curl_version_info(CURLVERSION_NOW)->cainfo;
+  if (built_in == nullptr || exists(built_in)) return "";
+  for (const char* candidate :
+       {"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
+    if (exists(candidate)) return candidate;
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(
@@ -138,6 +155,7 @@ absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(
   config.access_key_id = std::move(*key);
   config.secret_access_key = std::move(*secret);
   config.session_token = env("AWS_SESSION_TOKEN").value_or("");
+  config.ca_bundle = FindCaBundle(env);
   return config;
 }
 
@@ -214,6 +232,7 @@ absl::StatusOr<LambdaClient::HttpResponse> LambdaClient::Send(const HttpRequest&
   } else if (request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (!config_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,

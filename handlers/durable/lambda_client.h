@@ -51,6 +51,11 @@ struct LambdaClientConfig {
   std::string secret_access_key;
   std::string session_token;       // "" : none
   std::string service = "lambda";  // the SigV4 signing name
+  // The CA certificates file for HTTPS; "" : libcurl's built-in default. FromEnvironment()
+  // picks CURL_CA_BUNDLE or SSL_CERT_FILE, else libcurl's default when that file exists, else
+  // the first of the usual system bundles that does (a libcurl built on Debian looks for
+  // /etc/ssl/certs/ca-certificates.crt; provided.al2023 keeps its bundle in /etc/pki/tls/certs).
+  std::string ca_bundle;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{55000};
   // libcurl CONNECT_TO entries ("HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"): reach the

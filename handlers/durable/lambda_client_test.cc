@@ -409,6 +409,8 @@ TEST(LambdaClientConfig, EndpointAndCredentialsComeFromTheEnvironmentInOrder) {
   env.erase("AWS_ENDPOINT_URL");
   EXPECT_EQ(LambdaClientConfigFromEnvironment(lookup)->endpoint,
             "https://lambda.eu-west-1.amazonaws.com");
+  env["SSL_CERT_FILE"] = "/opt/certs.pem";
+  EXPECT_EQ(LambdaClientConfigFromEnvironment(lookup)->ca_bundle, "/opt/certs.pem");
   env.erase("AWS_SECRET_ACCESS_KEY");
   EXPECT_THAT(LambdaClientConfigFromEnvironment(lookup).status().message(),
               HasSubstr("AWS_SECRET_ACCESS_KEY"));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <deque>
+#include <exception>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -146,7 +148,7 @@ EncodedBatch BatchRunner::Run() {
   if (n == 0) return EncodedBatch{{}, CompletionReason::kAllCompleted};
   if (batch_.rebuilding_) return Rebuild();
   const size_t limit = spec_.max_concurrency.has_value()
-                           ? static_cast<size_t>(std::max(1, *spec_.max_concurrency))
+                           ? static_cast<size_t>(*spec_.max_concurrency)
                            : n;
   Board board(n);
 
@@ -163,6 +165,10 @@ EncodedBatch BatchRunner::Run() {
       outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
     } catch (const SuspendSignal&) {
       outcome.outcome = DurableContext::Outcome::kSuspended;
+    } catch (...) {
+      // Nothing may escape a worker thread: whatever else went wrong fails this branch.
+      outcome.outcome = DurableContext::Outcome::kFailed;
+      outcome.error = ErrorFromException(std::current_exception());
     }
     MutexLock lock(&board.mu);
     --board.running;
@@ -362,6 +368,10 @@ std::string BatchSummary(const EncodedBatch& batch, std::string_view type) {
 
 EncodedBatch DurableContext::RunBatch(std::string_view name, std::string_view sub_type,
                                       const BatchSpec& spec) {
+  if (spec.max_concurrency.has_value() && *spec.max_concurrency <= 0) {
+    throw std::invalid_argument(absl::StrCat("max_concurrency must be positive or unset, not ",
+                                             *spec.max_concurrency));
+  }
   const std::string_view summary_type = sub_type == sub_type::kMap ? "MapResult" : "ParallelResult";
   EncodedBatch built;
   bool have_built = false;

@@ -248,6 +248,16 @@ TEST_F(BatchTest, EmptyMapCompletesAtOnce) {
   EXPECT_EQ(Succeeds(handler).result, "0");
 }
 
+TEST_F(BatchTest, NonPositiveMaxConcurrencyIsAnErrorOfTheWorkflow) {
+  lmc::Handler handler = Handle([&](DurableContext& ctx, const Json&) {
+    return ctx.Parallel<int>("bad", {[](DurableContext&) { return 1; }}, {.max_concurrency = 0})
+        .total_count();
+  });
+  Start();
+  EXPECT_EQ(Fails(handler).error->type, "std::invalid_argument");
+  EXPECT_TRUE(Updates().empty());
+}
+
 TEST(BatchCodec, RoundTripsItemsAndTheCompletionReason) {
   context_internal::EncodedBatch batch;
   batch.reason = CompletionReason::kMinSuccessfulReached;
