@@ -4,8 +4,9 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
-#include <stdexcept>
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -95,8 +96,10 @@ std::string_view StatusWord(BatchItemStatus status) {
   return "STARTED";
 }
 
+}  // namespace
+
 // The state every worker and the coordinator share, under `mu`.
-struct Board {
+struct BatchRunner::Board {
   explicit Board(size_t n) : state(n, ItemState::kNotStarted), results(n), errors(n) {}
 
   Mutex mu;
@@ -112,9 +115,8 @@ struct Board {
   size_t failed ABSL_GUARDED_BY(mu) = 0;
 };
 
-// The batch as it stands (STARTED for branches running or suspended).
-EncodedBatch Snapshot(Board& board, CompletionReason reason)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(board.mu) {
+EncodedBatch BatchRunner::Snapshot(Board& board, CompletionReason reason) {
+  board.mu.AssertHeld();
   EncodedBatch batch;
   batch.reason = reason;
   for (size_t i = 0; i < board.state.size(); ++i) {
@@ -141,105 +143,105 @@ EncodedBatch Snapshot(Board& board, CompletionReason reason)
   return batch;
 }
 
-}  // namespace
+void BatchRunner::RunBranch(Board& board, size_t i) {
+  DurableContext::ChildOutcome outcome;
+  try {
+    DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
+                                               spec_.item_sub_type, spec_.names[i]);
+    outcome = batch_.RunChildAt(
+        slot, spec_.names[i], spec_.item_sub_type,
+        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
+  } catch (const FatalSignal&) {
+    outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
+  } catch (const SuspendSignal&) {
+    outcome.outcome = DurableContext::Outcome::kSuspended;
+  } catch (...) {
+    // Nothing may escape a worker thread: whatever else went wrong fails this branch.
+    outcome.outcome = DurableContext::Outcome::kFailed;
+    outcome.error = ErrorFromException(std::current_exception());
+  }
+  MutexLock lock(&board.mu);
+  --board.running;
+  if (board.stop) return;  // the batch completed without this branch
+  switch (outcome.outcome) {
+    case DurableContext::Outcome::kSucceeded:
+      board.state[i] = ItemState::kSucceeded;
+      board.results[i] = std::move(outcome.encoded);
+      ++board.succeeded;
+      break;
+    case DurableContext::Outcome::kFailed:
+      board.state[i] = ItemState::kFailed;
+      board.errors[i] = std::move(outcome.error);
+      ++board.failed;
+      break;
+    case DurableContext::Outcome::kSuspended:
+      board.state[i] = ItemState::kSuspended;
+      ++board.suspended;
+      break;
+  }
+}
+
+void BatchRunner::Work(BatchRunner& runner, Board& board) {
+  while (true) {
+    size_t i = 0;
+    {
+      MutexLock lock(&board.mu);
+      board.mu.Await(
+          [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board.stop || !board.ready.empty(); });
+      if (board.ready.empty()) return;
+      i = board.ready.front();
+      board.ready.pop_front();
+    }
+    runner.RunBranch(board, i);
+  }
+}
+
+std::optional<EncodedBatch> BatchRunner::Coordinate(Board& board, size_t limit) {
+  const size_t n = spec_.names.size();
+  std::optional<EncodedBatch> completed;
+  MutexLock lock(&board.mu);
+  while (!execution_fatal()) {
+    if (IsComplete(spec_.completion, board.succeeded, board.failed, n) ||
+        !ShouldContinue(spec_.completion, board.failed, n)) {
+      completed = Snapshot(board, ReasonFor(spec_.completion, board.succeeded, board.failed, n));
+      break;
+    }
+    while (board.running + board.suspended < limit && board.next < n) {
+      board.state[board.next] = ItemState::kRunning;
+      ++board.running;
+      board.ready.push_back(board.next++);
+    }
+    if (board.running == 0) break;  // every slot held by a suspended branch
+    const size_t before = board.succeeded + board.failed + board.suspended;
+    board.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return board.succeeded + board.failed + board.suspended != before || execution_fatal();
+    });
+  }
+  // Branches queued but not picked up never start; running ones are abandoned.
+  for (size_t i : board.ready) {
+    board.state[i] = ItemState::kNotStarted;
+    --board.running;
+  }
+  board.ready.clear();
+  board.stop = true;
+  if (board.running > 0) batch_.abandoned_ = true;
+  return completed;
+}
 
 EncodedBatch BatchRunner::Run() {
   const size_t n = spec_.names.size();
   if (n == 0) return EncodedBatch{{}, CompletionReason::kAllCompleted};
   if (batch_.rebuilding_) return Rebuild();
-  const size_t limit = spec_.max_concurrency.has_value()
-                           ? static_cast<size_t>(*spec_.max_concurrency)
-                           : n;
+  const size_t limit =
+      spec_.max_concurrency.has_value() ? static_cast<size_t>(*spec_.max_concurrency) : n;
   Board board(n);
-
-  // One branch, on a worker thread: its child context runs (or replays) the branch's body.
-  auto run_branch = [&](size_t i) {
-    DurableContext::ChildOutcome outcome;
-    try {
-      DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
-                                                 spec_.item_sub_type, spec_.names[i]);
-      outcome = batch_.RunChildAt(
-          slot, spec_.names[i], spec_.item_sub_type,
-          [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
-    } catch (const FatalSignal&) {
-      outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
-    } catch (const SuspendSignal&) {
-      outcome.outcome = DurableContext::Outcome::kSuspended;
-    } catch (...) {
-      // Nothing may escape a worker thread: whatever else went wrong fails this branch.
-      outcome.outcome = DurableContext::Outcome::kFailed;
-      outcome.error = ErrorFromException(std::current_exception());
-    }
-    MutexLock lock(&board.mu);
-    --board.running;
-    if (board.stop) return;  // the batch completed without this branch
-    switch (outcome.outcome) {
-      case DurableContext::Outcome::kSucceeded:
-        board.state[i] = ItemState::kSucceeded;
-        board.results[i] = std::move(outcome.encoded);
-        ++board.succeeded;
-        break;
-      case DurableContext::Outcome::kFailed:
-        board.state[i] = ItemState::kFailed;
-        board.errors[i] = std::move(outcome.error);
-        ++board.failed;
-        break;
-      case DurableContext::Outcome::kSuspended:
-        board.state[i] = ItemState::kSuspended;
-        ++board.suspended;
-        break;
-    }
-  };
-  auto worker = [&] {
-    while (true) {
-      size_t i = 0;
-      {
-        MutexLock lock(&board.mu);
-        board.mu.Await(
-            [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board.stop || !board.ready.empty(); });
-        if (board.ready.empty()) return;
-        i = board.ready.front();
-        board.ready.pop_front();
-      }
-      run_branch(i);
-    }
-  };
-
   std::vector<std::thread> workers;
   const size_t threads = std::min({limit, n, kMaxThreads});
   workers.reserve(threads);
-  for (size_t t = 0; t < threads; ++t) workers.emplace_back(worker);
-
-  std::optional<EncodedBatch> completed;
-  {
-    MutexLock lock(&board.mu);
-    while (true) {
-      if (execution_fatal()) break;
-      if (IsComplete(spec_.completion, board.succeeded, board.failed, n) ||
-          !ShouldContinue(spec_.completion, board.failed, n)) {
-        completed = Snapshot(board, ReasonFor(spec_.completion, board.succeeded, board.failed, n));
-        break;
-      }
-      while (board.running + board.suspended < limit && board.next < n) {
-        board.state[board.next] = ItemState::kRunning;
-        ++board.running;
-        board.ready.push_back(board.next++);
-      }
-      if (board.running == 0) break;  // every slot held by a suspended branch
-      const size_t before = board.succeeded + board.failed + board.suspended;
-      board.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return board.succeeded + board.failed + board.suspended != before || execution_fatal();
-      });
-    }
-    // Branches queued but not picked up never start; running ones are abandoned.
-    for (size_t i : board.ready) {
-      board.state[i] = ItemState::kNotStarted;
-      --board.running;
-    }
-    board.ready.clear();
-    board.stop = true;
-    if (board.running > 0) batch_.abandoned_ = true;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back(&BatchRunner::Work, std::ref(*this), std::ref(board));
   }
+  std::optional<EncodedBatch> completed = Coordinate(board, limit);
   for (std::thread& t : workers) t.join();
   if (execution_fatal()) throw FatalSignal{};
   if (completed.has_value()) return std::move(*completed);
@@ -369,8 +371,8 @@ std::string BatchSummary(const EncodedBatch& batch, std::string_view type) {
 EncodedBatch DurableContext::RunBatch(std::string_view name, std::string_view sub_type,
                                       const BatchSpec& spec) {
   if (spec.max_concurrency.has_value() && *spec.max_concurrency <= 0) {
-    throw std::invalid_argument(absl::StrCat("max_concurrency must be positive or unset, not ",
-                                             *spec.max_concurrency));
+    throw std::invalid_argument(
+        absl::StrCat("max_concurrency must be positive or unset, not ", *spec.max_concurrency));
   }
   const std::string_view summary_type = sub_type == sub_type::kMap ? "MapResult" : "ParallelResult";
   EncodedBatch built;

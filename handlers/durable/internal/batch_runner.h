@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,18 @@ class BatchRunner {
   // branches, in order, starting nothing new.
   context_internal::EncodedBatch Rebuild();
   bool execution_fatal() const;
+
+  // What the coordinator and the workers share (batch_runner.cc).
+  struct Board;
+  // Runs branch `index` on the calling (worker) thread and records its outcome.
+  void RunBranch(Board& board, size_t index);
+  // A worker: runs branches as the coordinator queues them, until it stops.
+  static void Work(BatchRunner& runner, Board& board);
+  // Starts branches as slots allow and waits for them until the batch completes (its result)
+  // or cannot go on (nullopt: it must suspend, or the execution failed).
+  std::optional<context_internal::EncodedBatch> Coordinate(Board& board, size_t limit);
+  // The batch as it stands, `board.mu` held (STARTED for branches running or suspended).
+  static context_internal::EncodedBatch Snapshot(Board& board, CompletionReason reason);
 
   DurableContext& batch_;
   const context_internal::BatchSpec& spec_;
