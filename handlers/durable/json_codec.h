@@ -3,7 +3,8 @@
 // How lmc::durable turns the values a workflow passes around (step results, inputs, callback
 // results, map items' results) into the JSON text the service stores, and back, with lmc's own
 // JSON reader (lmc/json_reader.h) and writer (lmc/json.h). Supported types:
-//   - bool, int, int64_t, uint64_t, double, std::string (and, for writing, std::string_view);
+//   - bool, int, int64_t, uint64_t, double, std::string (and, for writing, any other arithmetic
+//     type and std::string_view);
 //   - std::optional<T> (null when empty) and std::vector<T> of supported types;
 //   - a struct of your own: reading uses its DescribeJson() (as lmc::ReadJson does), writing
 //     uses a WriteJson(lmc::JsonWriter&, const T&) found next to it;
@@ -58,10 +59,18 @@ concept HasWriteJson = requires(JsonWriter& json, const T& value) {
 };
 
 inline void WriteValue(JsonWriter& json, bool value) { json.Bool(value); }
-inline void WriteValue(JsonWriter& json, int value) { json.Int(value); }
-inline void WriteValue(JsonWriter& json, int64_t value) { json.Int(value); }
-inline void WriteValue(JsonWriter& json, uint64_t value) { json.Uint(value); }
-inline void WriteValue(JsonWriter& json, double value) { json.Double(value); }
+// Every other arithmetic type (int, long long, size_t, float, ...).
+template <typename T>
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) void WriteValue(JsonWriter& json,
+                                                                              T value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    json.Double(static_cast<double>(value));
+  } else if constexpr (std::is_signed_v<T>) {
+    json.Int(static_cast<int64_t>(value));
+  } else {
+    json.Uint(static_cast<uint64_t>(value));
+  }
+}
 inline void WriteValue(JsonWriter& json, std::string_view value) { json.String(value); }
 inline void WriteValue(JsonWriter& json, const std::string& value) { json.String(value); }
 inline void WriteValue(JsonWriter& json, const char* value) { json.String(value); }

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "handlers/durable/json_codec.h"
 #include "handlers/durable/operation.h"
 
 namespace lmc::durable {
@@ -219,6 +220,63 @@ TEST(WireJson, InvocationOutputsRoundTrip) {
   EXPECT_EQ(InvocationOutputJson({InvocationStatus::kPending, std::nullopt, std::nullopt}),
             R"({"Status":"PENDING"})");
   EXPECT_FALSE(ParseInvocationOutput(R"({"Status":"MAYBE"})").ok());
+}
+
+struct Order {
+  std::string sku;
+  int64_t quantity = 1;
+  std::optional<std::string> note;
+  std::vector<int> bins;
+};
+void DescribeJson(JsonFields& fields, Order& order) {
+  fields.Required("sku", order.sku);
+  fields.Optional("quantity", order.quantity);
+  fields.Optional("note", order.note);
+  fields.Optional("bins", order.bins);
+}
+void WriteJson(JsonWriter& json, const Order& order) {
+  json.BeginObject().Key("sku").String(order.sku).Key("quantity").Int(order.quantity);
+  json.Key("note");
+  if (order.note.has_value()) {
+    json.String(*order.note);
+  } else {
+    json.Null();
+  }
+  json.Key("bins").BeginArray();
+  for (int bin : order.bins) json.Int(bin);
+  json.EndArray().EndObject();
+}
+
+TEST(JsonCodec, ScalarsContainersStructsAndRawJsonRoundTrip) {
+  EXPECT_EQ(EncodeJson(42), "42");
+  EXPECT_EQ(EncodeJson(static_cast<unsigned short>(7)), "7");
+  EXPECT_EQ(EncodeJson(-3LL), "-3");
+  EXPECT_EQ(EncodeJson(0.5f), "0.5");
+  EXPECT_EQ(EncodeJson(true), "true");
+  EXPECT_EQ(EncodeJson(std::string("a\"b")), R"("a\"b")");
+  EXPECT_EQ(EncodeJson(std::optional<int>()), "null");
+  EXPECT_EQ(EncodeJson(std::vector<std::string>{"x", "y"}), R"(["x","y"])");
+  EXPECT_EQ(EncodeJson(Json{R"({"any":[1]})"}), R"({"any":[1]})");
+  EXPECT_EQ(*DecodeJson<int64_t>("-9"), -9);
+  EXPECT_EQ(*DecodeJson<std::vector<int>>("[1,2]"), (std::vector<int>{1, 2}));
+  EXPECT_EQ(*DecodeJson<std::optional<int>>("null"), std::nullopt);
+  EXPECT_EQ(DecodeJson<Json>("")->text, "null");
+  Order order{"a-1", 3, std::nullopt, {4, 5}};
+  absl::StatusOr<Order> back = DecodeJson<Order>(EncodeJson(order));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sku, "a-1");
+  EXPECT_EQ(back->quantity, 3);
+  EXPECT_EQ(back->bins, (std::vector<int>{4, 5}));
+}
+
+TEST(JsonCodec, DecodeErrorsNameTheValueNotTheWrapper) {
+  EXPECT_EQ(DecodeJson<int>(R"("x")").status().message(),
+            "the value: expected an integer, got a string");
+  EXPECT_THAT(std::string(DecodeJson<Order>(R"({"quantity":2})").status().message()),
+              HasSubstr(R"(field "sku": required but missing)"));
+  EXPECT_THAT(std::string(DecodeJson<std::vector<Order>>(R"([{"sku":1}])").status().message()),
+              HasSubstr(R"(field "[0].sku")"));
+  EXPECT_FALSE(DecodeJson<int>("1,\"v\":2").ok());
 }
 
 }  // namespace
