@@ -19,6 +19,11 @@
 // (Mn); lowercasing maps each character on its own, with the full mapping (U+0130 becomes
 // "i" + U+0307), never by context (a final capital sigma becomes U+03C3).
 //
+// Table versions: Debian 12's libunistring follows Unicode 14; the Rust crates Hugging Face
+// uses take general categories and decompositions from older Unicode versions (9 for the
+// categories). Characters assigned since then may be classified differently (a newer
+// punctuation mark split off here but not there); text in older scripts is tokenized alike.
+//
 // Example:
 //
 //   std::u32string text = lmc::inference::DecodeUtf8("Héllo, WORLD!");
