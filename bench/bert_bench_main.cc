@@ -8,8 +8,12 @@
 // Without --model it writes a MiniLM-sized model with random weights (6 layers, hidden 384,
 // 12 heads, intermediate 1536, 512 positions, a 30522-token vocabulary) to a temporary directory.
 // Every text is `tokens` tokens long ([CLS] ... [SEP]). Per batch size: texts/s, the GFLOP/s that
-// makes, OpenBLAS's GFLOP/s on the same products, and the fraction.
+// makes, OpenBLAS's GFLOP/s on the same products, and the fraction (OpenBLAS's time over the
+// encoder's). "cpu fraction" is the same ratio of the process's CPU time: with --threads 1 it
+// hardly moves when other processes share the cores (only their cache traffic does); with more
+// threads OpenBLAS's idle threads spin and count, which flatters the encoder.
 #include <cblas.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,6 +47,13 @@ struct Options {
 
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU seconds this process has used (all threads).
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
 // Floating-point operations of one forward pass over `texts` texts of `n` tokens.
@@ -138,8 +149,8 @@ int Run(const Options& options) {
       "tokens per text; %zu threads; %s kernels\n",
       config.layers, config.hidden, config.heads, config.intermediate, options.tokens, threads,
       kernels->name);
-  std::printf("%6s %10s %10s %16s %9s\n", "batch", "texts/s", "GFLOP/s", "OpenBLAS GFLOP/s",
-              "fraction");
+  std::printf("%6s %10s %10s %16s %9s %13s\n", "batch", "texts/s", "GFLOP/s", "OpenBLAS GFLOP/s",
+              "fraction", "cpu fraction");
   for (const size_t batch_size : options.batches) {
     lmc::inference::TokenBatch batch;
     std::vector<int32_t> ids(options.tokens);
@@ -161,11 +172,13 @@ int Run(const Options& options) {
     }
     size_t runs = 0;
     const Clock::time_point start = Clock::now();
+    const double start_cpu = ProcessCpuSeconds();
     while (runs < 2 || Since(start) < options.seconds) {
       static_cast<void>(encoder->Encode(batch, out));
       ++runs;
     }
     const double encode_seconds = Since(start) / static_cast<double>(runs);
+    const double encode_cpu = (ProcessCpuSeconds() - start_cpu) / static_cast<double>(runs);
     encoder.reset();
     if (!options.reference) {
       std::printf("%6zu %10.1f %10.1f\n", batch_size,
@@ -177,15 +190,17 @@ int Run(const Options& options) {
     blas_seconds = 0;
     size_t blas_runs = 0;
     const Clock::time_point blas_start = Clock::now();
+    const double blas_start_cpu = ProcessCpuSeconds();
     while (blas_runs < 2 || Since(blas_start) < options.seconds) {
       blas_seconds += OpenBlasSeconds(config, batch_size, options.tokens, threads);
       ++blas_runs;
     }
     blas_seconds /= static_cast<double>(blas_runs);
+    const double blas_cpu = (ProcessCpuSeconds() - blas_start_cpu) / static_cast<double>(blas_runs);
     const double flops = Flops(config, batch_size, options.tokens);
-    std::printf("%6zu %10.1f %10.1f %16.1f %9.3f\n", batch_size,
+    std::printf("%6zu %10.1f %10.1f %16.1f %9.3f %13.3f\n", batch_size,
                 static_cast<double>(batch_size) / encode_seconds, flops / encode_seconds / 1e9,
-                flops / blas_seconds / 1e9, blas_seconds / encode_seconds);
+                flops / blas_seconds / 1e9, blas_seconds / encode_seconds, blas_cpu / encode_cpu);
     std::fflush(stdout);
   }
   return 0;
