@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "handlers/durable/credentials.h"
 #include "handlers/durable/internal/aws_request.h"
 #include "handlers/durable/wire_json.h"
 #include "lmc/mutex.h"
@@ -27,14 +28,6 @@ namespace lmc::durable {
 namespace {
 
 constexpr std::string_view kApiVersion = "2025-12-01";
-
-std::optional<std::string> ProcessEnv(std::string_view name) {
-  // getenv is safe to call concurrently as long as nothing modifies the environment, which lmc
-  // never does after start-up.
-  const char* value = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe)
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  return std::string(value);
-}
 
 size_t OnBody(char* data, size_t size, size_t count, void* out) {
   static_cast<std::string*>(out)->append(data, size * count);
@@ -112,7 +105,7 @@ void Append(Slist& list, const std::string& header) {
 }
 
 // The CA bundle to use (see LambdaClientConfig::ca_bundle); "" keeps libcurl's default.
-std::string FindCaBundle(const std::function<std::optional<std::string>(std::string_view)>& env) {
+std::string FindCaBundle(const EnvLookup& env) {
   for (const char* name : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
     if (std::optional<std::string> file = env(name)) return *file;
   }
@@ -129,9 +122,9 @@ std::string FindCaBundle(const std::function<std::optional<std::string>(std::str
 
 }  // namespace
 
-absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(
-    const std::function<std::optional<std::string>(std::string_view)>& getenv) {
-  const auto env = [&](std::string_view name) { return getenv ? getenv(name) : ProcessEnv(name); };
+absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(const EnvLookup& getenv,
+                                                                     const Clock& clock) {
+  const EnvLookup env = getenv ? getenv : EnvLookup(&ProcessEnv);
   LambdaClientConfig config;
   const std::optional<std::string> region = env("AWS_REGION");
   if (!region.has_value()) {
@@ -145,16 +138,7 @@ absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(
   } else {
     config.endpoint = absl::StrCat("https://lambda.", config.region, ".amazonaws.com");
   }
-  std::optional<std::string> key = env("AWS_ACCESS_KEY_ID");
-  std::optional<std::string> secret = env("AWS_SECRET_ACCESS_KEY");
-  if (!key.has_value() || !secret.has_value()) {
-    return absl::InvalidArgumentError(
-        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set to sign the durable execution "
-        "APIs (Lambda sets them from the function's execution role)");
-  }
-  config.access_key_id = std::move(*key);
-  config.secret_access_key = std::move(*secret);
-  config.session_token = env("AWS_SESSION_TOKEN").value_or("");
+  LMC_ASSIGN_OR_RETURN(config.credentials, CredentialsFromEnvironment(env, clock));
   config.ca_bundle = FindCaBundle(env);
   return config;
 }
@@ -165,7 +149,13 @@ absl::StatusOr<std::unique_ptr<LambdaClient>> LambdaClient::FromEnvironment() {
 }
 
 LambdaClient::LambdaClient(LambdaClientConfig config)
-    : config_(std::move(config)), curl_version_([] {
+    : config_(std::move(config)),
+      credentials_(config_.credentials != nullptr
+                       ? config_.credentials
+                       : std::make_shared<StaticCredentials>(
+                             AwsCredentials{config_.access_key_id, config_.secret_access_key,
+                                            config_.session_token, std::nullopt})),
+      curl_version_([] {
         // Reference-counted and thread-safe in the libcurl versions lmc supports.
         curl_global_init(CURL_GLOBAL_DEFAULT);
         return curl_version_info(CURLVERSION_NOW)->version_num;
@@ -200,14 +190,21 @@ void LambdaClient::ReleaseHandle(void* handle) {
 absl::StatusOr<LambdaClient::HttpResponse> LambdaClient::Send(const HttpRequest& request) {
   const internal::PreparedTarget target =
       internal::PrepareTarget(config_.endpoint, request.path, request.query, curl_version_);
+  // The credentials current now: a refreshed set signs every request from then on.
+  absl::StatusOr<std::shared_ptr<const AwsCredentials>> credentials = credentials_->Get();
+  if (!credentials.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(request.method, " ", target.url,
+                     ": no credentials to sign with: ", credentials.status().message()));
+  }
   CURL* curl = static_cast<CURL*>(AcquireHandle());
   if (curl == nullptr) return absl::ResourceExhaustedError("libcurl: no handle");
   Slist headers;
   for (const auto& [name, value] : request.headers) {
     Append(headers, absl::StrCat(name, ": ", value));
   }
-  if (!config_.session_token.empty()) {
-    Append(headers, "X-Amz-Security-Token: " + config_.session_token);
+  if (!(*credentials)->session_token.empty()) {
+    Append(headers, "X-Amz-Security-Token: " + (*credentials)->session_token);
   }
   if (!config_.fixed_amz_date.empty()) Append(headers, "X-Amz-Date: " + config_.fixed_amz_date);
   Slist connect_to;
@@ -220,8 +217,8 @@ absl::StatusOr<LambdaClient::HttpResponse> LambdaClient::Send(const HttpRequest&
     curl_easy_setopt(curl, CURLOPT_REQUEST_TARGET, target.request_target.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERNAME, config_.access_key_id.c_str());
-  curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, (*credentials)->access_key_id.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, (*credentials)->secret_access_key.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   if (connect_to != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.get());
   if (request.body.has_value()) {

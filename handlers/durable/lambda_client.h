@@ -7,11 +7,14 @@
 //
 // Configuration (FromEnvironment(), PROTOCOL.md §6): the endpoint is AWS_ENDPOINT_URL_LAMBDA,
 // else AWS_ENDPOINT_URL, else https://lambda.{AWS_REGION}.amazonaws.com; the region AWS_REGION;
-// credentials AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (sent, signed, as
-// X-Amz-Security-Token). Error answers map to the status codes CheckpointService documents:
-// network failures and 5xx kUnavailable, 429 kResourceExhausted, "Invalid Checkpoint Token"
-// kAborted, other 4xx kInvalidArgument/kPermissionDenied/kNotFound/kFailedPrecondition, each
-// message naming the API, the HTTP status, the error code and the service's message.
+// credentials from the default chain (handlers/durable/credentials.h): AWS_ACCESS_KEY_ID /
+// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the container credential endpoint, refreshed
+// ahead of expiry. Each request is signed with the credentials current when it is sent (the
+// session token goes out, signed, as X-Amz-Security-Token). Error answers map to the status codes
+// CheckpointService documents: network failures and 5xx kUnavailable, 429 kResourceExhausted,
+// "Invalid Checkpoint Token" kAborted, other 4xx
+// kInvalidArgument/kPermissionDenied/kNotFound/kFailedPrecondition, each message naming the API,
+// the HTTP status, the error code and the service's message.
 //
 // libcurl 7.88 (Debian 12) signs the URL's path and query verbatim; see
 // handlers/durable/internal/aws_request.h for how the client still signs exactly what AWS
@@ -38,7 +41,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "handlers/durable/checkpoint_service.h"
+#include "handlers/durable/credentials.h"
 #include "handlers/durable/operation.h"
+#include "lmc/clock.h"
 #include "lmc/mutex.h"
 
 namespace lmc::durable {
@@ -47,6 +52,8 @@ namespace lmc::durable {
 struct LambdaClientConfig {
   std::string endpoint;  // scheme://host[:port], e.g. https://lambda.us-east-1.amazonaws.com
   std::string region;
+  // Where each request's credentials come from. Null: the fixed keys below.
+  std::shared_ptr<CredentialsProvider> credentials;
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;       // "" : none
@@ -68,9 +75,10 @@ struct LambdaClientConfig {
 };
 
 // Reads the configuration from `getenv` (a lookup returning nullopt for unset variables; the
-// process environment when omitted). InvalidArgument naming the missing variable.
+// process environment when omitted); credentials through CredentialsFromEnvironment() on
+// `clock`. InvalidArgument naming the missing variable. Nothing is fetched here.
 absl::StatusOr<LambdaClientConfig> LambdaClientConfigFromEnvironment(
-    const std::function<std::optional<std::string>(std::string_view)>& getenv = {});
+    const EnvLookup& getenv = {}, const Clock& clock = Clock::Real());
 
 // LambdaClient
 //
@@ -109,7 +117,8 @@ class LambdaClient : public CheckpointService {
     std::string body;
     std::string error_code;  // X-Amzn-ErrorType up to its first ':' ("" when absent)
   };
-  // kUnavailable when no answer came back (the message says why); any HTTP status is an answer.
+  // kUnavailable when no answer came back or no credentials could be had (the message says
+  // why); any HTTP status is an answer.
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request);
 
  private:
@@ -120,6 +129,7 @@ class LambdaClient : public CheckpointService {
   void ReleaseHandle(void* handle);
 
   const LambdaClientConfig config_;
+  const std::shared_ptr<CredentialsProvider> credentials_;
   const unsigned curl_version_;
   Mutex mu_;
   std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);  // CURL* easy handles

@@ -1,26 +1,22 @@
 #include "handlers/durable/lambda_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "handlers/durable/credentials.h"
 #include "handlers/durable/internal/aws_request.h"
-#include "lmc/mutex.h"
+#include "handlers/durable/internal/local_http_server.h"
+#include "lmc/clock.h"
 #include "lmc/strings.h"
 
 namespace lmc::durable {
@@ -28,114 +24,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A one-thread HTTP server on 127.0.0.1 that answers each connection's one request with the
-// next scripted response (then closes it) and keeps every request's raw bytes.
-class CaptureServer {
- public:
-  explicit CaptureServer(std::vector<std::string> responses) : responses_(std::move(responses)) {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listener_, 16), 0);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~CaptureServer() {
-    thread_.join();
-    close(listener_);
-  }
-  CaptureServer(const CaptureServer&) = delete;
-  CaptureServer& operator=(const CaptureServer&) = delete;
-
-  int port() const { return port_; }
-  std::vector<std::string> requests() const {
-    MutexLock lock(&mu_);
-    return requests_;
-  }
-
- private:
-  void Serve() {
-    for (const std::string& response : responses_) {
-      pollfd ready{listener_, POLLIN, 0};
-      if (poll(&ready, 1, 10'000) <= 0) return;  // the client never came: the test fails
-      const int fd = accept(listener_, nullptr, nullptr);
-      std::string request = ReadRequest(fd);
-      {
-        MutexLock lock(&mu_);
-        requests_.push_back(std::move(request));
-      }
-      (void)send(fd, response.data(), response.size(), MSG_NOSIGNAL);
-      close(fd);
-    }
-  }
-
-  static std::string ReadRequest(int fd) {
-    std::string data;
-    char buffer[65536];
-    size_t body_length = 0;
-    size_t head_end = std::string::npos;
-    while (head_end == std::string::npos || data.size() < head_end + 4 + body_length) {
-      pollfd ready{fd, POLLIN, 0};
-      if (poll(&ready, 1, 10'000) <= 0) break;
-      const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-      if (n <= 0) break;
-      data.append(buffer, static_cast<size_t>(n));
-      if (head_end == std::string::npos &&
-          (head_end = data.find("\r\n\r\n")) != std::string::npos) {
-        const std::string head = data.substr(0, head_end);
-        for (std::string_view name : {"Content-Length: ", "content-length: "}) {
-          const size_t at = head.find(name);
-          if (at != std::string::npos) {
-            (void)absl::SimpleAtoi(
-                head.substr(at + name.size(), head.find("\r\n", at) - at - name.size()),
-                &body_length);
-          }
-        }
-      }
-    }
-    return data;
-  }
-
-  const std::vector<std::string> responses_;
-  int listener_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  mutable Mutex mu_;
-  std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
-};
+using CaptureServer = internal::LocalHttpServer;
 
 std::string Answer(int status, std::string_view body, std::string_view extra_headers = "") {
-  return absl::StrCat("HTTP/1.1 ", status, " X\r\nContent-Type: application/json\r\n",
-                      AsAbsl(extra_headers), "Content-Length: ", body.size(),
-                      "\r\nConnection: close\r\n\r\n", AsAbsl(body));
+  return CaptureServer::Answer(status, body, extra_headers);
 }
-
-// The value of header `name` (case-insensitive) in a raw request; the first of several.
 std::string Header(const std::string& request, std::string_view name) {
-  size_t line = request.find("\r\n") + 2;
-  while (line < request.size()) {
-    const size_t end = request.find("\r\n", line);
-    if (end == line || end == std::string::npos) break;
-    const std::string_view text(request.data() + line, end - line);
-    const size_t colon = text.find(':');
-    if (colon != std::string_view::npos && EqualsIgnoreCase(text.substr(0, colon), name)) {
-      return std::string(StripAsciiWhitespace(text.substr(colon + 1)));
-    }
-    line = end + 2;
-  }
-  return "";
+  return CaptureServer::Header(request, name);
 }
-
-std::string RequestLine(const std::string& request) {
-  return request.substr(0, request.find("\r\n"));
-}
-std::string Body(const std::string& request) {
-  return request.substr(request.find("\r\n\r\n") + 4);
-}
+std::string RequestLine(const std::string& request) { return CaptureServer::RequestLine(request); }
+std::string Body(const std::string& request) { return CaptureServer::Body(request); }
 
 // The credentials, region, service and date of AWS's published SigV4 test suite.
 LambdaClientConfig SuiteConfig(int port) {
@@ -353,7 +251,8 @@ TEST(LambdaClient, InvalidTokenMessageNamesTheCode) {
 TEST(LambdaClient, UnreachableEndpointIsUnavailable) {
   int port = 0;
   {
-    CaptureServer server({});  // bound, then closed: nothing listens on the port afterwards
+    CaptureServer server(
+        std::vector<std::string>{});  // bound, then closed: nothing listens on the port afterwards
     port = server.port();
   }
   LambdaClientConfig config = LambdaConfig(port);
@@ -388,6 +287,47 @@ TEST(LambdaClient, CallbackApisSendTheirPathsAndBodies) {
   EXPECT_EQ(Body(sent[2]), "");
 }
 
+TEST(LambdaClient, RequestsAreSignedWithTheCredentialsCurrentWhenSent) {
+  FakeClock clock;
+  int fetched = 0;
+  bool failing = false;
+  LambdaClientConfig config = LambdaConfig(0);
+  config.credentials = std::make_shared<RefreshingCredentials>(
+      "the test's source",
+      [&]() -> absl::StatusOr<AwsCredentials> {
+        if (failing) return absl::UnavailableError("the test's source is down");
+        ++fetched;
+        return AwsCredentials{absl::StrCat("ASIAKEY", fetched), "secret",
+                              absl::StrCat("session-", fetched),
+                              clock.Now() + std::chrono::hours(1)};
+      },
+      clock);
+  CaptureServer server({Answer(200, "{}"), Answer(200, "{}"), Answer(200, "{}")});
+  config.connect_to = {absl::StrCat("lambda.us-east-1.amazonaws.com:80:127.0.0.1:", server.port())};
+  LambdaClient client(config);
+  ASSERT_TRUE(client.SendCallbackHeartbeat("a").ok());
+  clock.Advance(std::chrono::minutes(30));
+  ASSERT_TRUE(client.SendCallbackHeartbeat("b").ok());
+  clock.Advance(std::chrono::minutes(26));  // inside the refresh window
+  ASSERT_TRUE(client.SendCallbackHeartbeat("c").ok());
+  const std::vector<std::string> sent = server.requests();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_THAT(Header(sent[0], "Authorization"), HasSubstr("Credential=ASIAKEY1/20150830/"));
+  EXPECT_EQ(Header(sent[0], "X-Amz-Security-Token"), "session-1");
+  EXPECT_THAT(Header(sent[1], "Authorization"), HasSubstr("Credential=ASIAKEY1/20150830/"));
+  EXPECT_THAT(Header(sent[2], "Authorization"), HasSubstr("Credential=ASIAKEY2/20150830/"));
+  EXPECT_EQ(Header(sent[2], "X-Amz-Security-Token"), "session-2");
+
+  // No usable credentials: nothing is sent, the call is retryable and says why.
+  failing = true;
+  clock.Advance(std::chrono::hours(2));
+  absl::Status status = client.SendCallbackHeartbeat("d");
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr("no credentials to sign with: the test's source is down"));
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
 TEST(LambdaClientConfig, EndpointAndCredentialsComeFromTheEnvironmentInOrder) {
   std::map<std::string, std::string, std::less<>> env = {
       {"AWS_REGION", "eu-west-1"},
@@ -403,7 +343,8 @@ TEST(LambdaClientConfig, EndpointAndCredentialsComeFromTheEnvironmentInOrder) {
   absl::StatusOr<LambdaClientConfig> config = LambdaClientConfigFromEnvironment(lookup);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->endpoint, "http://lambda-only");
-  EXPECT_EQ(config->session_token, "token");
+  ASSERT_NE(config->credentials, nullptr);
+  EXPECT_EQ((*config->credentials->Get())->session_token, "token");
   env.erase("AWS_ENDPOINT_URL_LAMBDA");
   EXPECT_EQ(LambdaClientConfigFromEnvironment(lookup)->endpoint, "http://general");
   env.erase("AWS_ENDPOINT_URL");
@@ -413,7 +354,10 @@ TEST(LambdaClientConfig, EndpointAndCredentialsComeFromTheEnvironmentInOrder) {
   EXPECT_EQ(LambdaClientConfigFromEnvironment(lookup)->ca_bundle, "/opt/certs.pem");
   env.erase("AWS_SECRET_ACCESS_KEY");
   EXPECT_THAT(LambdaClientConfigFromEnvironment(lookup).status().message(),
-              HasSubstr("AWS_SECRET_ACCESS_KEY"));
+              HasSubstr("AWS_SECRET_ACCESS_KEY is not"));
+  env.erase("AWS_ACCESS_KEY_ID");
+  env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = "/v2/credentials/x";
+  EXPECT_TRUE(LambdaClientConfigFromEnvironment(lookup).ok());
   env.erase("AWS_REGION");
   EXPECT_THAT(LambdaClientConfigFromEnvironment(lookup).status().message(),
               HasSubstr("AWS_REGION"));
