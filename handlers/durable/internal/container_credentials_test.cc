@@ -113,14 +113,12 @@ TEST(ContainerCredentials, AnswersAreReadWithTheirExpiration) {
   EXPECT_EQ(credentials->session_token, "t");
   EXPECT_EQ(absl::FromChrono(*credentials->expiration),
             absl::FromUnixMillis(1'786'089'600'500));  // 08:00:00.5 UTC
-  EXPECT_THAT(ParseContainerCredentials(R"({"SecretAccessKey":"s","Expiration":"x"})")
-                  .status()
-                  .message(),
-              HasSubstr("lacks AccessKeyId"));
-  EXPECT_THAT(ParseContainerCredentials(R"({"AccessKeyId":"a","SecretAccessKey":"s"})")
-                  .status()
-                  .message(),
-              HasSubstr("lacks Expiration"));
+  EXPECT_THAT(
+      ParseContainerCredentials(R"({"SecretAccessKey":"s","Expiration":"x"})").status().message(),
+      HasSubstr("lacks AccessKeyId"));
+  EXPECT_THAT(
+      ParseContainerCredentials(R"({"AccessKeyId":"a","SecretAccessKey":"s"})").status().message(),
+      HasSubstr("lacks Expiration"));
   EXPECT_THAT(ParseContainerCredentials(
                   R"({"AccessKeyId":"a","SecretAccessKey":"s","Expiration":"tomorrow"})")
                   .status()
@@ -150,13 +148,13 @@ class RotatingEndpoint {
       return LocalHttpServer::Answer(401, R"({"Code":"AccessDenied","Message":"bad token"})");
     }
     ++issued_;
-    const std::string expiration = absl::FormatTime(
-        absl::RFC3339_sec, absl::FromChrono(clock_.Now() + std::chrono::hours(1)),
-        absl::UTCTimeZone());
+    const std::string expiration =
+        absl::FormatTime(absl::RFC3339_sec, absl::FromChrono(clock_.Now() + std::chrono::hours(1)),
+                         absl::UTCTimeZone());
     return LocalHttpServer::Answer(
-        200, absl::StrCat(R"({"AccessKeyId":"ASIA)", issued_, R"(","SecretAccessKey":"secret)",
-                          issued_, R"(","Token":"session)", issued_, R"(","Expiration":")",
-                          expiration, R"("})"));
+        200,
+        absl::StrCat(R"({"AccessKeyId":"ASIA)", issued_, R"(","SecretAccessKey":"secret)", issued_,
+                     R"(","Token":"session)", issued_, R"(","Expiration":")", expiration, R"("})"));
   }
 
   const Clock& clock_;
