@@ -38,6 +38,13 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
+# pkg-config (OpenBLAS for handlers/inference) reads the sysroot's .pc files only, never the
+# host's, and prefixes the paths they name with the sysroot.
+set(ENV{PKG_CONFIG_PATH} "")
+set(ENV{PKG_CONFIG_LIBDIR}
+    "${LMC_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${LMC_SYSROOT}/usr/share/pkgconfig")
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "${LMC_SYSROOT}")
+
 # Test binaries run under qemu with the sysroot's loader and libraries (ctest and
 # gtest_discover_tests use this).
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static -L "${LMC_SYSROOT}")

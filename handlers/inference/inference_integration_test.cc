@@ -20,9 +20,14 @@ using ::testing::HasSubstr;
 class InferenceBootstrapTest : public BootstrapTest {
  protected:
   void SetUp() override {
-    // The fixture runs $LMC_TEST_BOOTSTRAP; no thread is running yet, so setenv is safe.
+    // The fixture runs $LMC_TEST_BOOTSTRAP: this tree's inference-bootstrap, or
+    // $LMC_TEST_INFERENCE_BOOTSTRAP (packaging/prove runs the suite against a packaged one). No
+    // thread is running yet, so getenv and setenv are safe.
     // NOLINTNEXTLINE(concurrency-mt-unsafe)
-    ::setenv("LMC_TEST_BOOTSTRAP", LMC_INFERENCE_BOOTSTRAP_PATH, 1);
+    const char* packaged = ::getenv("LMC_TEST_INFERENCE_BOOTSTRAP");
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
+    ::setenv("LMC_TEST_BOOTSTRAP", packaged != nullptr ? packaged : LMC_INFERENCE_BOOTSTRAP_PATH,
+             1);
     BootstrapTest::SetUp();
     task_root_ = tmp_root() / "task";
     std::filesystem::create_directories(task_root_);
