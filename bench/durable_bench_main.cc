@@ -131,6 +131,7 @@ void PrintE2e(const Flags& flags) {
   std::printf(
       "| semantics | function us CPU/step | wall us/step | requests/step | bytes up/step |"
       " bytes down/step |\n|---|---|---|---|---|---|\n");
+  uint64_t connections = 0;
   for (const bool at_most_once : {false, true}) {
     absl::StatusOr<E2eCost> cost =
         MeasureE2e("/proc/self/exe", flags.steps, at_most_once, flags.rounds, flags.e2e_executions);
@@ -142,7 +143,10 @@ void PrintE2e(const Flags& flags) {
         "| %s | %s | %s | %.2f | %.0f | %.0f |\n", at_most_once ? "at-most-once" : "at-least-once",
         Spread(cost->cpu_us_per_step, 1).c_str(), Spread(cost->wall_us_per_step, 0).c_str(),
         cost->requests_per_step, cost->upstream_bytes_per_step, cost->downstream_bytes_per_step);
+    connections = cost->connections;
   }
+  std::printf("(the function opened %llu TCP connection(s) per measurement: kept alive)\n",
+              static_cast<unsigned long long>(connections));
 }
 
 // The lmc side of one replay round, checked: every replayed body skipped, one step run.
