@@ -209,6 +209,17 @@ absl::StatusOr<std::string> Execution::GetState(const std::string& token,
 void Execution::EndInvocation(const std::string& request_id, const InvocationResult& result,
                               absl::Time real_now) {
   if (!in_flight_ || in_flight_->request_id != request_id) return;
+  RecordInvocationEnd(result, real_now);
+  // Chained invokes that finished during the invocation are recorded now, after it.
+  std::vector<ChainedResult> done;
+  done.swap(chained_done_);
+  for (ChainedResult& c : done) {
+    CompleteChainedInvoke(c.op_id, c.how, std::move(c.result), std::move(c.error), c.elapsed,
+                          real_now);
+  }
+}
+
+void Execution::RecordInvocationEnd(const InvocationResult& result, absl::Time real_now) {
   const absl::Time now = Now(real_now);
   const Invocation ended = *std::move(in_flight_);
   in_flight_.reset();

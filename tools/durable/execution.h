@@ -156,7 +156,10 @@ class Execution {
                                 absl::Time real_now);
   absl::Status Heartbeat(const std::string& op_id, absl::Time real_now);
 
-  // A chained invoke's target finished after `elapsed` on its own clock.
+  // A chained invoke's target finished after `elapsed` on its own clock. While an invocation is
+  // in flight the completion waits for it to end (it is recorded after its
+  // InvocationCompleted): a target is another Lambda invocation, never done before its caller
+  // has handed the chained invoke over, and the order of events stays reproducible.
   void CompleteChainedInvoke(const std::string& op_id, OperationLog::Completion how,
                              std::optional<std::string> result, std::optional<ErrorObject> error,
                              absl::Duration elapsed, absl::Time real_now);
@@ -204,6 +207,8 @@ class Execution {
   };
 
   bool Quiescent() const;
+  // EndInvocation() without the chained completions that waited for it.
+  void RecordInvocationEnd(const InvocationResult& result, absl::Time real_now);
   std::vector<Timer> Timers() const;
   void Fire(const Timer& t, absl::Time now);
   void OnCallbacksStarted(const std::vector<std::string>& op_ids, absl::Time now);
@@ -243,6 +248,14 @@ class Execution {
   absl::flat_hash_map<std::string, CallbackState> callbacks_;  // open callbacks, by op id
   std::vector<bool> script_used_;
   absl::flat_hash_map<std::string, absl::Time> chained_started_;  // running chained invokes
+  struct ChainedResult {
+    std::string op_id;
+    OperationLog::Completion how;
+    std::optional<std::string> result;
+    std::optional<ErrorObject> error;
+    absl::Duration elapsed;
+  };
+  std::vector<ChainedResult> chained_done_;  // completions waiting for the invocation to end
 };
 
 }  // namespace lmc::durable_service

@@ -161,13 +161,17 @@ void Execution::CompleteChainedInvoke(const std::string& op_id, OperationLog::Co
                                       std::optional<std::string> result,
                                       std::optional<ErrorObject> error, absl::Duration elapsed,
                                       absl::Time real_now) {
+  if (in_flight_) {
+    chained_done_.push_back({op_id, how, std::move(result), std::move(error), elapsed});
+    return;
+  }
   auto it = chained_started_.find(op_id);
   if (it == chained_started_.end() || !running()) return;  // cancelled, or the execution ended
   const absl::Time target = it->second + elapsed;
   chained_started_.erase(it);
   // The target ran `elapsed` on its own clock (skipped waits included): this execution's clock
   // catches up, firing what fell due on the way, so the completion lands in its true place.
-  if (!in_flight_ && target > Now(real_now)) {
+  if (target > Now(real_now)) {
     skew_ += target - Now(real_now);
     FireDue(real_now, /*skip=*/false);
   }
