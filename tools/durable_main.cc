@@ -241,34 +241,61 @@ void AnnounceCallbacks(DurableService& service, std::vector<std::string>& announ
   }
 }
 
-void Report(const Config& config, DurableService& service, bool& all_succeeded) {
-  std::string json;
-  JsonWriter w(&json);
-  w.BeginObject().Key("Executions").BeginArray();
-  int succeeded = 0;
-  const std::vector<std::string> arns = service.ExecutionArns();
-  for (const std::string& arn : arns) {
-    const ExecutionSnapshot s = *service.Describe(arn);
-    succeeded += s.status == ExecutionStatus::kSucceeded;
-    if (config.json) {
-      AppendExecutionJson(w, s);
-    } else {
+// Prints the executions' outcomes and histories: in text with --serve, each as soon as it ends
+// (Flush), so a person answering callbacks sees the result without stopping the service; else
+// (and always for --json, one document) all at the end in start order (Finish).
+class Reporter {
+ public:
+  Reporter(const Config& config, DurableService& service) : config_(config), service_(service) {}
+
+  void Flush() {
+    if (!config_.serve || config_.json) return;
+    for (const std::string& arn : service_.ExecutionArns()) {
+      if (std::find(printed_.begin(), printed_.end(), arn) != printed_.end()) continue;
+      const ExecutionSnapshot s = *service_.Describe(arn);
+      if (s.status == ExecutionStatus::kRunning) continue;
+      printed_.push_back(arn);
       std::printf("%s", RenderExecutionText(s).c_str());
+      std::fflush(stdout);
     }
   }
-  all_succeeded = succeeded == static_cast<int>(arns.size());
-  if (config.json) {
-    w.EndArray().Key("ok").Bool(all_succeeded).EndObject();
-    std::printf("%s\n", json.c_str());
-  } else {
-    const ServiceStats st = service.stats();
-    std::printf(
-        "%d of %zu executions succeeded; %llu invocations, %llu checkpoints, at most %zu "
-        "invocations in flight\n",
-        succeeded, arns.size(), static_cast<unsigned long long>(st.invocations),
-        static_cast<unsigned long long>(st.checkpoints), st.max_in_flight);
+
+  // Returns whether every execution succeeded.
+  bool Finish() {
+    std::string json;
+    JsonWriter w(&json);
+    w.BeginObject().Key("Executions").BeginArray();
+    size_t succeeded = 0;
+    const std::vector<std::string> arns = service_.ExecutionArns();
+    for (const std::string& arn : arns) {
+      const ExecutionSnapshot s = *service_.Describe(arn);
+      succeeded += s.status == ExecutionStatus::kSucceeded;
+      if (config_.json) {
+        AppendExecutionJson(w, s);
+      } else if (std::find(printed_.begin(), printed_.end(), arn) == printed_.end()) {
+        std::printf("%s", RenderExecutionText(s).c_str());
+      }
+    }
+    const bool all_succeeded = succeeded == arns.size();
+    if (config_.json) {
+      w.EndArray().Key("ok").Bool(all_succeeded).EndObject();
+      std::printf("%s\n", json.c_str());
+    } else {
+      const ServiceStats st = service_.stats();
+      std::printf(
+          "%zu of %zu executions succeeded; %llu invocations, %llu checkpoints, at most %zu "
+          "invocations in flight\n",
+          succeeded, arns.size(), static_cast<unsigned long long>(st.invocations),
+          static_cast<unsigned long long>(st.checkpoints), st.max_in_flight);
+    }
+    return all_succeeded;
   }
-}
+
+ private:
+  const Config& config_;
+  DurableService& service_;
+  std::vector<std::string> printed_;
+};
 
 absl::Status AddFunctions(const Config& config, LocalRunner& runner) {
   if (absl::Status s = runner.AddFunction(config.function); !s.ok()) return s;
@@ -326,15 +353,22 @@ int Run(const Config& config) {
   const double deadline_s = config.deadline_s.value_or(config.serve ? 1e9 : 120);
   const absl::Time deadline = absl::Now() + absl::Seconds(deadline_s);
   std::vector<std::string> announced;
+  Reporter reporter(config, service);
   bool done = false;
+  bool told_done = false;
   for (uint64_t seen = 0;;) {
     if (config.serve) AnnounceCallbacks(service, announced);
     done = service.WaitForAll(absl::ZeroDuration());
+    reporter.Flush();
+    if (done && config.serve && !told_done) {
+      told_done = true;
+      std::printf("every execution ended; SIGINT stops the service\n");
+      std::fflush(stdout);
+    }
     if (interrupted.load() || absl::Now() >= deadline || (done && !config.serve)) break;
     seen = service.WaitForChange(seen, deadline - absl::Now());
   }
-  bool all_succeeded = false;
-  Report(config, service, all_succeeded);
+  const bool all_succeeded = reporter.Finish();
   if (!done) std::fprintf(stderr, "lmc-durable: stopped before every execution ended\n");
   wake.Set(nullptr);
   return all_succeeded ? 0 : 1;
