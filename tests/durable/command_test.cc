@@ -55,11 +55,13 @@ Result RunCommand(std::vector<std::string> argv) {
 // lmc-durable over the conformance bootstrap's `conformance` handler, running `scenario`.
 std::vector<std::string> Durable(const std::string& scenario, const std::string& input,
                                  std::vector<std::string> more = {}) {
-  std::vector<std::string> argv = {
-      kDurable,      "--bootstrap",
-      kBootstrap,    "--handler",
-      "conformance", "--input",
-      R"({"scenario":")" + scenario + R"(","input":)" + input + "}"};
+  std::vector<std::string> argv = {kDurable,
+                                   "--bootstrap",
+                                   kBootstrap,
+                                   "--handler",
+                                   "conformance",
+                                   "--input",
+                                   R"({"scenario":")" + scenario + R"(","input":)" + input + "}"};
   argv.insert(argv.end(), more.begin(), more.end());
   return argv;
 }
@@ -79,8 +81,8 @@ TEST(LmcDurable, RunsExecutionsToCompletionSkippingTheirWaits) {
 }
 
 TEST(LmcDurable, PrintsEachExecutionAsJsonAndAnswersCallbacksFromTheFlag) {
-  const Result r = RunCommand(Durable("4-1", R"("Cb4aName01")",
-                                      {"--json", "--callback", R"(Cb4aName01=succeed:"Paid")"}));
+  const Result r = RunCommand(
+      Durable("4-1", R"("Cb4aName01")", {"--json", "--callback", R"(Cb4aName01=succeed:"Paid")"}));
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -124,8 +126,8 @@ TEST(LmcDurable, ServeWaitsForACallbackAnsweredBySecondCommand) {
   EXPECT_EQ(unknown.code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("InvalidParameterValueException"));
 
-  const Result answer = RunCommand(
-      {kDurable, "callback", "--endpoint", endpoint, "--id", id, "succeed", R"("yes")"});
+  const Result answer =
+      RunCommand({kDurable, "callback", "--endpoint", endpoint, "--id", id, "succeed", R"("yes")"});
   EXPECT_EQ(answer.code, 0) << answer.err;
   // The execution's report comes as soon as it ends; the service stays up until SIGINT.
   ASSERT_TRUE(serve->WaitForOutput("every execution ended", kWait)) << serve->stdout_text();
@@ -135,8 +137,8 @@ TEST(LmcDurable, ServeWaitsForACallbackAnsweredBySecondCommand) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("1 of 1 executions succeeded"));
   // An answer to a closed callback is refused.
-  EXPECT_EQ(RunCommand({kDurable, "callback", "--endpoint", endpoint, "--id", id, "heartbeat"}).code,
-            1);
+  EXPECT_EQ(
+      RunCommand({kDurable, "callback", "--endpoint", endpoint, "--id", id, "heartbeat"}).code, 1);
 }
 
 TEST(LmcDurable, ExitsWithOneWhenAnExecutionFails) {

@@ -6,14 +6,11 @@
 // The handler reads {"scenario":"<id>","input":<value>} and runs that scenario's workflow with
 // the value, so one bootstrap runs many scenarios' executions at once.
 
-#include <cstdlib>
-#include <memory>
 #include <string>
 
 #include "handlers/durable/durable.h"
 #include "lmc/lmc.h"
 #include "simdjson.h"
-#include "tests/durable/http_checkpoint_service.h"
 #include "tests/durable/scenarios.h"
 
 namespace {
@@ -28,7 +25,8 @@ Json RunScenario(DurableContext& ctx, const Json& envelope) {
   std::string_view id;
   simdjson::dom::element input;
   if (parser.parse(envelope.text).get(doc) != simdjson::SUCCESS ||
-      doc["scenario"].get(id) != simdjson::SUCCESS || doc["input"].get(input) != simdjson::SUCCESS) {
+      doc["scenario"].get(id) != simdjson::SUCCESS ||
+      doc["input"].get(input) != simdjson::SUCCESS) {
     throw lmc::durable::Failure("Conformance.BadEnvelope", envelope.text);
   }
   const lmc::durable_testing::Scenario* s = FindScenario(id);
@@ -36,20 +34,16 @@ Json RunScenario(DurableContext& ctx, const Json& envelope) {
   return s->workflow(ctx, Json{simdjson::minify(input)});
 }
 
-lmc::durable::HandlerOptions Options() {
-  lmc::durable::HandlerOptions options;
-  if (const char* endpoint = std::getenv("AWS_ENDPOINT_URL_LAMBDA")) {
-    options.service = std::make_shared<lmc::durable_testing::HttpCheckpointService>(endpoint);
-  }
-  return options;
-}
+// The default: the SDK's Lambda API client, finding the service through AWS_ENDPOINT_URL_LAMBDA
+// and signing with the credentials the runner sets.
+lmc::durable::HandlerOptions Options() { return {}; }
 
 }  // namespace
 
 int main() {
   lmc::HandlerRegistry registry;
-  const lmc::Handler echo = lmc::durable::Handler([](DurableContext&, const Json& in) { return in; },
-                                                  Options());
+  const lmc::Handler echo =
+      lmc::durable::Handler([](DurableContext&, const Json& in) { return in; }, Options());
   const lmc::Handler fail = lmc::durable::Handler(
       [](DurableContext&, const Json& in) -> Json {
         throw lmc::durable::Failure("Target.Failed", "the target failed: " + in.text);

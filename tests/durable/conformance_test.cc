@@ -28,11 +28,11 @@ constexpr absl::Duration kWait = absl::Seconds(60);  // generous: sanitizer buil
 class ConformanceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    runner_ = new LocalRunner();
-    ASSERT_TRUE(runner_->Start().ok());
+    runner = new LocalRunner();
+    ASSERT_TRUE(runner->Start().ok());
     auto add = [](std::string name, uint64_t concurrency) {
-      absl::Status s = runner_->AddFunction(
-          RunnerFunction{.name = name, .bootstrap = LMC_CONFORMANCE_BOOTSTRAP, .concurrency = concurrency});
+      absl::Status s = runner->AddFunction(RunnerFunction{
+          .name = name, .bootstrap = LMC_CONFORMANCE_BOOTSTRAP, .concurrency = concurrency});
       ASSERT_TRUE(s.ok()) << s;
     };
     add(kConformanceFunction, 8);
@@ -41,22 +41,22 @@ class ConformanceTest : public ::testing::Test {
     add(kFailFunction, 2);
   }
   static void TearDownTestSuite() {
-    delete runner_;
-    runner_ = nullptr;
+    delete runner;
+    runner = nullptr;
   }
 
   // Starts `scenarios` together, then checks each once every one has ended.
   void RunTogether(const std::vector<const Scenario*>& scenarios) {
     std::vector<std::string> arns;
     for (const Scenario* s : scenarios) {
-      absl::StatusOr<std::string> arn = runner_->service().StartExecution(
+      absl::StatusOr<std::string> arn = runner->service().StartExecution(
           s->function, absl::StrCat(R"({"scenario":")", s->id, R"(","input":)", s->input, "}"),
           StartOptions{.callbacks = s->callbacks});
       ASSERT_TRUE(arn.ok()) << s->id << ": " << arn.status();
       arns.push_back(*arn);
     }
     for (size_t i = 0; i < scenarios.size(); ++i) {
-      EXPECT_TRUE(runner_->service().WaitForExecution(arns[i], kWait))
+      EXPECT_TRUE(runner->service().WaitForExecution(arns[i], kWait))
           << scenarios[i]->id << " did not end";
     }
     for (size_t i = 0; i < scenarios.size(); ++i) Check(*scenarios[i], arns[i]);
@@ -76,7 +76,7 @@ class ConformanceTest : public ::testing::Test {
   }
 
   static void Check(const Scenario& s, const std::string& arn) {
-    const std::optional<ExecutionSnapshot> snapshot = runner_->service().Describe(arn);
+    const std::optional<ExecutionSnapshot> snapshot = runner->service().Describe(arn);
     ASSERT_TRUE(snapshot.has_value()) << s.id;
     std::vector<std::string> problems;
     if (snapshot->status != s.status) {
@@ -89,12 +89,14 @@ class ConformanceTest : public ::testing::Test {
       problems.push_back(std::move(p));
     }
     if (s.result && snapshot->result != s.result) {
-      problems.push_back(absl::StrCat("result ", snapshot->result.value_or("<none>"), ", expected ",
-                                      *s.result));
+      problems.push_back(
+          absl::StrCat("result ", snapshot->result.value_or("<none>"), ", expected ", *s.result));
     }
-    for (std::string& p : MatchHistory(snapshot->history, s.history)) problems.push_back(std::move(p));
+    for (std::string& p : MatchHistory(snapshot->history, s.history)) {
+      problems.push_back(std::move(p));
+    }
     if (s.check) {
-      const std::string output = runner_->output(s.function);
+      const std::string output = runner->output(s.function);
       for (std::string& p : s.check(*snapshot, output)) problems.push_back(std::move(p));
     }
     if (!s.gap.empty()) {
@@ -102,13 +104,14 @@ class ConformanceTest : public ::testing::Test {
                   problems.empty() ? "it now matches; remove the gap" : "still differs");
       return;
     }
-    EXPECT_TRUE(problems.empty()) << "requirement " << s.id << ":\n  " << absl::StrJoin(problems, "\n  ");
+    EXPECT_TRUE(problems.empty()) << "requirement " << s.id << ":\n  "
+                                  << absl::StrJoin(problems, "\n  ");
   }
 
-  static LocalRunner* runner_;
+  static LocalRunner* runner;
 };
 
-LocalRunner* ConformanceTest::runner_ = nullptr;
+LocalRunner* ConformanceTest::runner = nullptr;
 
 TEST_F(ConformanceTest, StepRequirements) { RunSuite(StepScenarios); }
 TEST_F(ConformanceTest, WaitRequirements) { RunSuite(WaitScenarios); }

@@ -12,7 +12,7 @@
 namespace lmc::durable_testing {
 
 const std::vector<Scenario>& AllScenarios() {
-  static const std::vector<Scenario>* const all = [] {
+  static const std::vector<Scenario>* const kAll = [] {
     auto* v = new std::vector<Scenario>();
     for (auto suite : {StepScenarios, WaitScenarios, ChildScenarios, CallbackScenarios,
                        InvokeScenarios, ConditionScenarios, WaitForCallbackScenarios,
@@ -21,7 +21,7 @@ const std::vector<Scenario>& AllScenarios() {
     }
     return v;
   }();
-  return *all;
+  return *kAll;
 }
 
 const Scenario* FindScenario(std::string_view id) {
@@ -42,7 +42,8 @@ durable::Json Quote(std::string_view text) { return durable::Json{JsonQuote(text
 
 void MarkRun(std::string_view marker) {
   // One write, so lines of concurrent invocations never interleave.
-  const std::string line = absl::StrCat("body-run ", absl::string_view(marker.data(), marker.size()), "\n");
+  const std::string line =
+      absl::StrCat("body-run ", absl::string_view(marker.data(), marker.size()), "\n");
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
@@ -53,7 +54,8 @@ int CountLines(const std::string& output, std::string_view needle) {
   while (start < output.size()) {
     size_t end = output.find('\n', start);
     if (end == std::string::npos) end = output.size();
-    if (std::string_view(output).substr(start, end - start).find(needle) != std::string_view::npos) {
+    if (std::string_view(output).substr(start, end - start).find(needle) !=
+        std::string_view::npos) {
       ++n;
     }
     start = end + 1;

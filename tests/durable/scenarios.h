@@ -88,8 +88,8 @@ const std::vector<Scenario>& AllScenarios();
 const Scenario* FindScenario(std::string_view id);
 
 // Helpers for workflows.
-std::string Str(const durable::Json& json);           // a JSON string's value ("" otherwise)
-durable::Json Quote(std::string_view text);           // text as a JSON string
+std::string Str(const durable::Json& json);  // a JSON string's value ("" otherwise)
+durable::Json Quote(std::string_view text);  // text as a JSON string
 template <typename T>
 durable::Json Encode(const T& value) {
   return durable::Json{durable::EncodeJson(value)};

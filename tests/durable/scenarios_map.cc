@@ -28,8 +28,11 @@ Fields Parent(std::optional<std::string> name = std::nullopt) {
 }
 Fields Iter(size_t i, std::function<std::string(const HistoryEvent&)> check = nullptr,
             std::optional<std::string> name = std::nullopt) {
-  return {.sub_type = "MapIteration", .id = absl::StrCat("$I", i), .name = std::move(name),
-          .parent = "$M", .check = std::move(check)};
+  return {.sub_type = "MapIteration",
+          .id = absl::StrCat("$I", i),
+          .name = std::move(name),
+          .parent = "$M",
+          .check = std::move(check)};
 }
 
 // Iterations one after another (ContextStarted, then ContextSucceeded or ContextFailed), then
@@ -50,8 +53,11 @@ std::vector<Expected> Iterations(const std::vector<bool>& outcomes,
 
 template <typename T>
 Json Projection(const BatchResult<T>& r, bool with_status, bool with_failures) {
-  std::string out = R"({"completionReason":")" + std::string(durable::ToString(r.completion_reason())) + "\"";
-  if (with_status) absl::StrAppend(&out, R"(,"status":")", r.has_failure() ? "FAILED" : "SUCCEEDED", "\"");
+  std::string out =
+      R"({"completionReason":")" + std::string(durable::ToString(r.completion_reason())) + "\"";
+  if (with_status) {
+    absl::StrAppend(&out, R"(,"status":")", r.has_failure() ? "FAILED" : "SUCCEEDED", "\"");
+  }
   absl::StrAppend(&out, R"(,"successCount":)", r.success_count());
   if (with_failures) absl::StrAppend(&out, R"(,"failureCount":)", r.failure_count());
   absl::StrAppend(&out, R"(,"totalCount":)", r.total_count(), "}");
@@ -62,72 +68,98 @@ Json Projection(const BatchResult<T>& r, bool with_status, bool with_failures) {
 Scenario Policy(std::string id, std::vector<bool> pattern, size_t ran, CompletionConfig completion,
                 std::string result, bool with_status = true, bool with_failures = true) {
   std::vector<bool> run(pattern.begin(), pattern.begin() + static_cast<ptrdiff_t>(ran));
-  return Scenario{
-      .id = id, .input = "null",
-      .workflow = [=](DurableContext& ctx, const Json&) {
-        return Projection(ctx.Map("policy", pattern,
-                                  [](DurableContext&, const bool& ok) -> std::string {
-                                    if (!ok) throw Failure("Item.Failed", "item failed");
-                                    return "ok";
-                                  },
-                                  MapOptions<bool>{.max_concurrency = 1, .completion = completion}),
-                          with_status, with_failures);
-      },
-      .result = std::move(result),
-      .history = Iterations(run)};
+  return Scenario{.id = id,
+                  .input = "null",
+                  .workflow =
+                      [=](DurableContext& ctx, const Json&) {
+                        return Projection(
+                            ctx.Map(
+                                "policy", pattern,
+                                [](DurableContext&, const bool& ok) -> std::string {
+                                  if (!ok) throw Failure("Item.Failed", "item failed");
+                                  return "ok";
+                                },
+                                MapOptions<bool>{.max_concurrency = 1, .completion = completion}),
+                            with_status, with_failures);
+                      },
+                  .result = std::move(result),
+                  .history = Iterations(run)};
 }
 
 void AddMapBasics(std::vector<Scenario>& out) {
-  out.push_back({.id = "9-1", .input = R"(["World","Kiro"])",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<std::string> items = {"World", "Kiro"};
-                   return Encode(ctx.Map("map", items,
-                                         [](DurableContext& it, const std::string& item) {
-                                           return it.Step("", [&] { return "Hello, " + item + "!"; });
-                                         },
-                                         MapOptions<std::string>{.max_concurrency = 1})
-                                     .Results());
-                 },
+  out.push_back({.id = "9-1",
+                 .input = R"(["World","Kiro"])",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<std::string> items = {"World", "Kiro"};
+                       return Encode(ctx.Map(
+                                            "map", items,
+                                            [](DurableContext& it, const std::string& item) {
+                                              return it.Step(
+                                                  "", [&] { return "Hello, " + item + "!"; });
+                                            },
+                                            MapOptions<std::string>{.max_concurrency = 1})
+                                         .Results());
+                     },
                  .result = R"(["Hello, World!","Hello, Kiro!"])",
                  .history = {{2, "ContextStarted", Parent()},
                              {3, "ContextStarted", Iter(0)},
                              {4, "StepStarted", {.sub_type = "Step", .id = "$S0", .parent = "$I0"}},
-                             {5, "StepSucceeded", {.sub_type = "Step", .id = "$S0", .parent = "$I0",
-                                                   .check = ResultIs(R"("Hello, World!")")}},
+                             {5,
+                              "StepSucceeded",
+                              {.sub_type = "Step",
+                               .id = "$S0",
+                               .parent = "$I0",
+                               .check = ResultIs(R"("Hello, World!")")}},
                              {6, "ContextSucceeded", Iter(0, ResultIs(R"("Hello, World!")"))},
                              {7, "ContextStarted", Iter(1)},
                              {8, "StepStarted", {.sub_type = "Step", .id = "$S1", .parent = "$I1"}},
-                             {9, "StepSucceeded", {.sub_type = "Step", .id = "$S1", .parent = "$I1",
-                                                   .check = ResultIs(R"("Hello, Kiro!")")}},
+                             {9,
+                              "StepSucceeded",
+                              {.sub_type = "Step",
+                               .id = "$S1",
+                               .parent = "$I1",
+                               .check = ResultIs(R"("Hello, Kiro!")")}},
                              {10, "ContextSucceeded", Iter(1, ResultIs(R"("Hello, Kiro!")"))},
                              {11, "ContextSucceeded", Parent()},
                              {12, "InvocationCompleted"}}});
-  out.push_back({.id = "9-2", .input = "[1,2]",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<int64_t> items = {1, 2};
-                   return Encode(ctx.Map("", items, [](DurableContext&, const int64_t& n) { return 2 * n; },
-                                         MapOptions<int64_t>{.max_concurrency = 1})
-                                     .Results());
-                 },
+  out.push_back({.id = "9-2",
+                 .input = "[1,2]",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<int64_t> items = {1, 2};
+                       return Encode(ctx.Map(
+                                            "", items,
+                                            [](DurableContext&, const int64_t& n) { return 2 * n; },
+                                            MapOptions<int64_t>{.max_concurrency = 1})
+                                         .Results());
+                     },
                  .result = "[2,4]",
                  .history = Iterations({true, true}, {"2", "4"})});
-  out.push_back({.id = "9-3", .input = "[10,20,30]",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<int64_t> items = {10, 20, 30};
-                   return Encode(ctx.Map("indexed", items,
-                                         [](DurableContext&, const int64_t& n, size_t i) {
-                                           return n + static_cast<int64_t>(i);
-                                         },
-                                         MapOptions<int64_t>{.max_concurrency = 1})
-                                     .Results());
-                 },
+  out.push_back({.id = "9-3",
+                 .input = "[10,20,30]",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<int64_t> items = {10, 20, 30};
+                       return Encode(ctx.Map(
+                                            "indexed", items,
+                                            [](DurableContext&, const int64_t& n, size_t i) {
+                                              return n + static_cast<int64_t>(i);
+                                            },
+                                            MapOptions<int64_t>{.max_concurrency = 1})
+                                         .Results());
+                     },
                  .result = "[10,21,32]",
                  .history = Iterations({true, true, true}, {"10", "21", "32"})});
-  out.push_back({.id = "9-4", .input = "[]",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<int64_t> none;
-                   return Encode(ctx.Map("empty", none, [](DurableContext&, const int64_t& n) { return n; }).Results());
-                 },
+  out.push_back({.id = "9-4",
+                 .input = "[]",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<int64_t> none;
+                       return Encode(ctx.Map("empty", none,
+                                             [](DurableContext&, const int64_t& n) { return n; })
+                                         .Results());
+                     },
                  .result = "[]",
                  .history = {{2, "ContextStarted", Parent()},
                              {3, "ContextSucceeded", Parent()},
@@ -135,20 +167,25 @@ void AddMapBasics(std::vector<Scenario>& out) {
 }
 
 void AddMapPolicies(std::vector<Scenario>& out) {
-  out.push_back(Policy("9-5", {true, false, true}, 2, {.tolerated_failure_count = 0},
-                       R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","status":"FAILED","successCount":1,"failureCount":1,"totalCount":2})"));
-  out.push_back({.id = "9-6", .input = "null",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<bool> items = {false, true};
-                   ctx.Map("throwing", items,
-                           [](DurableContext&, const bool& ok) -> std::string {
-                             if (!ok) throw Failure("Item.Failed", "item failed");
-                             return "ok";
-                           },
-                           MapOptions<bool>{.max_concurrency = 1, .completion = {.tolerated_failure_count = 0}})
-                       .ThrowIfError();
-                   return Json{"null"};
-                 },
+  out.push_back(Policy(
+      "9-5", {true, false, true}, 2, {.tolerated_failure_count = 0},
+      R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","status":"FAILED","successCount":1,"failureCount":1,"totalCount":2})"));
+  out.push_back({.id = "9-6",
+                 .input = "null",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<bool> items = {false, true};
+                       ctx.Map(
+                              "throwing", items,
+                              [](DurableContext&, const bool& ok) -> std::string {
+                                if (!ok) throw Failure("Item.Failed", "item failed");
+                                return "ok";
+                              },
+                              MapOptions<bool>{.max_concurrency = 1,
+                                               .completion = {.tolerated_failure_count = 0}})
+                           .ThrowIfError();
+                       return Json{"null"};
+                     },
                  .status = ExecutionStatus::kFailed,
                  .history = {{2, "ContextStarted", Parent()},
                              {3, "ContextStarted", Iter(0)},
@@ -156,38 +193,53 @@ void AddMapPolicies(std::vector<Scenario>& out) {
                              {5, "ContextSucceeded", Parent()},
                              {6, "InvocationCompleted"},
                              {7, "ExecutionFailed"}}});
-  out.push_back(Policy("9-7", {true, true, true, true}, 2, {.min_successful = 2},
-                       R"({"completionReason":"MIN_SUCCESSFUL_REACHED","successCount":2,"totalCount":2})", false, false));
-  out.push_back(Policy("9-8", {true, false, true}, 3, {.tolerated_failure_count = 1},
-                       R"({"completionReason":"ALL_COMPLETED","status":"FAILED","successCount":2,"failureCount":1,"totalCount":3})"));
-  out.push_back(Policy("9-9", {false, false, true}, 2, {.tolerated_failure_count = 1},
-                       R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","successCount":0,"failureCount":2,"totalCount":2})",
-                       false));
-  out.push_back(Policy("9-10", {false, false, true, true}, 2, {.tolerated_failure_percentage = 25},
-                       R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","successCount":0,"failureCount":2,"totalCount":2})",
-                       false));
+  out.push_back(
+      Policy("9-7", {true, true, true, true}, 2, {.min_successful = 2},
+             R"({"completionReason":"MIN_SUCCESSFUL_REACHED","successCount":2,"totalCount":2})",
+             false, false));
+  out.push_back(Policy(
+      "9-8", {true, false, true}, 3, {.tolerated_failure_count = 1},
+      R"({"completionReason":"ALL_COMPLETED","status":"FAILED","successCount":2,"failureCount":1,"totalCount":3})"));
+  out.push_back(Policy(
+      "9-9", {false, false, true}, 2, {.tolerated_failure_count = 1},
+      R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","successCount":0,"failureCount":2,"totalCount":2})",
+      false));
+  out.push_back(Policy(
+      "9-10", {false, false, true, true}, 2, {.tolerated_failure_percentage = 25},
+      R"({"completionReason":"FAILURE_TOLERANCE_EXCEEDED","successCount":0,"failureCount":2,"totalCount":2})",
+      false));
 }
 
 void AddMapOthers(std::vector<Scenario>& out) {
-  out.push_back({.id = "9-11", .input = "null",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<std::string> items = {"r0", "r1", "r2"};
-                   return Encode(ctx.Map("concurrent", items, [](DurableContext&, const std::string& s) { return s; },
-                                         MapOptions<std::string>{.max_concurrency = 2})
-                                     .Results());
-                 },
+  out.push_back({.id = "9-11",
+                 .input = "null",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<std::string> items = {"r0", "r1", "r2"};
+                       return Encode(ctx.Map(
+                                            "concurrent", items,
+                                            [](DurableContext&, const std::string& s) { return s; },
+                                            MapOptions<std::string>{.max_concurrency = 2})
+                                         .Results());
+                     },
                  .result = R"(["r0","r1","r2"])",
                  .history = {{2, "ContextStarted", Parent()}}});
-  out.push_back({.id = "9-13", .input = "[1,2]",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<int64_t> items = {1, 2};
-                   return Encode(ctx.Map("named-items", items, [](DurableContext&, const int64_t& n) { return 10 * n; },
-                                         MapOptions<int64_t>{.max_concurrency = 1,
-                                                             .item_namer = [](const int64_t& n, size_t) {
-                                                               return "item-" + std::to_string(n);
-                                                             }})
-                                     .Results());
-                 },
+  out.push_back({.id = "9-13",
+                 .input = "[1,2]",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<int64_t> items = {1, 2};
+                       return Encode(
+                           ctx.Map(
+                                  "named-items", items,
+                                  [](DurableContext&, const int64_t& n) { return 10 * n; },
+                                  MapOptions<int64_t>{.max_concurrency = 1,
+                                                      .item_namer =
+                                                          [](const int64_t& n, size_t) {
+                                                            return "item-" + std::to_string(n);
+                                                          }})
+                               .Results());
+                     },
                  .result = "[10,20]",
                  .history = {{2, "ContextStarted", Parent("named-items")},
                              {3, "ContextStarted", Iter(0, nullptr, "item-1")},
@@ -197,68 +249,86 @@ void AddMapOthers(std::vector<Scenario>& out) {
                              {7, "ContextSucceeded", Parent("named-items")},
                              {8, "InvocationCompleted"}}});
   // 9-14: a per-item serializer written by the workflow: the logged text is "wrapped:X".
-  out.push_back({.id = "9-14", .input = "null",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<std::string> items = {"x", "y"};
-                   BatchResult<Json> r = ctx.Map("serdes", items, [](DurableContext&, const std::string& s) {
-                     return Json{"wrapped:" + absl::AsciiStrToUpper(s)};
-                   }, MapOptions<std::string>{.max_concurrency = 1});
-                   std::vector<std::string> values;
-                   for (const Json& j : r.Results()) values.push_back(j.text.substr(8));
-                   return Encode(values);
-                 },
+  out.push_back({.id = "9-14",
+                 .input = "null",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<std::string> items = {"x", "y"};
+                       BatchResult<Json> r = ctx.Map(
+                           "serdes", items,
+                           [](DurableContext&, const std::string& s) {
+                             return Json{"wrapped:" + absl::AsciiStrToUpper(s)};
+                           },
+                           MapOptions<std::string>{.max_concurrency = 1});
+                       std::vector<std::string> values;
+                       for (const Json& j : r.Results()) values.push_back(j.text.substr(8));
+                       return Encode(values);
+                     },
                  .result = R"(["X","Y"])",
                  .history = Iterations({true, true}, {"wrapped:X", "wrapped:Y"})});
-  out.push_back({.id = "9-15", .input = "null",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<std::string> items = {"r0", "r1"};
-                   return Encode(ctx.Map("suspend", items,
-                                         [](DurableContext& it, const std::string& s, size_t i) {
-                                           if (i == 1) it.Wait("", seconds(1));
-                                           return it.Step("", [&] { return s; });
-                                         },
-                                         MapOptions<std::string>{.max_concurrency = 1})
-                                     .Results());
-                 },
-                 .result = R"(["r0","r1"])",
-                 .history = {{2, "ContextStarted", Parent()},
-                             {3, "ContextStarted", Iter(0)},
-                             {4, "StepStarted", {.id = "$S0", .parent = "$I0"}},
-                             {5, "StepSucceeded", {.id = "$S0", .parent = "$I0", .check = ResultIs(R"("r0")")}},
-                             {6, "ContextSucceeded", Iter(0, ResultIs(R"("r0")"))},
-                             {7, "ContextStarted", Iter(1)},
-                             {8, "WaitStarted", {.id = "$W", .parent = "$I1", .check = DurationIs(1)}},
-                             {9, "InvocationCompleted"},
-                             {10, "WaitSucceeded", {.id = "$W", .parent = "$I1", .check = DurationIs(1)}},
-                             {11, "StepStarted", {.id = "$S1", .parent = "$I1"}},
-                             {12, "StepSucceeded", {.id = "$S1", .parent = "$I1", .check = ResultIs(R"("r1")")}},
-                             {13, "ContextSucceeded", Iter(1, ResultIs(R"("r1")"))},
-                             {14, "ContextSucceeded", Parent()},
-                             {15, "InvocationCompleted"}}});
-  out.push_back({.id = "9-16", .input = "null",
-                 .workflow = [](DurableContext& ctx, const Json&) {
-                   const std::vector<int64_t> items = {0, 1, 2, 3};
-                   BatchResult<std::string> r = ctx.Map("large", items, [](DurableContext&, const int64_t& i) {
-                     return std::string(100 * 1024, static_cast<char>('a' + i));
-                   }, MapOptions<int64_t>{.max_concurrency = 1});
-                   return Json{absl::StrCat(R"({"successCount":)", r.success_count(), R"(,"totalCount":)",
-                                            r.total_count(), "}")};
-                 },
+  out.push_back(
+      {.id = "9-15",
+       .input = "null",
+       .workflow =
+           [](DurableContext& ctx, const Json&) {
+             const std::vector<std::string> items = {"r0", "r1"};
+             return Encode(ctx.Map(
+                                  "suspend", items,
+                                  [](DurableContext& it, const std::string& s, size_t i) {
+                                    if (i == 1) it.Wait("", seconds(1));
+                                    return it.Step("", [&] { return s; });
+                                  },
+                                  MapOptions<std::string>{.max_concurrency = 1})
+                               .Results());
+           },
+       .result = R"(["r0","r1"])",
+       .history = {
+           {2, "ContextStarted", Parent()},
+           {3, "ContextStarted", Iter(0)},
+           {4, "StepStarted", {.id = "$S0", .parent = "$I0"}},
+           {5, "StepSucceeded", {.id = "$S0", .parent = "$I0", .check = ResultIs(R"("r0")")}},
+           {6, "ContextSucceeded", Iter(0, ResultIs(R"("r0")"))},
+           {7, "ContextStarted", Iter(1)},
+           {8, "WaitStarted", {.id = "$W", .parent = "$I1", .check = DurationIs(1)}},
+           {9, "InvocationCompleted"},
+           {10, "WaitSucceeded", {.id = "$W", .parent = "$I1", .check = DurationIs(1)}},
+           {11, "StepStarted", {.id = "$S1", .parent = "$I1"}},
+           {12, "StepSucceeded", {.id = "$S1", .parent = "$I1", .check = ResultIs(R"("r1")")}},
+           {13, "ContextSucceeded", Iter(1, ResultIs(R"("r1")"))},
+           {14, "ContextSucceeded", Parent()},
+           {15, "InvocationCompleted"}}});
+  out.push_back({.id = "9-16",
+                 .input = "null",
+                 .workflow =
+                     [](DurableContext& ctx, const Json&) {
+                       const std::vector<int64_t> items = {0, 1, 2, 3};
+                       BatchResult<std::string> r = ctx.Map(
+                           "large", items,
+                           [](DurableContext&, const int64_t& i) {
+                             return std::string(100 * 1024, static_cast<char>('a' + i));
+                           },
+                           MapOptions<int64_t>{.max_concurrency = 1});
+                       return Json{absl::StrCat(R"({"successCount":)", r.success_count(),
+                                                R"(,"totalCount":)", r.total_count(), "}")};
+                     },
                  .result = R"({"successCount":4,"totalCount":4})",
                  .history = Iterations({true, true, true, true})});
-  auto then_wait = [](std::string id, std::vector<bool> pattern, std::string result, CompletionConfig completion) {
-    Scenario s{.id = id, .input = "null",
-               .workflow = [=](DurableContext& ctx, const Json&) {
-                 BatchResult<std::string> r = ctx.Map(
-                     "then-wait", pattern,
-                     [](DurableContext&, const bool& ok) -> std::string {
-                       if (!ok) throw Failure("Item.Failed", "item failed");
-                       return "ok";
-                     },
-                     MapOptions<bool>{.max_concurrency = 1, .completion = completion});
-                 ctx.Wait("", seconds(1));
-                 return Projection(r, true, true);
-               },
+  auto then_wait = [](std::string id, std::vector<bool> pattern, std::string result,
+                      CompletionConfig completion) {
+    Scenario s{.id = id,
+               .input = "null",
+               .workflow =
+                   [=](DurableContext& ctx, const Json&) {
+                     BatchResult<std::string> r = ctx.Map(
+                         "then-wait", pattern,
+                         [](DurableContext&, const bool& ok) -> std::string {
+                           if (!ok) throw Failure("Item.Failed", "item failed");
+                           return "ok";
+                         },
+                         MapOptions<bool>{.max_concurrency = 1, .completion = completion});
+                     ctx.Wait("", seconds(1));
+                     return Projection(r, true, true);
+                   },
                .result = std::move(result),
                .history = Iterations(pattern)};
     const int end = s.history.back().event_id;
@@ -273,16 +343,18 @@ void AddMapOthers(std::vector<Scenario>& out) {
   upper.workflow = [](DurableContext& ctx, const Json&) {
     const std::vector<std::string> items = {"a", "b"};
     BatchResult<std::string> r = ctx.Map(
-        "then-wait", items, [](DurableContext&, const std::string& s) { return absl::AsciiStrToUpper(s); },
+        "then-wait", items,
+        [](DurableContext&, const std::string& s) { return absl::AsciiStrToUpper(s); },
         MapOptions<std::string>{.max_concurrency = 1});
     ctx.Wait("", seconds(1));
     return Encode(r.Results());
   };
   upper.history[2].fields.check = ResultIs(R"("A")");
   out.push_back(std::move(upper));
-  out.push_back(then_wait("9-18", {true, false},
-                          R"({"completionReason":"ALL_COMPLETED","status":"FAILED","successCount":1,"failureCount":1,"totalCount":2})",
-                          {.tolerated_failure_count = 1}));
+  out.push_back(then_wait(
+      "9-18", {true, false},
+      R"({"completionReason":"ALL_COMPLETED","status":"FAILED","successCount":1,"failureCount":1,"totalCount":2})",
+      {.tolerated_failure_count = 1}));
 }
 
 }  // namespace

@@ -120,6 +120,7 @@ std::string Execution::BeginInvocation(const std::string& request_id, absl::Time
 
 absl::StatusOr<std::string> Execution::Checkpoint(const CheckpointRequest& request,
                                                   absl::Time real_now, OperationLog::Hooks& hooks) {
+  received_.push_back({.invocation = invocations_, .updates = request.updates});
   const bool current = running() && in_flight_ &&
                        in_flight_->tokens.back() == request.checkpoint_token &&
                        !checkpointed_outcome_;
@@ -160,6 +161,7 @@ absl::StatusOr<std::string> Execution::Checkpoint(const CheckpointRequest& reque
   }
   for (const std::string& id : fx.chained_cancelled) chained_started_.erase(id);
   if (fx.outcome) checkpointed_outcome_ = std::move(fx.outcome);
+  received_.back().applied = true;
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
@@ -378,6 +380,7 @@ ExecutionSnapshot Execution::Snapshot() const {
   for (const Operation* op : log_.ChangedSince(0)) s.operations.push_back(*op);
   s.history = history_.events();
   s.invocations = invocations_;
+  s.checkpoints = received_;
   return s;
 }
 

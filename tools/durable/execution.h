@@ -81,6 +81,14 @@ struct InvocationResult {
   std::string error_type;
 };
 
+// ReceivedCheckpoint: one CheckpointDurableExecution call as it arrived, whatever became of it
+// (tests read the updates an SDK sent, apart from the history they produced).
+struct ReceivedCheckpoint {
+  int invocation = 0;  // 1 for the first invocation of the execution
+  std::vector<OperationUpdate> updates;
+  bool applied = false;  // false: refused, or a retried call answered again without applying
+};
+
 // ExecutionSnapshot: what GetDurableExecution and the command report.
 struct ExecutionSnapshot {
   std::string arn;
@@ -94,6 +102,7 @@ struct ExecutionSnapshot {
   std::vector<Operation> operations;
   std::vector<HistoryEvent> history;
   int invocations = 0;
+  std::vector<ReceivedCheckpoint> checkpoints;
 };
 
 class Execution {
@@ -242,6 +251,7 @@ class Execution {
   // The last checkpoint call, for retries: (ClientToken, CheckpointToken) -> answer.
   std::optional<std::pair<std::string, std::string>> last_call_;
   std::string last_answer_;
+  std::vector<ReceivedCheckpoint> received_;
   PagedSnapshot snapshot_;
   uint64_t next_snapshot_id_ = 1;
 

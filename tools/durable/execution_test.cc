@@ -133,5 +133,24 @@ TEST_F(ExecutionTest, AnEndedInvocationsTokensAreRejectedAndItsAnswerIgnoredTwic
   EXPECT_EQ(exec_.history().events().size(), 3u);
 }
 
+TEST_F(ExecutionTest, RecordsEveryCheckpointCallAsItArrivedAppliedOrNot) {
+  const std::string next = InvokeAndCheckpoint({Wait("w", 10)});
+  // The first token again: refused (each token is used once), but recorded.
+  EXPECT_FALSE(
+      exec_
+          .Checkpoint(CheckpointRequest{.checkpoint_token = token_, .updates = {Wait("x", 1)}}, kT0,
+                      hooks_)
+          .ok());
+  const ExecutionSnapshot s = exec_.Snapshot();
+  ASSERT_EQ(s.checkpoints.size(), 2u);
+  EXPECT_EQ(s.checkpoints[0].invocation, 1);
+  EXPECT_TRUE(s.checkpoints[0].applied);
+  ASSERT_EQ(s.checkpoints[0].updates.size(), 1u);
+  EXPECT_EQ(s.checkpoints[0].updates[0].id, "w");
+  EXPECT_FALSE(s.checkpoints[1].applied);
+  EXPECT_EQ(s.checkpoints[1].updates[0].id, "x");
+  EXPECT_FALSE(next.empty());
+}
+
 }  // namespace
 }  // namespace lmc::durable_service
