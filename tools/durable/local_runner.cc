@@ -92,9 +92,13 @@ void LocalRunner::Supervise(Supervised* s) {
                          absl::InfiniteDuration());
     if (stopping_) return;
     const invoke::BootstrapEnding ending = process->Stop(absl::ZeroDuration());
+    // Its output moves to earlier_output and the process out of `s` in one step, so that
+    // output() never counts it twice; it is destroyed outside the lock, at the end of the turn.
+    std::unique_ptr<invoke::BootstrapProcess> ended;
     {
       MutexLock lock(&mu_);
       s->earlier_output += process->output();
+      ended = std::move(s->process);
     }
     // Lambda reports the runtime's exit on the invocations it had taken, then retries them on a
     // fresh execution environment.

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,9 +189,11 @@ void Subprocess::PumpLoop() {
     if (fds[2].revents != 0) break;
     for (int stream = 0; stream < 2; ++stream) {
       if (fds[stream].fd < 0 || fds[stream].revents == 0) continue;
+      // Read under the lock (poll said the pipe is readable, so read() does not block): what is
+      // still in the pipe and what is captured then add up, which SyncOutput() relies on.
+      lmc::MutexLock lock(&mu_);
       const ssize_t n = read(fds[stream].fd, chunk.data(), chunk.size());
       if (n < 0 && errno == EINTR) continue;
-      lmc::MutexLock lock(&mu_);
       Capture& capture = stream == 0 ? out_ : err_;
       if (n <= 0) {
         capture.eof = true;
@@ -202,11 +205,29 @@ void Subprocess::PumpLoop() {
       const size_t keep = std::min(room, static_cast<size_t>(n));
       capture.text.append(chunk.data(), keep);
       capture.dropped += static_cast<uint64_t>(n) - keep;
+      capture.read += static_cast<uint64_t>(n);
     }
   }
   lmc::MutexLock lock(&mu_);
   out_.eof = true;
   err_.eof = true;
+}
+
+bool Subprocess::SyncOutput(absl::Duration timeout) const {
+  lmc::MutexLock lock(&mu_);
+  // Bytes still in a pipe (FIONREAD), on top of what the pump has read so far.
+  auto target = [](int fd, const Capture& capture) -> uint64_t {
+    int pending = 0;
+    if (fd < 0 || capture.eof || ioctl(fd, FIONREAD, &pending) != 0) pending = 0;
+    return capture.read + static_cast<uint64_t>(pending);
+  };
+  const uint64_t out_target = target(out_fd_, out_);
+  const uint64_t err_target = target(err_fd_, err_);
+  auto caught_up = [&]() {
+    mu_.AssertReaderHeld();
+    return (out_.eof || out_.read >= out_target) && (err_.eof || err_.read >= err_target);
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&caught_up), timeout);
 }
 
 absl::Status Subprocess::Signal(int signal) {

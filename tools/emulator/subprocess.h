@@ -107,6 +107,14 @@ class Subprocess {
   uint64_t stdout_dropped_bytes() const;
   uint64_t stderr_dropped_bytes() const;
 
+  // SyncOutput()
+  //
+  // Blocks until every byte the child had written to its stdout and stderr when this was called
+  // is in the captures (the pump thread reads the pipes a little later). A caller that has seen
+  // an effect of what the child did next (an answer over HTTP, say) then finds every line the
+  // child wrote before it. False on timeout. Without capture it returns true at once.
+  bool SyncOutput(absl::Duration timeout) const;
+
   // WaitForOutput()
   //
   // True as soon as the captured stdout or stderr contains `needle`. False on timeout, or once
@@ -118,7 +126,8 @@ class Subprocess {
   struct Capture {
     std::string text;
     uint64_t dropped = 0;
-    bool eof = true;  // false while the pipe is open
+    uint64_t read = 0;  // bytes taken from the pipe (kept or dropped)
+    bool eof = true;    // false while the pipe is open
   };
 
   Subprocess() = default;

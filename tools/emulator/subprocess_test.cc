@@ -175,6 +175,24 @@ TEST(Subprocess, WaitForOutputGivesUpWhenTheChildEndsWithoutIt) {
   EXPECT_TRUE(p->WaitForExit(absl::ZeroDuration()));  // it returned because the child finished
 }
 
+TEST(Subprocess, SyncOutputCapturesWhatTheChildWroteBeforeItsNextAction) {
+  // The child writes its lines, then tells us through a FIFO (its "next action"): once we have
+  // read that, the lines are in the pipes, and SyncOutput() must bring them into the captures.
+  const std::string fifo = ::testing::TempDir() + "/subprocess_sync_fifo";
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << errno;
+  auto p = Shell("echo out-line; echo err-line >&2; echo done > '" + fifo + "'; exec sleep 30");
+  ASSERT_NE(p, nullptr);
+  std::ifstream signal(fifo);  // opens once the child opens its end
+  std::string word;
+  ASSERT_TRUE(signal >> word);
+  EXPECT_EQ(word, "done");
+  EXPECT_TRUE(p->SyncOutput(kWait));
+  EXPECT_EQ(p->stdout_text(), "out-line\n");
+  EXPECT_EQ(p->stderr_text(), "err-line\n");
+  unlink(fifo.c_str());
+}
+
 TEST(Subprocess, OutputCanGoToAFile) {
   const std::string path = ::testing::TempDir() + "/lmc_subprocess_output.txt";
   unlink(path.c_str());

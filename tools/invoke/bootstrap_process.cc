@@ -113,6 +113,12 @@ BootstrapProcess::~BootstrapProcess() {
   if (exit_watch_.joinable()) exit_watch_.join();
 }
 
+std::string BootstrapProcess::output() const {
+  // Bounded: a pump that cannot keep up within a second leaves the rest for the next call.
+  (void)child_->SyncOutput(absl::Seconds(1));
+  return child_->stdout_text();
+}
+
 BootstrapEnding BootstrapProcess::Stop(absl::Duration grace) {
   BootstrapEnding ending;
   ending.grace = grace;

@@ -111,8 +111,9 @@ class BootstrapProcess {
   // Returns once the child is reaped. Call once.
   BootstrapEnding Stop(absl::Duration grace);
 
-  // The child's captured stdout and stderr, interleaved (empty with a logs file).
-  std::string output() const { return child_->stdout_text(); }
+  // The child's captured stdout and stderr, interleaved (empty with a logs file): everything it
+  // had written when this was called (Subprocess::SyncOutput()).
+  std::string output() const;
 
  private:
   BootstrapProcess(std::unique_ptr<emulator::Subprocess> child, emulator::Emulator& emulator,
