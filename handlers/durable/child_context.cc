@@ -24,9 +24,10 @@ constexpr size_t kCheckpointSizeLimit = size_t{256} * 1024;
 }  // namespace
 
 std::string DurableContext::RunChild(std::string_view name, std::string_view sub_type,
-                                     const ChildBody& body, const Summarizer* summarize) {
+                                     const ChildBody& body, const Summarizer* summarize,
+                                     const Serdes* serdes) {
   Slot slot = Begin(OperationType::kContext, sub_type, name);
-  ChildOutcome outcome = RunChildAt(slot, name, sub_type, body, summarize);
+  ChildOutcome outcome = RunChildAt(slot, name, sub_type, body, summarize, serdes);
   switch (outcome.outcome) {
     case Outcome::kSucceeded:
       Done();
@@ -43,12 +44,14 @@ std::string DurableContext::RunChild(std::string_view name, std::string_view sub
 DurableContext::ChildOutcome DurableContext::RunChildAt(const Slot& slot, std::string_view name,
                                                         std::string_view sub_type,
                                                         const ChildBody& body,
-                                                        const Summarizer* summarize) {
+                                                        const Summarizer* summarize,
+                                                        const Serdes* serdes) {
   const std::optional<Operation>& logged = slot.logged;
   const bool rebuild = logged.has_value() && logged->status == OperationStatus::kSucceeded &&
                        logged->replay_children;
   if (logged.has_value() && logged->status == OperationStatus::kSucceeded && !rebuild) {
-    return {Outcome::kSucceeded, logged->result.value_or("null"), {}};
+    if (!logged->result.has_value()) return {Outcome::kSucceeded, "null", {}};
+    return {Outcome::kSucceeded, Decode(serdes, slot.id, *logged->result, name), {}};
   }
   if (logged.has_value() && IsTerminal(logged->status) && !rebuild) {
     return {Outcome::kFailed, "",
@@ -82,14 +85,19 @@ DurableContext::ChildOutcome DurableContext::RunChildAt(const Slot& slot, std::s
   }
   // A suspension the child's code caught and swallowed still suspends it.
   if (child.suspended_) return {Outcome::kSuspended, "", {}};
+  const bool custom = serdes != nullptr && !serdes->empty();
+  // With a serdes the result is what its payload reads back as, whichever invocation computed it.
+  std::string payload = custom ? Encode(serdes, slot.id, encoded, name) : std::string();
+  if (custom) encoded = Decode(serdes, slot.id, payload, name);
   if (rebuild) return {Outcome::kSucceeded, std::move(encoded), {}};
   OperationUpdate succeed =
       NewUpdate(slot, OperationType::kContext, sub_type, OperationAction::kSucceed, name);
-  if (encoded.size() > kCheckpointSizeLimit) {
+  const std::string& logged_form = custom ? payload : encoded;
+  if (logged_form.size() > kCheckpointSizeLimit) {
     succeed.payload = summarize != nullptr ? (*summarize)(encoded) : std::string();
     succeed.replay_children = true;
   } else {
-    succeed.payload = encoded;
+    succeed.payload = custom ? std::move(payload) : encoded;
   }
   Enqueue(std::move(succeed));
   return {Outcome::kSucceeded, std::move(encoded), {}};
@@ -100,13 +108,14 @@ std::string DurableContext::RunWaitForCallback(
     const std::function<void(std::string_view callback_id, StepContext&)>& submit,
     const WaitForCallbackOptions& options) {
   // As the JS SDK lays it out: a WaitForCallback context holding an unnamed callback (1) and
-  // an unnamed submitter step (2); the context's result is the callback's result as a JSON
-  // string.
+  // an unnamed submitter step (2); the context's result is the callback's raw result as a JSON
+  // string, which the serdes (if any) then reads.
+  const std::string context_id = NextOperationId();
   const std::string encoded =
       RunChild(name, sub_type::kWaitForCallback, [&](DurableContext& child) {
         // (Not a structured binding: a lambda below refers to the id.)
         const std::pair<std::string, std::string> ids =
-            child.StartCallback("", {options.timeout, options.heartbeat_timeout});
+            child.StartCallback("", {options.timeout, options.heartbeat_timeout, {}});
         const std::string& operation_id = ids.first;
         const std::string& callback_id = ids.second;
         child.RunStep("",
@@ -115,21 +124,22 @@ std::string DurableContext::RunWaitForCallback(
                         return std::string("null");
                       },
                       {options.submitter_retry, StepSemantics::kAtLeastOncePerRetry});
-        return JsonQuote(child.AwaitCallback(operation_id));
+        return JsonQuote(child.AwaitCallback(operation_id, nullptr));
       });
-  return DecodeOrFail<std::string>(encoded, name);
+  return Decode(&options.serdes, context_id, DecodeOrFail<std::string>(encoded, name), name);
 }
 
 std::string DurableContext::RunWaitForCondition(
     std::string_view name, std::string initial_state,
     const std::function<std::string(const std::string&, StepContext&)>& check,
-    const std::function<WaitDecision(const std::string&, int)>& decide) {
+    const std::function<WaitDecision(const std::string&, int)>& decide, const Serdes* serdes) {
   Slot slot = Begin(OperationType::kStep, sub_type::kWaitForCondition, name);
   const std::optional<Operation>& logged = slot.logged;
   if (logged.has_value()) {
     if (logged->status == OperationStatus::kSucceeded) {
       Done();
-      return logged->result.value_or("null");
+      if (!logged->result.has_value()) return "null";
+      return Decode(serdes, slot.id, *logged->result, name);
     }
     if (logged->status == OperationStatus::kPending) Suspend();
     if (IsTerminal(logged->status)) {
@@ -140,7 +150,9 @@ std::string DurableContext::RunWaitForCondition(
   }
   // The state the last check left in the log (RETRY carries it), else the initial state.
   std::string state = std::move(initial_state);
-  if (logged.has_value() && logged->result.has_value()) state = *logged->result;
+  if (logged.has_value() && logged->result.has_value()) {
+    state = Decode(serdes, slot.id, *logged->result, name);
+  }
   if (!logged.has_value() || logged->status != OperationStatus::kStarted) {
     Enqueue(NewUpdate(slot, OperationType::kStep, sub_type::kWaitForCondition,
                       OperationAction::kStart, name));
@@ -168,14 +180,17 @@ std::string DurableContext::RunWaitForCondition(
   OperationUpdate update =
       NewUpdate(slot, OperationType::kStep, sub_type::kWaitForCondition,
                 decision.keep_waiting ? OperationAction::kRetry : OperationAction::kSucceed, name);
-  update.payload = next;
+  const bool custom = serdes != nullptr && !serdes->empty();
+  update.payload = custom ? Encode(serdes, slot.id, next, name) : next;
   if (decision.keep_waiting) {
     update.next_attempt_delay_seconds = std::max<int64_t>(1, decision.delay.count());
     Commit(std::move(update));
     Suspend();
   }
+  std::string payload = custom ? *update.payload : std::string();
   Commit(std::move(update));
   Done();
+  if (custom) return Decode(serdes, slot.id, std::move(payload), name);
   return next;
 }
 

@@ -192,6 +192,50 @@ void DurableContext::FailDecode(const absl::Status& status, std::string_view wha
       /*retry_invocation=*/false);
 }
 
+std::string DurableContext::Encode(const Serdes* serdes, std::string_view operation_id,
+                                   std::string json, std::string_view what) const {
+  if (serdes == nullptr || !serdes->encode) return json;
+  try {
+    return serdes->encode(json, SerdesContext{operation_id, execution_->arn()});
+  } catch (const std::exception& e) {
+    FailSerdes("serialize", what, operation_id, e.what());
+  } catch (...) {
+    FailSerdes("serialize", what, operation_id, "unknown exception");
+  }
+}
+
+std::string DurableContext::Decode(const Serdes* serdes, std::string_view operation_id,
+                                   std::string payload, std::string_view what) const {
+  if (serdes == nullptr || !serdes->decode) return payload;
+  try {
+    return serdes->decode(payload, SerdesContext{operation_id, execution_->arn()});
+  } catch (const std::exception& e) {
+    FailSerdes("deserialize", what, operation_id, e.what());
+  } catch (...) {
+    FailSerdes("deserialize", what, operation_id, "unknown exception");
+  }
+}
+
+void DurableContext::FailSerdes(std::string_view verb, std::string_view what,
+                                std::string_view operation_id, std::string_view why) const {
+  FailFatal(
+      {"Durable.SerializationFailed",
+       absl::StrCat("the serdes of ", what.empty() ? "an unnamed operation" : AsAbsl(what), " (",
+                    AsAbsl(operation_id), ") failed to ", AsAbsl(verb), ": ", AsAbsl(why)),
+       std::nullopt,
+       {}},
+      /*retry_invocation=*/false);
+}
+
+std::string DurableContext::NextOperationId() const {
+  int next = 0;
+  {
+    MutexLock lock(&mu_);
+    next = counter_ + 1;
+  }
+  return internal::HashId(internal::StepId(prefix_, next));
+}
+
 void DurableContext::Done() {
   if (!replaying_) return;
   int next = 0;
@@ -212,7 +256,8 @@ std::string DurableContext::RunStep(std::string_view name, const EncodedBody& bo
     switch (logged.status) {
       case OperationStatus::kSucceeded:
         Done();
-        return logged.result.value_or("null");
+        if (!logged.result.has_value()) return "null";
+        return Decode(&options.serdes, slot.id, *logged.result, name);
       case OperationStatus::kPending:  // a retry is scheduled and not due yet
         Suspend();
       case OperationStatus::kStarted:
@@ -262,10 +307,18 @@ std::string DurableContext::RunStep(std::string_view name, const EncodedBody& bo
   }
   OperationUpdate succeed =
       NewUpdate(slot, OperationType::kStep, sub_type::kStep, OperationAction::kSucceed, name);
-  succeed.payload = encoded;
+  if (options.serdes.empty()) {
+    succeed.payload = encoded;
+    Commit(std::move(succeed));
+    Done();
+    return encoded;
+  }
+  // What the step returns is what a replay will: its payload read back.
+  std::string payload = Encode(&options.serdes, slot.id, std::move(encoded), name);
+  succeed.payload = payload;
   Commit(std::move(succeed));
   Done();
-  return encoded;
+  return Decode(&options.serdes, slot.id, std::move(payload), name);
 }
 
 std::string DurableContext::FailStepAttempt(const Slot& slot, std::string_view name,
@@ -341,13 +394,14 @@ std::pair<std::string, std::string> DurableContext::StartCallback(std::string_vi
   return {slot.id, *slot.logged->callback_id};
 }
 
-std::string DurableContext::AwaitCallback(const std::string& operation_id) {
+std::string DurableContext::AwaitCallback(const std::string& operation_id, const Serdes* serdes) {
   CheckAlive();
   std::optional<Operation> op = execution_->Find(operation_id);
   if (!op.has_value()) Suspend();
   switch (op->status) {
     case OperationStatus::kSucceeded:
-      return op->result.value_or("null");
+      if (!op->result.has_value()) return "null";
+      return Decode(serdes, operation_id, std::move(*op->result), "callback result");
     case OperationStatus::kTimedOut:
       throw CallbackError(op->error.value_or(ErrorObject{
                               "Callback.Timeout", "callback timed out", std::nullopt, {}}),
@@ -369,7 +423,7 @@ std::string DurableContext::RunInvoke(std::string_view name, std::string_view fu
   if (!slot.logged.has_value()) {
     OperationUpdate start = NewUpdate(slot, OperationType::kChainedInvoke, sub_type::kChainedInvoke,
                                       OperationAction::kStart, name);
-    start.payload = std::move(payload);
+    start.payload = Encode(&options.payload_serdes, slot.id, std::move(payload), name);
     start.function_name = std::string(function_name);
     start.tenant_id = options.tenant_id;
     Commit(std::move(start));
@@ -378,7 +432,8 @@ std::string DurableContext::RunInvoke(std::string_view name, std::string_view fu
   if (!slot.logged.has_value() || !IsTerminal(slot.logged->status)) Suspend();
   Done();
   if (slot.logged->status == OperationStatus::kSucceeded) {
-    return slot.logged->result.value_or("null");
+    if (!slot.logged->result.has_value()) return "null";
+    return Decode(&options.result_serdes, slot.id, *slot.logged->result, name);
   }
   throw InvokeError(slot.logged->error.value_or(
       ErrorObject{absl::StrCat("Invoke.", AsAbsl(ToString(slot.logged->status))),

@@ -10,14 +10,15 @@
 //   CreateCallback<T>(name)          a callback id to hand out; .Result() waits for its answer
 //   WaitForCallback<T>(name, submit) create a callback, pass its id to submit(), wait for it
 //   Invoke<Out>(name, function, in)  invoke another Lambda function and wait for its result
-//   RunInChildContext(name, fn)      run fn (which may use durable operations) as one unit
+//   RunInChildContext(name, fn, o)   run fn (which may use durable operations) as one unit
 //   Parallel<T>(name, branches)      run branches concurrently, with completion policies
 //   Map(name, items, fn)             run fn for each item concurrently, with completion policies
 //   WaitForCondition<T>(name, check) poll check() with a wait strategy until it says stop
 //   logger()                         a logger that stays silent while the code replays
 //
-// Values cross the log as JSON (handlers/durable/json_codec.h). Names must be stable across
-// invocations (they are validated on replay); "" leaves an operation unnamed.
+// Values cross the log as JSON (handlers/durable/json_codec.h), turned into another payload by an
+// operation's `serdes` option when it has one (handlers/durable/serdes.h). Names must be stable
+// across invocations (they are validated on replay); "" leaves an operation unnamed.
 //
 // HOW SUSPENSION WORKS (the design decision). An operation that cannot complete in this
 // invocation (a wait not due, a callback unanswered, a retry scheduled) records that its
@@ -76,6 +77,7 @@
 #include "absl/status/statusor.h"
 #include "handlers/durable/batch_result.h"
 #include "handlers/durable/errors.h"
+#include "handlers/durable/internal/batch_json.h"
 #include "handlers/durable/json_codec.h"
 #include "handlers/durable/operation.h"
 #include "handlers/durable/options.h"
@@ -144,20 +146,23 @@ class Callback {
  public:
   // The id to give whoever will answer (SendDurableExecutionCallbackSuccess/Failure).
   const std::string& id() const { return callback_id_; }
-  // The answer's result; throws CallbackError when it failed or timed out; suspends the
-  // execution while no answer has come.
+  // The answer's result (through the CallbackOptions' serdes, when set); throws CallbackError
+  // when it failed or timed out; suspends the execution while no answer has come.
   T Result() const;
 
  private:
   friend class DurableContext;
-  Callback(DurableContext& context, std::string operation_id, std::string callback_id)
+  Callback(DurableContext& context, std::string operation_id, std::string callback_id,
+           Serdes serdes)
       : context_(&context),
         operation_id_(std::move(operation_id)),
-        callback_id_(std::move(callback_id)) {}
+        callback_id_(std::move(callback_id)),
+        serdes_(std::move(serdes)) {}
 
   DurableContext* context_;
   std::string operation_id_;
   std::string callback_id_;
+  Serdes serdes_;
 };
 
 namespace context_internal {
@@ -225,17 +230,9 @@ std::string EncodeCall(F& fn, Args&&... args) {
   }
 }
 
-// A batch as the engine returns it, results still encoded.
-struct EncodedItem {
-  size_t index = 0;
-  BatchItemStatus status = BatchItemStatus::kStarted;
-  std::string result;  // kSucceeded: the encoded result
-  std::optional<ErrorObject> error;
-};
-struct EncodedBatch {
-  std::vector<EncodedItem> items;
-  CompletionReason reason = CompletionReason::kAllCompleted;
-};
+// A batch as the engine returns it, results still encoded (internal/batch_json.h).
+using EncodedItem = internal::EncodedItem;
+using EncodedBatch = internal::EncodedBatch;
 
 // What Map and Parallel hand the batch engine: one name and one body per branch.
 struct BatchSpec {
@@ -244,6 +241,7 @@ struct BatchSpec {
   std::function<std::string(DurableContext& context, size_t index)> item_body;
   std::optional<int> max_concurrency;
   CompletionConfig completion;
+  const Serdes* item_serdes = nullptr;  // each branch's result; null: the JSON text
 };
 
 // What fn(context, item, index) (or fn(context, item)) returns.
@@ -296,7 +294,7 @@ class DurableContext {
   // result too large to log, replays its operations to rebuild it). Throws ChildContextError
   // when fn throws.
   template <typename F>
-  auto RunInChildContext(std::string_view name, F&& fn)
+  auto RunInChildContext(std::string_view name, F&& fn, const ChildContextOptions& options = {})
       -> std::decay_t<std::invoke_result_t<F&, DurableContext&>>;
 
   template <typename T>
@@ -349,17 +347,18 @@ class DurableContext {
   void RunWait(std::string_view name, std::chrono::seconds duration);
   std::pair<std::string, std::string> StartCallback(std::string_view name,
                                                     const CallbackOptions& options);
-  std::string AwaitCallback(const std::string& operation_id);
+  std::string AwaitCallback(const std::string& operation_id, const Serdes* serdes);
   std::string RunInvoke(std::string_view name, std::string_view function_name, std::string payload,
                         const InvokeOptions& options);
   std::string RunChild(std::string_view name, std::string_view sub_type, const ChildBody& body,
-                       const Summarizer* summarize = nullptr);
+                       const Summarizer* summarize = nullptr, const Serdes* serdes = nullptr);
   std::string RunWaitForCondition(
       std::string_view name, std::string initial_state,
       const std::function<std::string(const std::string&, StepContext&)>& check,
-      const std::function<WaitDecision(const std::string&, int)>& decide);
+      const std::function<WaitDecision(const std::string&, int)>& decide, const Serdes* serdes);
   context_internal::EncodedBatch RunBatch(std::string_view name, std::string_view sub_type,
-                                          const context_internal::BatchSpec& spec);
+                                          const context_internal::BatchSpec& spec,
+                                          const Serdes* serdes);
   std::string RunWaitForCallback(
       std::string_view name,
       const std::function<void(std::string_view callback_id, StepContext&)>& submit,
@@ -381,7 +380,19 @@ class DurableContext {
   void Done();  // an operation completed: refreshes replaying()
   bool IsAbandoned() const;
   ChildOutcome RunChildAt(const Slot& slot, std::string_view name, std::string_view sub_type,
-                          const ChildBody& body, const Summarizer* summarize);
+                          const ChildBody& body, const Summarizer* summarize, const Serdes* serdes);
+  // Custom serialisation (serdes.h): the payload to log for `json`, the JSON text of a logged
+  // `payload`, and both in turn (what an operation returns). Each is the identity, without a
+  // copy, when `serdes` (or its function) is empty; a throwing serdes fails the execution
+  // (Durable.SerializationFailed).
+  std::string Encode(const Serdes* serdes, std::string_view operation_id, std::string json,
+                     std::string_view what) const;
+  std::string Decode(const Serdes* serdes, std::string_view operation_id, std::string payload,
+                     std::string_view what) const;
+  [[noreturn]] void FailSerdes(std::string_view verb, std::string_view what,
+                               std::string_view operation_id, std::string_view why) const;
+  // The wire Id the next operation of this context will get.
+  std::string NextOperationId() const;
   std::string FailStepAttempt(const Slot& slot, std::string_view name, ErrorObject error,
                               int attempt, const RetryStrategy& retry);
 
@@ -425,7 +436,7 @@ class DurableContext {
 
 template <typename T>
 T Callback<T>::Result() const {
-  const std::string raw = context_->AwaitCallback(operation_id_);
+  const std::string raw = context_->AwaitCallback(operation_id_, &serdes_);
   return context_->DecodeOrFail<T>(raw, "callback result");
 }
 
@@ -445,7 +456,7 @@ context_internal::StepValue<F> DurableContext::Step(std::string_view name, F&& f
 template <typename T>
 Callback<T> DurableContext::CreateCallback(std::string_view name, const CallbackOptions& options) {
   auto [operation_id, callback_id] = StartCallback(name, options);
-  return Callback<T>(*this, std::move(operation_id), std::move(callback_id));
+  return Callback<T>(*this, std::move(operation_id), std::move(callback_id), options.serdes);
 }
 
 template <typename T, typename Submitter>
@@ -472,12 +483,14 @@ Out DurableContext::Invoke(std::string_view name, std::string_view function_name
 }
 
 template <typename F>
-auto DurableContext::RunInChildContext(std::string_view name, F&& fn)
+auto DurableContext::RunInChildContext(std::string_view name, F&& fn,
+                                       const ChildContextOptions& options)
     -> std::decay_t<std::invoke_result_t<F&, DurableContext&>> {
   using R = std::decay_t<std::invoke_result_t<F&, DurableContext&>>;
-  const std::string encoded =
-      RunChild(name, sub_type::kRunInChildContext,
-               [&fn](DurableContext& child) { return context_internal::EncodeCall(fn, child); });
+  const std::string encoded = RunChild(
+      name, sub_type::kRunInChildContext,
+      [&fn](DurableContext& child) { return context_internal::EncodeCall(fn, child); }, nullptr,
+      &options.serdes);
   if constexpr (std::is_void_v<R>) {
     return;
   } else {
@@ -500,7 +513,8 @@ T DurableContext::WaitForCondition(std::string_view name, F&& check,
       },
       [&](const std::string& state, int attempt) {
         return options.wait_strategy(DecodeOrFail<T>(state, name), attempt);
-      });
+      },
+      &options.serdes);
   return DecodeOrFail<T>(encoded, name);
 }
 
@@ -518,7 +532,8 @@ BatchResult<T> DurableContext::Parallel(std::string_view name, std::vector<Branc
   };
   spec.max_concurrency = options.max_concurrency;
   spec.completion = options.completion;
-  return DecodeBatch<T>(RunBatch(name, sub_type::kParallel, spec), name);
+  spec.item_serdes = &options.item_serdes;
+  return DecodeBatch<T>(RunBatch(name, sub_type::kParallel, spec, &options.serdes), name);
 }
 
 template <typename In, typename F>
@@ -543,7 +558,8 @@ BatchResult<context_internal::MapValue<F, In>> DurableContext::Map(std::string_v
   };
   spec.max_concurrency = options.max_concurrency;
   spec.completion = options.completion;
-  return DecodeBatch<R>(RunBatch(name, sub_type::kMap, spec), name);
+  spec.item_serdes = &options.item_serdes;
+  return DecodeBatch<R>(RunBatch(name, sub_type::kMap, spec, &options.serdes), name);
 }
 
 }  // namespace lmc::durable

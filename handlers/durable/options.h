@@ -2,8 +2,9 @@
 //
 // The options of DurableContext's operations (handlers/durable/durable_context.h): step
 // semantics and retries, callback timeouts, chained invoke tenancy, Map/Parallel concurrency and
-// completion, WaitForCondition's initial state and wait strategy, and Parallel's branches. All
-// plain aggregates, so a call reads like the official SDKs' config objects:
+// completion, WaitForCondition's initial state and wait strategy, Parallel's branches, and each
+// operation's custom serialisation (handlers/durable/serdes.h; empty: the JSON text is the
+// payload). All plain aggregates, so a call reads like the official SDKs' config objects:
 //
 // Example:
 //
@@ -22,6 +23,7 @@
 
 #include "handlers/durable/batch_result.h"
 #include "handlers/durable/retry.h"
+#include "handlers/durable/serdes.h"
 
 namespace lmc::durable {
 
@@ -37,27 +39,40 @@ enum class StepSemantics { kAtLeastOncePerRetry, kAtMostOncePerRetry };
 struct StepOptions {
   RetryStrategy retry;  // empty: DefaultRetry()
   StepSemantics semantics = StepSemantics::kAtLeastOncePerRetry;
+  Serdes serdes;  // the step's result
 };
 
-// Callback timeouts (0: none).
+// Callback timeouts (0: none), and how the answer's payload becomes JSON (serdes.decode; encode
+// is not used: whoever completes the callback writes the payload).
 struct CallbackOptions {
   std::chrono::seconds timeout{0};
   std::chrono::seconds heartbeat_timeout{0};
+  Serdes serdes;
 };
 struct WaitForCallbackOptions {
   std::chrono::seconds timeout{0};
   std::chrono::seconds heartbeat_timeout{0};
   RetryStrategy submitter_retry;  // for the submitter step; empty: DefaultRetry()
+  Serdes serdes;                  // the callback's result (decode)
 };
 
 struct InvokeOptions {
   std::optional<std::string> tenant_id;
+  Serdes payload_serdes;  // the input sent to the function (encode)
+  Serdes result_serdes;   // its result (decode)
 };
 
-// Map/Parallel: at most `max_concurrency` branches in flight (unset: all), and when to stop.
+struct ChildContextOptions {
+  Serdes serdes;  // the child context's result
+};
+
+// Map/Parallel: at most `max_concurrency` branches in flight (unset: all), when to stop, and
+// how the whole batch result (serdes) and each branch's result (item_serdes) are logged.
 struct ParallelOptions {
   std::optional<int> max_concurrency;
   CompletionConfig completion;
+  Serdes serdes;
+  Serdes item_serdes;
 };
 template <typename In>
 struct MapOptions {
@@ -65,6 +80,8 @@ struct MapOptions {
   CompletionConfig completion;
   // Names each iteration; unset: "map-item-<index>".
   std::function<std::string(const In& item, size_t index)> item_namer;
+  Serdes serdes;
+  Serdes item_serdes;
 };
 
 // Branch
@@ -84,12 +101,14 @@ struct Branch {
 
 // WaitForConditionOptions
 //
-// The state the first check starts from, and the strategy deciding after each check (given the
-// new state and the attempt number, 1-based) whether to check again and when.
+// The state the first check starts from, the strategy deciding after each check (given the
+// new state and the attempt number, 1-based) whether to check again and when, and how the state
+// is logged between checks.
 template <typename T>
 struct WaitForConditionOptions {
   T initial_state{};
   std::function<WaitDecision(const T& state, int attempt)> wait_strategy;
+  Serdes serdes;
 };
 
 }  // namespace lmc::durable

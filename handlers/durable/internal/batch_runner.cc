@@ -17,32 +17,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "handlers/durable/internal/batch_json.h"
 #include "handlers/durable/internal/execution.h"
 #include "handlers/durable/internal/operation_ids.h"
 #include "handlers/durable/internal/signals.h"
-#include "handlers/durable/wire_json.h"
 #include "lmc/json.h"
 #include "lmc/mutex.h"
 #include "lmc/strings.h"
-#include "simdjson.h"
 
 namespace lmc::durable {
 
 using context_internal::BatchSpec;
-using context_internal::EncodedBatch;
-using context_internal::EncodedItem;
-
-std::string_view ToString(CompletionReason reason) {
-  switch (reason) {
-    case CompletionReason::kAllCompleted:
-      return "ALL_COMPLETED";
-    case CompletionReason::kMinSuccessfulReached:
-      return "MIN_SUCCESSFUL_REACHED";
-    case CompletionReason::kFailureToleranceExceeded:
-      return "FAILURE_TOLERANCE_EXCEEDED";
-  }
-  return "ALL_COMPLETED";
-}
+using internal::EncodedBatch;
 
 namespace internal {
 namespace {
@@ -82,18 +68,6 @@ CompletionReason ReasonFor(const CompletionConfig& config, size_t succeeded, siz
     return CompletionReason::kMinSuccessfulReached;
   }
   return CompletionReason::kAllCompleted;
-}
-
-std::string_view StatusWord(BatchItemStatus status) {
-  switch (status) {
-    case BatchItemStatus::kSucceeded:
-      return "SUCCEEDED";
-    case BatchItemStatus::kFailed:
-      return "FAILED";
-    case BatchItemStatus::kStarted:
-      return "STARTED";
-  }
-  return "STARTED";
 }
 
 }  // namespace
@@ -150,7 +124,8 @@ void BatchRunner::RunBranch(Board& board, size_t i) {
                                                spec_.item_sub_type, spec_.names[i]);
     outcome = batch_.RunChildAt(
         slot, spec_.names[i], spec_.item_sub_type,
-        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
+        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr,
+        spec_.item_serdes);
   } catch (const FatalSignal&) {
     outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
   } catch (const SuspendSignal&) {
@@ -267,7 +242,8 @@ EncodedBatch BatchRunner::Rebuild() {
     }
     DurableContext::ChildOutcome outcome = batch_.RunChildAt(
         slot, spec_.names[i], spec_.item_sub_type,
-        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr);
+        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr,
+        spec_.item_serdes);
     if (outcome.outcome == DurableContext::Outcome::kSucceeded) {
       item.status = BatchItemStatus::kSucceeded;
       item.result = std::move(outcome.encoded);
@@ -283,93 +259,10 @@ EncodedBatch BatchRunner::Rebuild() {
   return batch;
 }
 
-std::string EncodeBatch(const EncodedBatch& batch) {
-  std::string out;
-  JsonWriter json(&out);
-  json.BeginObject().Key("all").BeginArray();
-  for (const EncodedItem& item : batch.items) {
-    json.BeginObject().Key("index").Uint(item.index).Key("status").String(StatusWord(item.status));
-    if (item.status == BatchItemStatus::kSucceeded) json.Key("result").Raw(item.result);
-    if (item.error.has_value()) {
-      json.Key("error");
-      WriteErrorObject(json, *item.error);
-    }
-    json.EndObject();
-  }
-  json.EndArray().Key("completionReason").String(ToString(batch.reason)).EndObject();
-  return out;
-}
-
-absl::StatusOr<EncodedBatch> DecodeBatchJson(std::string_view json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  const auto invalid = [](std::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("batch result: ", AsAbsl(what)));
-  };
-  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
-    return invalid("not valid JSON");
-  }
-  EncodedBatch batch;
-  std::string_view reason;
-  if (root["completionReason"].get(reason) != simdjson::SUCCESS) {
-    return invalid("completionReason missing");
-  }
-  for (CompletionReason r :
-       {CompletionReason::kAllCompleted, CompletionReason::kMinSuccessfulReached,
-        CompletionReason::kFailureToleranceExceeded}) {
-    if (ToString(r) == reason) batch.reason = r;
-  }
-  simdjson::dom::array all;
-  if (root["all"].get(all) != simdjson::SUCCESS) return invalid("all missing");
-  for (simdjson::dom::element element : all) {
-    EncodedItem item;
-    uint64_t index = 0;
-    std::string_view status;
-    if (element["index"].get(index) != simdjson::SUCCESS ||
-        element["status"].get(status) != simdjson::SUCCESS) {
-      return invalid("an item lacks index or status");
-    }
-    item.index = index;
-    if (status == "SUCCEEDED") {
-      item.status = BatchItemStatus::kSucceeded;
-      simdjson::dom::element result;
-      if (element["result"].get(result) != simdjson::SUCCESS) return invalid("result missing");
-      item.result = simdjson::minify(result);
-    } else if (status == "FAILED") {
-      item.status = BatchItemStatus::kFailed;
-      simdjson::dom::element error;
-      if (element["error"].get(error) == simdjson::SUCCESS) {
-        absl::StatusOr<ErrorObject> parsed = ParseErrorObject(simdjson::minify(error));
-        if (!parsed.ok()) return parsed.status();
-        item.error = std::move(*parsed);
-      }
-    }
-    batch.items.push_back(std::move(item));
-  }
-  return batch;
-}
-
-std::string BatchSummary(const EncodedBatch& batch, std::string_view type) {
-  size_t succeeded = 0, failed = 0, started = 0;
-  for (const EncodedItem& item : batch.items) {
-    succeeded += item.status == BatchItemStatus::kSucceeded ? 1 : 0;
-    failed += item.status == BatchItemStatus::kFailed ? 1 : 0;
-    started += item.status == BatchItemStatus::kStarted ? 1 : 0;
-  }
-  std::string out;
-  JsonWriter json(&out);
-  json.BeginObject().Key("type").String(type).Key("totalCount").Uint(batch.items.size());
-  json.Key("successCount").Uint(succeeded).Key("failureCount").Uint(failed);
-  json.Key("startedCount").Uint(started);
-  json.Key("completionReason").String(ToString(batch.reason));
-  json.Key("status").String(failed > 0 ? "FAILED" : "SUCCEEDED").EndObject();
-  return out;
-}
-
 }  // namespace internal
 
 EncodedBatch DurableContext::RunBatch(std::string_view name, std::string_view sub_type,
-                                      const BatchSpec& spec) {
+                                      const BatchSpec& spec, const Serdes* serdes) {
   if (spec.max_concurrency.has_value() && *spec.max_concurrency <= 0) {
     throw std::invalid_argument(
         absl::StrCat("max_concurrency must be positive or unset, not ", *spec.max_concurrency));
@@ -387,8 +280,9 @@ EncodedBatch DurableContext::RunBatch(std::string_view name, std::string_view su
         have_built = true;
         return internal::EncodeBatch(built);
       },
-      &summarize);
-  if (have_built) return built;
+      &summarize, serdes);
+  // With a whole-result serdes, the batch is what its payload reads back as (RunChild did that).
+  if (have_built && (serdes == nullptr || serdes->empty())) return built;
   absl::StatusOr<EncodedBatch> logged = internal::DecodeBatchJson(encoded);
   if (!logged.ok()) FailDecode(logged.status(), name);
   return std::move(*logged);

@@ -25,16 +25,9 @@
 #include <vector>
 
 #include "handlers/durable/durable_context.h"
+#include "handlers/durable/internal/batch_json.h"
 
 namespace lmc::durable::internal {
-
-// The batch result as the CONTEXT operation logs it, and back (PROTOCOL.md §9):
-// {"all":[{"index":0,"status":"SUCCEEDED","result":<json>},{"index":1,"status":"FAILED",
-// "error":{...}},{"index":2,"status":"STARTED"}],"completionReason":"ALL_COMPLETED"}.
-std::string EncodeBatch(const context_internal::EncodedBatch& batch);
-absl::StatusOr<context_internal::EncodedBatch> DecodeBatchJson(std::string_view json);
-// The summary logged instead when the batch is too large (`type`: "MapResult"/"ParallelResult").
-std::string BatchSummary(const context_internal::EncodedBatch& batch, std::string_view type);
 
 // BatchRunner
 //
