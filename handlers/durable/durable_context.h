@@ -242,6 +242,7 @@ struct BatchSpec {
   std::optional<int> max_concurrency;
   CompletionConfig completion;
   const Serdes* item_serdes = nullptr;  // each branch's result; null: the JSON text
+  NestingType nesting = NestingType::kNested;
 };
 
 // What fn(context, item, index) (or fn(context, item)) returns.
@@ -533,6 +534,7 @@ BatchResult<T> DurableContext::Parallel(std::string_view name, std::vector<Branc
   spec.max_concurrency = options.max_concurrency;
   spec.completion = options.completion;
   spec.item_serdes = &options.item_serdes;
+  spec.nesting = options.nesting;
   return DecodeBatch<T>(RunBatch(name, sub_type::kParallel, spec, &options.serdes), name);
 }
 
@@ -559,6 +561,7 @@ BatchResult<context_internal::MapValue<F, In>> DurableContext::Map(std::string_v
   spec.max_concurrency = options.max_concurrency;
   spec.completion = options.completion;
   spec.item_serdes = &options.item_serdes;
+  spec.nesting = options.nesting;
   return DecodeBatch<R>(RunBatch(name, sub_type::kMap, spec, &options.serdes), name);
 }
 

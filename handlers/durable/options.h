@@ -66,13 +66,26 @@ struct ChildContextOptions {
   Serdes serdes;  // the child context's result
 };
 
-// Map/Parallel: at most `max_concurrency` branches in flight (unset: all), when to stop, and
-// how the whole batch result (serdes) and each branch's result (item_serdes) are logged.
+// NestingType
+//
+// How Map/Parallel branches are logged. kNested (default): each branch is a CONTEXT operation
+// (MapIteration / ParallelBranch) holding its operations and logging its result. kFlat: each
+// branch runs in a virtual context: no CONTEXT is logged for it, its operations are logged
+// directly under the batch's CONTEXT (their ids still derive from the branch's position, so
+// replay stays deterministic), and its result is not logged: a replay runs the branch's code
+// again over its logged operations. Fewer operations per batch; item_serdes then has nothing to
+// apply to. (The Python SDK's NestingType; the JS SDK has only nested branches.)
+enum class NestingType { kNested, kFlat };
+
+// Map/Parallel: at most `max_concurrency` branches in flight (unset: all), when to stop, how
+// the whole batch result (serdes) and each branch's result (item_serdes) are logged, and how
+// branches nest.
 struct ParallelOptions {
   std::optional<int> max_concurrency;
   CompletionConfig completion;
   Serdes serdes;
   Serdes item_serdes;
+  NestingType nesting = NestingType::kNested;
 };
 template <typename In>
 struct MapOptions {
@@ -82,6 +95,7 @@ struct MapOptions {
   std::function<std::string(const In& item, size_t index)> item_namer;
   Serdes serdes;
   Serdes item_serdes;
+  NestingType nesting = NestingType::kNested;
 };
 
 // Branch

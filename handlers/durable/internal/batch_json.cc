@@ -1,5 +1,6 @@
 #include "handlers/durable/internal/batch_json.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -124,8 +125,53 @@ std::string BatchSummary(const EncodedBatch& batch, std::string_view type) {
   json.Key("successCount").Uint(succeeded).Key("failureCount").Uint(failed);
   json.Key("startedCount").Uint(started);
   json.Key("completionReason").String(ToString(batch.reason));
-  json.Key("status").String(failed > 0 ? "FAILED" : "SUCCEEDED").EndObject();
+  json.Key("status").String(failed > 0 ? "FAILED" : "SUCCEEDED");
+  json.Key("startedIndexes").BeginArray();
+  for (const EncodedItem& item : batch.items) {
+    if (item.status == BatchItemStatus::kStarted) json.Uint(item.index);
+  }
+  json.EndArray().EndObject();
   return out;
+}
+
+absl::StatusOr<SummaryRecord> ParseBatchSummary(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const auto invalid = [](std::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("batch summary: ", AsAbsl(what)));
+  };
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+    return invalid("not valid JSON");
+  }
+  SummaryRecord record;
+  uint64_t total = 0;
+  std::string_view reason;
+  simdjson::dom::array started;
+  if (root["totalCount"].get(total) != simdjson::SUCCESS ||
+      root["completionReason"].get(reason) != simdjson::SUCCESS ||
+      root["startedIndexes"].get(started) != simdjson::SUCCESS) {
+    return invalid("totalCount, completionReason or startedIndexes missing");
+  }
+  record.total = total;
+  bool known = false;
+  for (CompletionReason r :
+       {CompletionReason::kAllCompleted, CompletionReason::kMinSuccessfulReached,
+        CompletionReason::kFailureToleranceExceeded}) {
+    if (ToString(r) == reason) {
+      record.reason = r;
+      known = true;
+    }
+  }
+  if (!known) return invalid(absl::StrCat("unknown completionReason ", AsAbsl(reason)));
+  for (simdjson::dom::element element : started) {
+    uint64_t index = 0;
+    if (element.get(index) != simdjson::SUCCESS || index >= total) {
+      return invalid("a startedIndexes entry is not an index below totalCount");
+    }
+    record.started.push_back(index);
+  }
+  std::sort(record.started.begin(), record.started.end());
+  return record;
 }
 
 }  // namespace internal

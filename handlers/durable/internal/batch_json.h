@@ -40,7 +40,19 @@ struct EncodedBatch {
 // The batch's JSON and back (InvalidArgument naming what is missing). Thread-safe (pure).
 std::string EncodeBatch(const EncodedBatch& batch);
 absl::StatusOr<EncodedBatch> DecodeBatchJson(std::string_view json);
-// The summary logged instead when the batch is too large (`type`: "MapResult"/"ParallelResult").
+// The summary logged instead when the batch is too large (`type`: "MapResult"/"ParallelResult"):
+// {"type","totalCount","successCount","failureCount","startedCount","completionReason","status",
+// "startedIndexes"}. totalCount counts the branches ever started (always the first totalCount:
+// branches start in index order); startedIndexes are those still STARTED when the batch
+// completed (the Python SDK's completion record, which FLAT batches need to rebuild).
 std::string BatchSummary(const EncodedBatch& batch, std::string_view type);
+
+// What a summary records about the completion (InvalidArgument when it is not a summary).
+struct SummaryRecord {
+  size_t total = 0;
+  std::vector<size_t> started;  // ascending
+  CompletionReason reason = CompletionReason::kAllCompleted;
+};
+absl::StatusOr<SummaryRecord> ParseBatchSummary(std::string_view json);
 
 }  // namespace lmc::durable::internal

@@ -117,15 +117,50 @@ EncodedBatch BatchRunner::Snapshot(Board& board, CompletionReason reason) {
   return batch;
 }
 
+DurableContext::ChildOutcome BatchRunner::RunFlat(size_t i) {
+  const std::string step_id = StepId(batch_.prefix_, static_cast<int>(i + 1));
+  // A branch the log holds as a CONTEXT ran nested: the code changed between invocations.
+  if (batch_.execution_->Has(HashId(step_id))) {
+    batch_.FailFatal(
+        {"Durable.NonDeterministicExecution",
+         absl::StrCat("branch ", i, " (", step_id, ") was logged as a ",
+                      AsAbsl(spec_.item_sub_type), " context but the code now runs it FLAT"),
+         std::nullopt,
+         {}},
+        /*retry_invocation=*/false);
+  }
+  DurableContext branch(*batch_.execution_, &batch_, step_id, batch_.own_id_,
+                        batch_.execution_->logger());
+  DurableContext::ChildOutcome outcome;
+  try {
+    outcome.encoded = spec_.item_body(branch, i);
+    // A suspension the branch's code caught and swallowed still suspends it.
+    outcome.outcome = branch.suspended_ ? DurableContext::Outcome::kSuspended
+                                        : DurableContext::Outcome::kSucceeded;
+  } catch (const SuspendSignal&) {
+    outcome.outcome = DurableContext::Outcome::kSuspended;
+  } catch (const FatalSignal&) {
+    throw;
+  } catch (...) {
+    outcome.outcome = DurableContext::Outcome::kFailed;
+    outcome.error = ErrorFromException(std::current_exception());
+  }
+  return outcome;
+}
+
 void BatchRunner::RunBranch(Board& board, size_t i) {
   DurableContext::ChildOutcome outcome;
   try {
-    DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
-                                               spec_.item_sub_type, spec_.names[i]);
-    outcome = batch_.RunChildAt(
-        slot, spec_.names[i], spec_.item_sub_type,
-        [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr,
-        spec_.item_serdes);
+    if (spec_.nesting == NestingType::kFlat) {
+      outcome = RunFlat(i);
+    } else {
+      DurableContext::Slot slot = batch_.BeginAt(static_cast<int>(i + 1), OperationType::kContext,
+                                                 spec_.item_sub_type, spec_.names[i]);
+      outcome = batch_.RunChildAt(
+          slot, spec_.names[i], spec_.item_sub_type,
+          [&](DurableContext& branch) { return spec_.item_body(branch, i); }, nullptr,
+          spec_.item_serdes);
+    }
   } catch (const FatalSignal&) {
     outcome.outcome = DurableContext::Outcome::kSuspended;  // the execution's fatal error wins
   } catch (const SuspendSignal&) {
@@ -225,7 +260,35 @@ EncodedBatch BatchRunner::Run() {
 
 bool BatchRunner::execution_fatal() const { return batch_.execution_->fatal().has_value(); }
 
+EncodedBatch BatchRunner::RebuildFlat() {
+  const std::optional<Operation> logged = batch_.execution_->Find(*batch_.own_id_);
+  absl::StatusOr<SummaryRecord> record =
+      ParseBatchSummary(logged.has_value() ? logged->result.value_or("") : "");
+  if (!record.ok()) batch_.FailDecode(record.status(), "the batch's summary");
+  EncodedBatch batch;
+  batch.reason = record->reason;
+  const size_t total = std::min(record->total, spec_.names.size());
+  for (size_t i = 0; i < total; ++i) {
+    EncodedItem item;
+    item.index = i;
+    // STARTED when the batch completed: reported so, not run again.
+    if (!std::binary_search(record->started.begin(), record->started.end(), i)) {
+      DurableContext::ChildOutcome outcome = RunFlat(i);
+      if (outcome.outcome == DurableContext::Outcome::kSucceeded) {
+        item.status = BatchItemStatus::kSucceeded;
+        item.result = std::move(outcome.encoded);
+      } else if (outcome.outcome == DurableContext::Outcome::kFailed) {
+        item.status = BatchItemStatus::kFailed;
+        item.error = std::move(outcome.error);
+      }
+    }
+    batch.items.push_back(std::move(item));
+  }
+  return batch;
+}
+
 EncodedBatch BatchRunner::Rebuild() {
+  if (spec_.nesting == NestingType::kFlat) return RebuildFlat();
   EncodedBatch batch;
   size_t succeeded = 0;
   size_t failed = 0;

@@ -11,7 +11,9 @@
 // the tolerance. If it can neither complete nor start anything (every slot held by a suspended
 // branch), it suspends. On completion, branches still running are abandoned (see
 // durable_context.h) and reported as STARTED, exactly as they stood when it completed; the
-// workers are joined before Run() returns.
+// workers are joined before Run() returns. With NestingType::kFlat a branch is no operation of its
+// own: it runs in a virtual context whose operations take the branch's step id as their prefix
+// and the batch's CONTEXT as their ParentId, and a replay runs it again over them.
 //
 // Example (inside DurableContext::RunBatch):
 //
@@ -56,6 +58,12 @@ class BatchRunner {
   struct Board;
   // Runs branch `index` on the calling (worker) thread and records its outcome.
   void RunBranch(Board& board, size_t index);
+  // Runs branch `index` in a virtual context (NestingType::kFlat): nothing logged for the branch
+  // itself, its operations logged under the batch's CONTEXT. Throws FatalSignal only.
+  DurableContext::ChildOutcome RunFlat(size_t index);
+  // Rebuild() of a FLAT batch: from the summary's completion record, running the branches it
+  // recorded terminal again over their logged operations.
+  context_internal::EncodedBatch RebuildFlat();
   // A worker: runs branches as the coordinator queues them, until it stops.
   static void Work(BatchRunner& runner, Board& board);
   // Starts branches as slots allow and waits for them until the batch completes (its result)

@@ -258,6 +258,126 @@ TEST_F(BatchTest, NonPositiveMaxConcurrencyIsAnErrorOfTheWorkflow) {
   EXPECT_TRUE(Updates().empty());
 }
 
+TEST_F(BatchTest, FlatParallelLogsBranchOperationsDirectlyUnderTheBatch) {  // 8.12
+  lmc::Handler handler = Handle([&](DurableContext& ctx, const Json&) {
+    return ctx
+        .Parallel<std::string>(
+            "flat",
+            {[](DurableContext& b) { return b.Step("", [] { return std::string("fa"); }); },
+             [](DurableContext& b) { return b.Step("", [] { return std::string("fb"); }); }},
+            {.max_concurrency = 1, .nesting = NestingType::kFlat})
+        .Results();
+  });
+  Start();
+  EXPECT_EQ(Succeeds(handler).result, R"(["fa","fb"])");
+  const std::string parallel = internal::HashId("1");
+  std::vector<std::string> seen;
+  for (const OperationUpdate& update : Updates()) {
+    seen.push_back(std::string(ToString(update.type)) + "/" + std::string(ToString(update.action)));
+    if (update.type == OperationType::kStep) {
+      EXPECT_EQ(update.parent_id, parallel);  // no ParallelBranch context in between
+    }
+  }
+  EXPECT_THAT(seen, ElementsAre("CONTEXT/START", "STEP/START", "STEP/SUCCEED", "STEP/START",
+                                "STEP/SUCCEED", "CONTEXT/SUCCEED"));
+  // Ids still derive from the branch's position: branch 0's step is "1-1-1".
+  EXPECT_EQ(Updates()[1].id, internal::HashId("1-1-1"));
+  EXPECT_EQ(Updates()[3].id, internal::HashId("1-2-1"));
+}
+
+TEST_F(BatchTest, FlatMapReplaysItsBranchesOverTheirLoggedOperations) {  // 9.12
+  std::atomic<int> runs = 0;
+  lmc::Handler handler = Handle([&](DurableContext& ctx, const Json&) {
+    return ctx
+        .Map("flat", std::vector<std::string>{"fa", "fb"},
+             [&](DurableContext& item_ctx, const std::string& item) {
+               std::string value = item_ctx.Step("", [&] {
+                 ++runs;
+                 return item;
+               });
+               item_ctx.Wait("", std::chrono::seconds(1));
+               return value;
+             },
+             {.max_concurrency = 1, .nesting = NestingType::kFlat})
+        .Results();
+  });
+  Start();
+  Pends(handler);  // item 0 waits, holding the only slot
+  clock_.Advance(std::chrono::seconds(1));
+  Pends(handler);  // item 0 done (replayed), item 1 waits
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Succeeds(handler).result, R"(["fa","fb"])");
+  EXPECT_EQ(runs, 2);
+  for (const Operation& op : service_->Operations(arn_)) {
+    EXPECT_NE(op.sub_type, "MapIteration");
+  }
+}
+
+TEST_F(BatchTest, OversizedFlatBatchIsRebuiltFromItsCompletionRecord) {
+  std::atomic<int> big_runs = 0;
+  std::atomic<int> waits = 0;
+  Mutex mu;
+  bool second_started = false;
+  lmc::Handler handler = Handle([&](DurableContext& ctx, const Json&) {
+    BatchResult<std::string> batch = ctx.Parallel<std::string>(
+        "big",
+        {[&](DurableContext& b) {
+           return b.Step("", [&] {
+             // Branch 1 is running when the batch completes, so it is reported STARTED.
+             MutexLock lock(&mu);
+             mu.Await([&] { return second_started; });
+             ++big_runs;
+             return std::string(300 * 1024, 'x');
+           });
+         },
+         [&](DurableContext& b) {
+           {
+             MutexLock lock(&mu);
+             second_started = true;
+           }
+           ++waits;
+           b.Wait("", std::chrono::seconds(60));
+           return std::string("late");
+         }},
+        {.completion = {.min_successful = 1}, .nesting = NestingType::kFlat});
+    ctx.Wait("pause", std::chrono::seconds(1));
+    return std::vector<size_t>{batch.items().size(), batch.success_count(), batch.started_count(),
+                               batch.Results().empty() ? 0 : batch.Results()[0].size()};
+  });
+  Start();
+  Pends(handler);
+  std::optional<Operation> logged = service_->FindByName(arn_, "big");
+  ASSERT_TRUE(logged.has_value());
+  EXPECT_TRUE(logged->replay_children);
+  EXPECT_THAT(*logged->result, ::testing::HasSubstr(R"("startedIndexes":[1])"));
+  const int waits_before = waits;
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Succeeds(handler).result, "[2,1,1," + std::to_string(300 * 1024) + "]");
+  EXPECT_EQ(big_runs, 1);          // its step replayed from the log
+  EXPECT_EQ(waits, waits_before);  // the STARTED branch was reported, not run again
+}
+
+TEST_F(BatchTest, SwitchingANestedBatchToFlatIsNonDeterministic) {
+  std::atomic<bool> flat = false;
+  lmc::Handler handler = Handle([&](DurableContext& ctx, const Json&) {
+    return ctx
+        .Map("m", std::vector<int>{1},
+             [](DurableContext& item_ctx, const int& item) {
+               item_ctx.Wait("", std::chrono::seconds(1));
+               return item;
+             },
+             {.nesting = flat ? NestingType::kFlat : NestingType::kNested})
+        .Results();
+  });
+  Start();
+  Pends(handler);
+  flat = true;
+  clock_.Advance(std::chrono::seconds(1));
+  InvocationOutput out = Fails(handler);
+  EXPECT_EQ(out.error->type, "Durable.NonDeterministicExecution");
+  EXPECT_THAT(*out.error->message, ::testing::HasSubstr("now runs it FLAT"));
+}
+
 TEST(BatchCodec, RoundTripsItemsAndTheCompletionReason) {
   context_internal::EncodedBatch batch;
   batch.reason = CompletionReason::kMinSuccessfulReached;
