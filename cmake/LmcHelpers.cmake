@@ -28,21 +28,23 @@ elseif(NOT LMC_SANITIZE STREQUAL "")
   message(FATAL_ERROR "LMC_SANITIZE must be '', 'address' or 'thread', not '${LMC_SANITIZE}'")
 endif()
 
-# lmc_cc_library(NAME n SRCS ... DEPS ... [PUBLIC_DEPS ...])
-# A static library whose include root is the repository's `runtime/` (so "lmc/..." resolves)
-# plus the repository root (so "handlers/...", "tools/..." resolve).
+# lmc_cc_library(NAME n SRCS ... [DEPS ...] [PRIVATE_DEPS ...] [LAYER l])
+# A static library. It may include what its layer may (cmake/LmcLayers.cmake): the folder's
+# layer, or LAYER in runtime/. DEPS are linked publicly, PRIVATE_DEPS privately; neither adds
+# include directories of lmc's own.
 function(lmc_cc_library)
-  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(L "" "NAME;LAYER" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(${L_NAME} STATIC ${L_SRCS})
-  target_include_directories(${L_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR})
+  lmc_layer_includes(${L_NAME} LAYER ${L_LAYER})
   target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
-  target_link_libraries(${L_NAME} PUBLIC ${L_DEPS})
+  target_link_libraries(${L_NAME} PUBLIC ${L_DEPS} PRIVATE ${L_PRIVATE_DEPS})
 endfunction()
 
-# lmc_cc_binary(NAME n [OUTPUT_NAME o] SRCS ... DEPS ...)
+# lmc_cc_binary(NAME n [OUTPUT_NAME o] SRCS ... DEPS ... [LAYER l])
 function(lmc_cc_binary)
-  cmake_parse_arguments(L "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(L "" "NAME;OUTPUT_NAME;LAYER" "SRCS;DEPS" ${ARGN})
   add_executable(${L_NAME} ${L_SRCS})
+  lmc_layer_includes(${L_NAME} LAYER ${L_LAYER})
   target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
   target_link_libraries(${L_NAME} PRIVATE ${L_DEPS})
   if(L_OUTPUT_NAME)
@@ -75,16 +77,19 @@ function(lmc_test_pch_target)
   target_precompile_headers(lmc_test_pch PRIVATE ${LMC_TEST_PCH_HEADERS})
 endfunction()
 
-# lmc_cc_test(NAME n SRCS ... DEPS ... [LABEL l] [PREFIX p] [TIMEOUT s])
+# lmc_cc_test(NAME n SRCS ... DEPS ... [LABEL l] [PREFIX p] [TIMEOUT s] [LAYER l]
+#             [ENVIRONMENT K=V ...])
 # A GoogleTest binary registered with ctest (each TEST becomes one ctest entry, named
 # "<PREFIX>Suite.Case", so `ctest -R <prefix>` selects a group). LABEL is one ctest label
-# (default "unit"); `ctest -L integration` runs only the end-to-end tests.
+# (default "unit"); `ctest -L integration` runs only the end-to-end tests. A test may include
+# what its layer may, plus lmc/testing/, tools/ and tests/ (cmake/LmcLayers.cmake).
 function(lmc_cc_test)
   if(NOT LMC_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(L "" "NAME;TIMEOUT;LABEL;PREFIX" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(L "" "NAME;TIMEOUT;LABEL;PREFIX;LAYER" "SRCS;DEPS;ENVIRONMENT" ${ARGN})
   add_executable(${L_NAME} ${L_SRCS})
+  lmc_layer_includes(${L_NAME} LAYER ${L_LAYER} TEST)
   target_compile_options(${L_NAME} PRIVATE ${LMC_WARNING_FLAGS})
   # simdjson for every test: its definition (SIMDJSON_THREADS_ENABLED) is part of the shared
   # precompiled header's flags.
@@ -107,8 +112,12 @@ function(lmc_cc_test)
   if(NOT L_LABEL)
     set(L_LABEL unit)
   endif()
+  set(environment "")
+  if(L_ENVIRONMENT)
+    set(environment ENVIRONMENT "${L_ENVIRONMENT}")
+  endif()
   gtest_discover_tests(${L_NAME} TEST_PREFIX "${L_PREFIX}" DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${L_TIMEOUT} LABELS ${L_LABEL})
+    PROPERTIES TIMEOUT ${L_TIMEOUT} LABELS ${L_LABEL} ${environment})
 endfunction()
 
 include(GoogleTest OPTIONAL)

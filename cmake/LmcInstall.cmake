@@ -25,11 +25,11 @@ endforeach()
 set(LMC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/lmc)
 
 foreach(target IN LISTS LMC_INSTALL_TARGETS)
-  # lmc_cc_library points consumers at the source tree; installed consumers use include/.
+  # Installed consumers include from include/ (in a build tree, the public targets point at the
+  # public include roots: lmc_public_includes, cmake/LmcLayers.cmake).
   get_target_property(type ${target} TYPE)
   if(NOT type STREQUAL "INTERFACE_LIBRARY" OR target STREQUAL "lmc_plugin_api")
-    set_target_properties(${target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES
-      "$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/runtime>;$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>;$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
+    target_include_directories(${target} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   endif()
   # lmc::lmc rather than lmc::lmc_lmc; the others keep their names (lmc::lmc_api, ...).
   if(NOT target STREQUAL "lmc")

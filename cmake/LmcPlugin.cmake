@@ -11,8 +11,7 @@
 # Header-only view of lmc for plugins: include paths, no libraries.
 if(NOT TARGET lmc_plugin_api AND NOT TARGET lmc::lmc_plugin_api)
   add_library(lmc_plugin_api INTERFACE)
-  target_include_directories(lmc_plugin_api INTERFACE ${PROJECT_SOURCE_DIR}/runtime
-                             ${PROJECT_SOURCE_DIR})
+  lmc_public_includes(lmc_plugin_api ROOTS ${LMC_PUBLIC_ROOTS})
   # A plugin shares simdjson objects with the runtime (Event::Json()'s parser and document), and
   # their layout depends on simdjson's definitions (SIMDJSON_THREADS_ENABLED adds members):
   # without them a plugin reads the runtime's parser at the wrong offsets.
@@ -66,6 +65,13 @@ function(lmc_add_plugin)
   lmc_plugin_target_names()
   add_library(${P_NAME} MODULE ${P_SRCS})
   target_link_libraries(${P_NAME} PRIVATE ${lmc_plugin_api_target})
+  # A plugin in lmc's own tree may include what its folder's layer may (cmake/LmcLayers.cmake).
+  if(COMMAND lmc_layer_includes)
+    lmc_in_lmc_tree(in_tree)
+    if(in_tree)
+      lmc_layer_includes(${P_NAME})
+    endif()
+  endif()
   target_compile_options(${P_NAME} PRIVATE ${LMC_WARNING_FLAGS})
   target_compile_definitions(${P_NAME} PRIVATE ${P_DEFINITIONS})
   set_target_properties(${P_NAME} PROPERTIES
