@@ -10,7 +10,7 @@
 #include "handlers/inference/bert_writer.h"
 #include "handlers/inference/safetensors_writer.h"
 #include "lmc/strings.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

@@ -1,6 +1,6 @@
 // Every /next header reaches the handler; tenants present, absent and empty stay distinct.
 #include "gmock/gmock.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

@@ -1,7 +1,7 @@
 // Handler errors become exact /error reports; start-up failures become /init/error and exit 1.
 #include "gmock/gmock.h"
 #include "lmc/json.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

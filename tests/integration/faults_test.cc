@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "gmock/gmock.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

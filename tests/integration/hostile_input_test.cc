@@ -1,7 +1,7 @@
 // Hostile or broken /next replies: clear errors, no crash, service goes on.
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

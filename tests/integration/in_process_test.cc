@@ -7,7 +7,7 @@
 #include "lmc/clock.h"
 #include "lmc/dispatch/poll_loop.h"
 #include "lmc/transport/runtime_api_client.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 #include "tools/emulator/emulator.h"
 
 namespace lmc::integration {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

@@ -1,7 +1,7 @@
 // Payloads: large and binary events round-trip byte-exact.
 #include <random>
 
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

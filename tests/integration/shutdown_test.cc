@@ -1,6 +1,6 @@
 // Shutdown: SIGTERM stops polling, lets every invocation in flight finish and answer, exits 0.
 #include "absl/strings/str_cat.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "gmock/gmock.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

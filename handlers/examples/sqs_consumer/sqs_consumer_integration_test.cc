@@ -1,5 +1,5 @@
 // example-sqs-consumer end to end: the real executable against the Runtime API emulator at
-// concurrency 8 (tests/integration/bootstrap_fixture.h; CMake points LMC_TEST_BOOTSTRAP at the
+// concurrency 8 (tests/support/bootstrap_fixture.h; CMake points LMC_TEST_BOOTSTRAP at the
 // example). Every batch's answer must list exactly its failed messages under the FIFO rule.
 #include <map>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "handlers/batch/batch_fixtures.h"
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {
 namespace {

@@ -1,8 +1,11 @@
-// File: tests/integration/bootstrap_fixture.h
+// File: tests/support/bootstrap_fixture.h
 //
-// BootstrapTest: a GoogleTest fixture that runs the real `bootstrap` executable against an
-// in-process Runtime API emulator. Each test gets a fresh emulator, a private TMPDIR for the
-// bootstrap (removed afterwards) and helpers to read the bootstrap's log lines.
+// BootstrapTest: a GoogleTest fixture that runs a real bootstrap executable (by default
+// `bootstrap`; $LMC_TEST_BOOTSTRAP or set_binary() name another) against an in-process Runtime
+// API emulator, for end-to-end tests anywhere in the tree: tests/integration/ and the handlers'
+// *_integration_test.cc link it (library lmc_bootstrap_fixture). Each test gets a fresh
+// emulator, a private TMPDIR for the bootstrap (removed afterwards) and helpers to read the
+// bootstrap's log lines.
 //
 // Example:
 //

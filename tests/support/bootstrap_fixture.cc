@@ -1,4 +1,4 @@
-#include "tests/integration/bootstrap_fixture.h"
+#include "tests/support/bootstrap_fixture.h"
 
 #include <signal.h>
 #include <stdlib.h>
