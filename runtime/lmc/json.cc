@@ -7,10 +7,11 @@ namespace lmc {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8.
 
-// Returns the length (2..4) of the valid UTF-8 sequence starting at s[i], or 0 if the bytes at
-// s[i] do not start one. Follows RFC 3629 table 3-7 exactly (rejects overlongs and surrogates).
+}  // namespace
+
+namespace json_internal {
+
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   const unsigned char c = b(0);
@@ -34,64 +35,39 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
-}  // namespace
+std::string_view EscapeAscii(unsigned char c, char (&buffer)[6]) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    default:
+      buffer[0] = '\\';
+      buffer[1] = 'u';
+      buffer[2] = '0';
+      buffer[3] = '0';
+      buffer[4] = kHex[c >> 4];
+      buffer[5] = kHex[c & 0xF];
+      return std::string_view(buffer, sizeof(buffer));
+  }
+}
+
+}  // namespace json_internal
 
 void AppendJsonString(std::string& out, std::string_view bytes) {
   out.reserve(out.size() + bytes.size() + 2);
   out.push_back('"');
-  size_t i = 0;
-  while (i < bytes.size()) {
-    // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
-    while (run < bytes.size()) {
-      const auto c = static_cast<unsigned char>(bytes[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
-    out.append(bytes.data() + i, run - i);
-    i = run;
-    if (i == bytes.size()) break;
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x80) {
-      const size_t len = Utf8SequenceLength(bytes, i);
-      if (len == 0) {
-        out.append(kReplacement);
-        ++i;
-      } else {
-        out.append(bytes.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default: {
-        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(esc, sizeof(esc));
-      }
-    }
-    ++i;
-  }
+  EscapeJsonString(bytes, [&out](std::string_view piece) { out.append(piece); });
   out.push_back('"');
 }
 
@@ -108,7 +84,7 @@ bool IsValidUtf8(std::string_view bytes) {
       ++i;
       continue;
     }
-    const size_t len = Utf8SequenceLength(bytes, i);
+    const size_t len = json_internal::Utf8SequenceLength(bytes, i);
     if (len == 0) return false;
     i += len;
   }

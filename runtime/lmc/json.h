@@ -36,6 +36,17 @@ namespace lmc {
 // whatever the input (request ids, tenant ids and messages come from outside the process).
 void AppendJsonString(std::string& out, std::string_view bytes);
 
+// EscapeJsonString()
+//
+// The escaping rule of AppendJsonString(), for a writer that cannot append to a std::string
+// (lmc's records written from signal handlers, lmc/base/signal_safe_log.h): calls `put(piece)`
+// with consecutive std::string_view pieces of the escaped form of `bytes`, quotes excluded. It
+// allocates nothing and calls nothing but `put`, so it is async-signal-safe when `put` is.
+//
+//   EscapeJsonString(message, [&](std::string_view piece) { buffer.Append(piece); });
+template <typename Put>
+void EscapeJsonString(std::string_view bytes, Put&& put);
+
 // JsonQuote()
 //
 // Returns `bytes` as a JSON string literal (see AppendJsonString()).
@@ -45,6 +56,47 @@ std::string JsonQuote(std::string_view bytes);
 //
 // True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view bytes);
+
+namespace json_internal {
+
+// The length (2..4) of the valid UTF-8 sequence that starts at s[i], or 0 if s[i] starts none
+// (RFC 3629 table 3-7: overlongs and surrogates rejected). Pure; async-signal-safe.
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+// The escape sequence of an ASCII byte that needs one (`"`, `\`, a control character), written
+// into `buffer`: \" \\ \n \r \t \b \f or \u00XX. Pure; async-signal-safe.
+std::string_view EscapeAscii(unsigned char c, char (&buffer)[6]);
+
+inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+
+}  // namespace json_internal
+
+template <typename Put>
+void EscapeJsonString(std::string_view bytes, Put&& put) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+  size_t i = 0;
+  while (i < bytes.size()) {
+    // The longest run that needs no escaping, in one piece.
+    size_t run = i;
+    while (run < bytes.size() &&
+           !json_internal::NeedsEscape(static_cast<unsigned char>(bytes[run]))) {
+      ++run;
+    }
+    if (run > i) put(bytes.substr(i, run - i));
+    i = run;
+    if (i == bytes.size()) break;
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x80) {
+      const size_t length = json_internal::Utf8SequenceLength(bytes, i);
+      put(length == 0 ? kReplacement : bytes.substr(i, length));
+      i += length == 0 ? 1 : length;
+      continue;
+    }
+    char buffer[6];
+    put(json_internal::EscapeAscii(c, buffer));
+    ++i;
+  }
+}
 
 // JsonWriter
 //

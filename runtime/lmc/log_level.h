@@ -28,7 +28,12 @@ enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kFatal };
 // text (AWS_LAMBDA_LOG_FORMAT=Text).
 enum class LogFormat { kJson, kText };
 
-// Returns "TRACE", "DEBUG", "INFO", "WARN", "ERROR" or "FATAL" (a view of a literal).
+// LogLevelName()
+//
+// Returns "TRACE", "DEBUG", "INFO", "WARN", "ERROR" or "FATAL": a view of a NUL-terminated
+// literal. The one place these names are spelled: LogSink, the level parser and the records
+// written from signal handlers (lmc/base/signal_safe_log.h) all use it, so it must stay
+// async-signal-safe (no allocation, no lock, no library call).
 std::string_view LogLevelName(LogLevel level);
 
 // Parses a level name case-insensitively, blanks around it ignored ("warning" is accepted for

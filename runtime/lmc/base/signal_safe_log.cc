@@ -5,30 +5,14 @@
 
 #include <cerrno>
 
+#include "lmc/json.h"
+#include "lmc/log_level.h"
+
 namespace lmc {
 namespace {
 
 // Room kept for what EndMessage() and Finish() write ('"', '}', '\n').
 constexpr size_t kReserve = 3;
-
-const char* LevelName(LogLevel level) {
-  // LogLevelName() returns a view of a literal; spelled out here to stay trivially signal-safe.
-  switch (level) {
-    case LogLevel::kTrace:
-      return "TRACE";
-    case LogLevel::kDebug:
-      return "DEBUG";
-    case LogLevel::kInfo:
-      return "INFO";
-    case LogLevel::kWarn:
-      return "WARN";
-    case LogLevel::kError:
-      return "ERROR";
-    case LogLevel::kFatal:
-      return "FATAL";
-  }
-  return "FATAL";
-}
 
 }  // namespace
 
@@ -39,7 +23,7 @@ SignalSafeLogLine::SignalSafeLogLine(LogFormat format, LogLevel level, const cha
     AppendRaw("{\"timestamp\":\"");
     AppendTimestamp();
     AppendRaw("\",\"level\":\"");
-    AppendRaw(LevelName(level));
+    AppendRaw(LogLevelName(level));
     AppendRaw("\"");
     if (has_request) {
       AppendRaw(",\"requestId\":\"");
@@ -57,7 +41,7 @@ SignalSafeLogLine::SignalSafeLogLine(LogFormat format, LogLevel level, const cha
     Put('-');
   }
   Put('\t');
-  AppendRaw(LevelName(level));
+  AppendRaw(LogLevelName(level));
   Put('\t');
 }
 
@@ -69,26 +53,20 @@ void SignalSafeLogLine::AppendRaw(const char* s) {
   for (; *s != '\0'; ++s) Put(*s);
 }
 
+void SignalSafeLogLine::AppendRaw(std::string_view s) {
+  for (const char c : s) Put(c);
+}
+
 void SignalSafeLogLine::AppendText(const char* s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (; *s != '\0'; ++s) {
-    const auto c = static_cast<unsigned char>(*s);
-    if (format_ == LogFormat::kText) {
-      Put(c == '\n' ? '\r' : static_cast<char>(c));
-    } else if (c == '"' || c == '\\') {
-      Put('\\');
-      Put(static_cast<char>(c));
-    } else if (c < 0x20 || c == 0x7f) {
-      Put('\\');
-      Put('u');
-      Put('0');
-      Put('0');
-      Put(kHex[c >> 4]);
-      Put(kHex[c & 0xF]);
-    } else {
-      Put(static_cast<char>(c));
-    }
+  size_t length = 0;
+  while (s[length] != '\0') ++length;
+  const std::string_view text(s, length);
+  if (format_ == LogFormat::kJson) {
+    // LogSink's escaping exactly (lmc/json.h), without its allocation.
+    EscapeJsonString(text, [this](std::string_view piece) { AppendRaw(piece); });
+    return;
   }
+  for (const char c : text) Put(c == '\n' ? '\r' : c);
 }
 
 void SignalSafeLogLine::AppendUnsigned(uint64_t value, int min_digits) {

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "lmc/base/log_sink.h"
 
@@ -41,10 +42,12 @@ class SignalSafeLogLine {
   SignalSafeLogLine(const SignalSafeLogLine&) = delete;
   SignalSafeLogLine& operator=(const SignalSafeLogLine&) = delete;
 
-  // Appends NUL-terminated `s` as text: JSON-escaped in JSON, newlines turned into '\r' in Text.
+  // Appends NUL-terminated `s` as text: JSON-escaped in JSON exactly as LogSink escapes it
+  // (EscapeJsonString(), lmc/json.h), newlines turned into '\r' in Text.
   void AppendText(const char* s);
   // Appends `s` unchanged (field names and punctuation the caller knows to be safe).
   void AppendRaw(const char* s);
+  void AppendRaw(std::string_view s);
   void AppendUnsigned(uint64_t value, int min_digits = 1);
   // "0x..." in lower case.
   void AppendHex(uintptr_t value);
