@@ -1,18 +1,9 @@
 #include "handlers/events/url_decode.h"
 
 #include "absl/status/status.h"
+#include "lmc/strings.h"
 
 namespace lmc::events {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> UrlDecode(std::string_view encoded, bool plus_is_space) {
   std::string out;
@@ -21,8 +12,8 @@ absl::StatusOr<std::string> UrlDecode(std::string_view encoded, bool plus_is_spa
     const char c = encoded[i];
     if (c == '%') {
       const bool complete = i + 2 < encoded.size();
-      const int high = complete ? HexValue(encoded[i + 1]) : -1;
-      const int low = complete ? HexValue(encoded[i + 2]) : -1;
+      const int high = complete ? HexDigitValue(encoded[i + 1]) : -1;
+      const int low = complete ? HexDigitValue(encoded[i + 2]) : -1;
       if (high < 0 || low < 0) {
         return absl::InvalidArgumentError("malformed %-escape in a URL-encoded string");
       }

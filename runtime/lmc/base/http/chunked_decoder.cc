@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lmc/base/http/http_fields.h"
+#include "lmc/strings.h"
 
 namespace lmc::http {
 namespace {
@@ -14,13 +15,6 @@ constexpr size_t kMaxChunkLineBytes = 4096;
 // Chunk sizes with more significant hex digits than this (2^60 bytes and up) exceed any body
 // limit; stopping there keeps the arithmetic clear of overflow.
 constexpr int kMaxChunkSizeDigits = 15;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -49,7 +43,7 @@ bool ChunkedDecoder::ParseSize(std::string_view line) {
   uint64_t size = 0;
   int significant = 0;
   for (; i < line.size(); ++i) {
-    const int v = HexValue(line[i]);
+    const int v = HexDigitValue(line[i]);
     if (v < 0) break;
     if (size != 0 || v != 0) ++significant;
     if (significant > kMaxChunkSizeDigits) {
