@@ -62,7 +62,8 @@ struct HttpResponse {
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
-// The standard reason phrase of `status` ("OK", "Not Found"), or "" when unknown.
+// The standard reason phrase of `status` ("OK", "Not Found"), or "" when unknown: the one table,
+// lmc::HttpReasonPhrase() (lmc/http_status.h).
 std::string_view ReasonPhrase(int status);
 
 // EncodeBufferedResponse()

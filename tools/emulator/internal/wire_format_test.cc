@@ -37,7 +37,7 @@ TEST(WireFormat, ConnectionFieldFollowsTheConnectionMode) {
 }
 
 TEST(WireFormat, UnknownStatusesGetAGenericReasonPhrase) {
-  EXPECT_EQ(ReasonPhrase(413), "Request Entity Too Large");
+  EXPECT_EQ(ReasonPhrase(413), "Payload Too Large");
   EXPECT_EQ(ReasonPhrase(418), "Status");
 }
 
