@@ -24,6 +24,7 @@
 #include "lmc/base/log_sink.h"
 #include "lmc/mutex.h"
 #include "lmc/transport/runtime_api_client.h"
+#include "tests/support/scripted_server.h"
 #include "tools/emulator/emulator.h"
 
 namespace lmc {
@@ -614,68 +615,21 @@ TEST_F(TransportContractTest, NextOnAConnectionResetWhileIdleIsSentAgain) {
   EXPECT_EQ(emulator().stats().next_calls, 3u);  // warm-up, the reset one, the resend
 }
 
-// A minimal keep-alive server that serves one exchange per connection and then closes the
-// connection while the client is idle, as a server with a short keep-alive timeout does.
-class IdleClosingServer {
- public:
-  IdleClosingServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    EXPECT_EQ(::listen(fd_, 4), 0);
-    socklen_t length = sizeof(address);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~IdleClosingServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  // Waits until `n` connections were served and closed.
-  bool WaitForClosed(int n) {
-    MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return closed_ >= n; },
-                                std::chrono::seconds(60));
-  }
-
- private:
-  void Serve() {
-    for (int i = 0;; ++i) {
-      const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) return;
-      // Read one request head (GETs only here), answer, close.
-      std::string request;
-      char buffer[4096];
-      while (request.find("\r\n\r\n") == std::string::npos) {
-        const ssize_t n = ::recv(client, buffer, sizeof(buffer), 0);
-        if (n <= 0) break;
-        request.append(buffer, static_cast<size_t>(n));
-      }
-      const std::string body = absl::StrCat("{\"n\":", i, "}");
-      const std::string reply =
-          absl::StrCat("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: idle-", i,
-                       "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
-      (void)::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
-      ::close(client);
-      MutexLock lock(&mu_);
-      ++closed_;
-    }
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  Mutex mu_;
-  int closed_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
 TEST_F(TransportContractTest, ServerClosingIdleConnectionsDoesNotFailTheNextRequest) {
-  IdleClosingServer server;
+  // A keep-alive server that serves one exchange per connection, then closes the connection
+  // while the client is idle, as a server with a short keep-alive timeout does.
+  integration::ScriptedServer server;
+  server.Run([](integration::ScriptedServer& s) {
+    for (int i = 0;; ++i) {
+      const int fd = s.Accept();
+      if (fd < 0) return;
+      s.ReadRequest(fd);
+      const std::string body = absl::StrCat("{\"n\":", i, "}");
+      s.Send(fd, absl::StrCat("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: idle-", i,
+                              "\r\nContent-Length: ", body.size(), "\r\n\r\n", body));
+      s.Close(fd);
+    }
+  });
   auto created = RuntimeApiClient::Create(server.address(), *sink_);
   ASSERT_TRUE(created.ok());
   RuntimeApiClient& client = **created;

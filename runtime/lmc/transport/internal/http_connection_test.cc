@@ -20,206 +20,15 @@
 #include "gtest/gtest.h"
 #include "lmc/mutex.h"
 #include "lmc/strings.h"
+#include "lmc/transport/internal/http_connection_test_support.h"
+#include "tests/support/scripted_server.h"
 
 namespace lmc::internal {
 namespace {
 
+using integration::ScriptedServer;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// Bound on every wait, so a broken test fails instead of hanging.
-constexpr auto kWait = std::chrono::seconds(60);
-
-// A one-shot event between threads (lmc::Mutex, so TSan sees the synchronisation).
-class Latch {
- public:
-  void Set() {
-    MutexLock lock(&mu_);
-    set_ = true;
-  }
-  bool Wait() {
-    MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return set_; }, kWait);
-  }
-
- private:
-  Mutex mu_;
-  bool set_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-// A loopback server whose behaviour each test scripts: the script runs on the server's own
-// thread with blocking accept/recv/send helpers. The destructor shuts every socket down, so a
-// script blocked in accept() or recv() returns, then joins it.
-class ScriptedServer {
- public:
-  ScriptedServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    EXPECT_EQ(::listen(listen_fd_, 16), 0);
-    socklen_t length = sizeof(address);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-
-  ~ScriptedServer() {
-    {
-      MutexLock lock(&mu_);
-      stopping_ = true;
-      ::shutdown(listen_fd_, SHUT_RDWR);
-      for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
-    }
-    if (thread_.joinable()) thread_.join();
-    MutexLock lock(&mu_);
-    for (int fd : open_) ::close(fd);
-    ::close(listen_fd_);
-  }
-
-  void Run(std::function<void(ScriptedServer&)> script) {
-    thread_ = std::thread([this, script = std::move(script)] { script(*this); });
-  }
-  // Waits for the script to finish.
-  void Join() { thread_.join(); }
-
-  int port() const { return port_; }
-  HttpEndpoint endpoint() const { return *ParseEndpoint("127.0.0.1:" + std::to_string(port_)); }
-
-  // Script helpers (server thread).
-  int Accept() {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return -1;
-    MutexLock lock(&mu_);
-    open_.push_back(fd);
-    ++accepted_;
-    if (stopping_) ::shutdown(fd, SHUT_RDWR);
-    return fd;
-  }
-  // One request: its head and, per Content-Length, its body. "" at EOF.
-  std::string ReadRequest(int fd) {
-    std::string& buffer = pending_[fd];
-    for (;;) {
-      const size_t head_end = buffer.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        const size_t total = head_end + 4 + ContentLength(buffer.substr(0, head_end));
-        if (buffer.size() >= total) {
-          std::string request = buffer.substr(0, total);
-          buffer.erase(0, total);
-          return request;
-        }
-      }
-      char chunk[65536];
-      const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) return "";
-      buffer.append(chunk, static_cast<size_t>(n));
-    }
-  }
-  void Send(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  // Closes with a FIN, or with an RST when `reset`.
-  void Close(int fd, bool reset = false) {
-    if (reset) {
-      linger l{1, 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-    }
-    MutexLock lock(&mu_);
-    open_.erase(std::find(open_.begin(), open_.end(), fd));
-    ::close(fd);
-  }
-  int accepted() {
-    MutexLock lock(&mu_);
-    return accepted_;
-  }
-
- private:
-  static size_t ContentLength(std::string_view head) {
-    size_t pos = 0;
-    while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
-      pos += 2;
-      const std::string_view line = head.substr(pos, head.find("\r\n", pos) - pos);
-      const size_t colon = line.find(':');
-      if (colon != std::string_view::npos &&
-          EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
-        return std::stoul(std::string(line.substr(colon + 1)));
-      }
-    }
-    return 0;
-  }
-
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  std::map<int, std::string> pending_;  // server thread only
-  Mutex mu_;
-  std::vector<int> open_ ABSL_GUARDED_BY(mu_);
-  int accepted_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-// Collects a reply; offers in-place memory when `in_place`.
-class StringSink : public HttpResponseSink {
- public:
-  explicit StringSink(bool in_place = false) : in_place_(in_place) {}
-  void OnHeaderLine(std::string_view line) override { headers.emplace_back(line); }
-  void OnBody(std::string_view bytes) override {
-    body.append(bytes);
-    fed_bytes += bytes.size();
-  }
-  std::span<char> PrepareInPlace(size_t max_bytes) override {
-    if (!in_place_) return {};
-    const size_t n = std::min<size_t>(max_bytes, 1 << 20);
-    prepared_ = body.size();
-    body.resize(prepared_ + n);
-    return {body.data() + prepared_, n};
-  }
-  void CommitInPlace(size_t bytes) override {
-    body.resize(prepared_ + bytes);
-    in_place_bytes += bytes;
-  }
-
-  std::vector<std::string> headers;
-  std::string body;
-  size_t fed_bytes = 0;
-  size_t in_place_bytes = 0;
-
- private:
-  bool in_place_;
-  size_t prepared_ = 0;
-};
-
-std::string Reply(std::string_view body, std::string_view extra_headers = "") {
-  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-         std::string(extra_headers) + "\r\n" + std::string(body);
-}
-
-HttpRequest Get(std::string_view target = "/next") {
-  HttpRequest request;
-  request.method = "GET";
-  request.target = target;
-  return request;
-}
-
-HttpRequest Post(std::string_view body, std::chrono::milliseconds timeout = {}) {
-  HttpRequest request;
-  request.method = "POST";
-  request.target = "/post";
-  request.body = body;
-  request.has_body = true;
-  request.timeout = timeout;
-  return request;
-}
-
-HttpRequest LongPoll() {
-  HttpRequest request = Get();
-  request.long_poll = true;
-  return request;
-}
 
 TEST(ParseEndpoint, AcceptsNumericAddressesAndNames) {
   const auto v4 = ParseEndpoint("127.0.0.1:9001");
@@ -265,7 +74,7 @@ TEST(HttpConnection, SendsOneWellFormedRequestWithTheBodyAsGiven) {
     received = s.ReadRequest(fd);
     s.Send(fd, Reply("{}"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   const HttpHeader headers[] = {{"Content-Type", "application/json"}, {"X-Empty", ""}};
   HttpRequest request = Post("{\"a\":1}");
   request.headers = headers;
@@ -288,7 +97,7 @@ TEST(HttpConnection, GetWithoutBodySendsNoContentLength) {
     received = s.ReadRequest(fd);
     s.Send(fd, Reply("x"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   ASSERT_TRUE(connection.RoundTrip(Get(), sink).ok());
   server.Join();
@@ -304,7 +113,7 @@ TEST(HttpConnection, EmptyPostBodySendsContentLengthZero) {
     received = s.ReadRequest(fd);
     s.Send(fd, Reply(""));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   ASSERT_TRUE(connection.RoundTrip(Post(""), sink).ok());
   server.Join();
@@ -320,7 +129,7 @@ TEST(HttpConnection, ReusesOneConnectionAcrossRequests) {
       s.Send(fd, Reply("reply " + std::to_string(i)));
     }
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   for (int i = 0; i < 3; ++i) {
     StringSink sink;
     ASSERT_TRUE(connection.RoundTrip(i == 1 ? Post("p") : Get(), sink).ok());
@@ -351,7 +160,7 @@ TEST_P(StaleConnectionTest, ServerClosingAnIdleConnectionIsRetriedTransparently)
     second_request = s.ReadRequest(second);
     s.Send(second, Reply("two"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink one;
   ASSERT_TRUE(connection.RoundTrip(Get(), one).ok());
   ASSERT_TRUE(closed.Wait());
@@ -381,7 +190,7 @@ TEST(HttpConnection, StaleRetryHappensOnlyOnce) {
     s.ReadRequest(second);
     s.Close(second);
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink one;
   ASSERT_TRUE(connection.RoundTrip(Get(), one).ok());
   ASSERT_TRUE(closed.Wait());
@@ -400,7 +209,7 @@ TEST(HttpConnection, ResetOfAFreshConnectionIsNotRetried) {
     s.ReadRequest(fd);
     s.Close(fd, /*reset=*/true);
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(Get(), sink);
   server.Join();
@@ -420,7 +229,7 @@ TEST(HttpConnection, ServerClosingMidReplyIsAnErrorAndNotRetried) {
     s.Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
     s.Close(fd);
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink first;
   ASSERT_TRUE(connection.RoundTrip(Get(), first).ok());
   StringSink second;
@@ -443,7 +252,7 @@ TEST(HttpConnection, ConnectionCloseReplyEndsTheConnectionAndTheNextRequestOpens
     s.ReadRequest(second);
     s.Send(second, Reply("hello again"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink one;
   ASSERT_TRUE(connection.RoundTrip(Get(), one).ok());
   EXPECT_FALSE(connection.is_open());
@@ -462,7 +271,7 @@ TEST(HttpConnection, CloseDelimitedReplyIsCompleteAtEof) {
     s.Send(fd, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
     s.Close(fd);
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink(/*in_place=*/true);
   const absl::StatusOr<int> status = connection.RoundTrip(Get(), sink);
   server.Join();
@@ -482,7 +291,7 @@ TEST(HttpConnection, LargeBodyIsReceivedInPlaceAfterTheHeaders) {
   });
   HttpConnectionOptions options;
   options.read_buffer_bytes = 4096;
-  HttpConnection connection(server.endpoint(), options);
+  HttpConnection connection(EndpointOf(server), options);
   StringSink sink(/*in_place=*/true);
   ASSERT_TRUE(connection.RoundTrip(Get(), sink).ok());
   server.Join();
@@ -511,7 +320,7 @@ TEST(HttpConnection, ChunkedBodyWithLargeChunksIsReceivedInPlace) {
   });
   HttpConnectionOptions options;
   options.read_buffer_bytes = 1024;
-  HttpConnection connection(server.endpoint(), options);
+  HttpConnection connection(EndpointOf(server), options);
   StringSink sink(/*in_place=*/true);
   ASSERT_TRUE(connection.RoundTrip(Get(), sink).ok());
   EXPECT_TRUE(sink.body == a + b);
@@ -531,7 +340,7 @@ TEST(HttpConnection, InterimContinueIsSkipped) {
     s.ReadRequest(fd);
     s.Send(fd, "HTTP/1.1 100 Continue\r\n\r\n" + Reply("{\"status\":\"OK\"}"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(Post("x"), sink);
   server.Join();
@@ -547,7 +356,7 @@ TEST(HttpConnection, ErrorStatusesAreRepliesNotFailures) {
     s.ReadRequest(fd);
     s.Send(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(Get(), sink);
   server.Join();
@@ -565,7 +374,7 @@ TEST(HttpConnection, BodyOverTheLimitIsResourceExhaustedWithHeadersDelivered) {
     s.Send(fd, Reply(std::string(1000, 'x'), "X-Request-Id: r1\r\n"));
     s.ReadRequest(fd);  // Returns at EOF: the client closed.
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink(/*in_place=*/true);
   HttpRequest request = Get();
   request.max_response_body_bytes = 999;
@@ -583,7 +392,7 @@ TEST(HttpConnection, MalformedReplyIsUnavailable) {
     s.ReadRequest(fd);
     s.Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc");
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(Get(), sink);
   server.Join();
@@ -599,7 +408,7 @@ TEST(HttpConnection, BytesBeyondTheReplyCloseTheConnection) {
     s.ReadRequest(fd);
     s.Send(fd, Reply("ok") + "HTTP/1.1 200 OK\r\n");
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(Get(), sink);
   server.Join();
@@ -616,7 +425,7 @@ TEST(HttpConnection, TimeoutWhileWaitingForTheReply) {
     s.ReadRequest(fd);
     done.Wait();  // Never answers.
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const auto start = std::chrono::steady_clock::now();
   const absl::StatusOr<int> status =
@@ -633,7 +442,7 @@ TEST(HttpConnection, ConnectionRefusedIsUnavailable) {
   HttpEndpoint endpoint;
   {
     ScriptedServer closed;  // Bound, then closed: nothing listens on its port afterwards.
-    endpoint = closed.endpoint();
+    endpoint = EndpointOf(closed);
   }
   HttpConnection connection(endpoint, {});
   StringSink sink;
@@ -705,7 +514,7 @@ TEST_P(PartialWriteTest, LargeBodyArrivesWholeDespitePartialWrites) {
     received = s.ReadRequest(fd);
     s.Send(fd, Reply("got it"));
   });
-  HttpConnection connection(server.endpoint(), {});
+  HttpConnection connection(EndpointOf(server), {});
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(
       Post(body, with_timeout ? std::chrono::milliseconds(60000) : std::chrono::milliseconds(0)),
@@ -718,166 +527,6 @@ TEST_P(PartialWriteTest, LargeBodyArrivesWholeDespitePartialWrites) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BlockingOrTimed, PartialWriteTest, ::testing::Bool());
-
-TEST(HttpConnection, AbortUnblocksALongPollBlockedInRecv) {
-  Latch parked;
-  ScriptedServer server;  // After the latches: its thread uses them until joined.
-  server.Run([&](ScriptedServer& s) {
-    const int fd = s.Accept();
-    s.ReadRequest(fd);
-    parked.Set();
-    s.ReadRequest(fd);  // Until the client's socket goes away; never answers.
-    // The POST after Abort() comes on a new connection.
-    const int post = s.Accept();
-    s.ReadRequest(post);
-    s.Send(post, Reply("posted"));
-  });
-  HttpConnection connection(server.endpoint(), {});
-  absl::StatusOr<int> polled;
-  std::thread poller([&] {
-    StringSink sink;
-    polled = connection.RoundTrip(LongPoll(), sink);
-  });
-  ASSERT_TRUE(parked.Wait());
-  connection.Abort();
-  poller.join();  // Returns only because Abort() shut the socket down.
-  EXPECT_EQ(polled.status().code(), absl::StatusCode::kCancelled);
-  // Later long polls fail at once, without connecting.
-  StringSink again;
-  EXPECT_EQ(connection.RoundTrip(LongPoll(), again).status().code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(server.accepted(), 1);
-  // Other requests still work.
-  StringSink post;
-  const absl::StatusOr<int> posted = connection.RoundTrip(Post("answer"), post);
-  server.Join();
-  ASSERT_TRUE(posted.ok()) << posted.status();
-  EXPECT_EQ(post.body, "posted");
-}
-
-// Sets a latch when the first header line of a reply arrives.
-class SignallingSink : public StringSink {
- public:
-  void OnHeaderLine(std::string_view line) override {
-    StringSink::OnHeaderLine(line);
-    started.Set();
-  }
-  Latch started;
-};
-
-TEST(HttpConnection, AbortAfterTheReplyBeganLetsTheLongPollComplete) {
-  // The server has handed the event over: cutting the reply short would lose it.
-  Latch rest;
-  const std::string body(100000, 'e');
-  const std::string reply = Reply(body);
-  const size_t split = reply.size() - body.size() / 2;
-  ScriptedServer server;  // After what its thread uses, so it is joined first.
-  server.Run([&](ScriptedServer& s) {
-    const int fd = s.Accept();
-    s.ReadRequest(fd);
-    const std::string_view bytes = reply;
-    s.Send(fd, bytes.substr(0, split));
-    rest.Wait();
-    s.Send(fd, bytes.substr(split));
-    s.ReadRequest(fd);
-  });
-  HttpConnection connection(server.endpoint(), {});
-  SignallingSink sink;
-  absl::StatusOr<int> polled;
-  std::thread poller([&] { polled = connection.RoundTrip(LongPoll(), sink); });
-  ASSERT_TRUE(sink.started.Wait());
-  connection.Abort();
-  rest.Set();
-  poller.join();
-  ASSERT_TRUE(polled.ok()) << polled.status();
-  EXPECT_EQ(*polled, 200);
-  EXPECT_EQ(sink.body, body);
-  // The poll after it is cancelled at once.
-  StringSink again;
-  EXPECT_EQ(connection.RoundTrip(LongPoll(), again).status().code(), absl::StatusCode::kCancelled);
-}
-
-TEST(HttpConnection, AbortRacingWithAnArrivingReplyNeverLosesIt) {
-  // Abort() right after the server sent a complete reply: whether the poller has read it yet or
-  // not, the reply is on its socket, so the long poll must return it.
-  for (int round = 0; round < 50; ++round) {
-    Latch sent;
-    ScriptedServer server;  // After the latches: its thread uses them until joined.
-    server.Run([&](ScriptedServer& s) {
-      const int fd = s.Accept();
-      s.ReadRequest(fd);
-      s.Send(fd, Reply("event"));
-      sent.Set();
-      s.ReadRequest(fd);
-    });
-    HttpConnection connection(server.endpoint(), {});
-    StringSink sink;
-    absl::StatusOr<int> polled;
-    std::thread poller([&] { polled = connection.RoundTrip(LongPoll(), sink); });
-    ASSERT_TRUE(sent.Wait());
-    connection.Abort();
-    poller.join();
-    ASSERT_TRUE(polled.ok()) << "round " << round << ": " << polled.status();
-    EXPECT_EQ(sink.body, "event");
-  }
-}
-
-TEST(HttpConnection, AbortDuringAPostLeavesThePostAlone) {
-  Latch received;
-  Latch answer;
-  ScriptedServer server;  // After the latches: its thread uses them until joined.
-  server.Run([&](ScriptedServer& s) {
-    const int fd = s.Accept();
-    s.ReadRequest(fd);
-    received.Set();
-    answer.Wait();
-    s.Send(fd, Reply("accepted"));
-  });
-  HttpConnection connection(server.endpoint(), {});
-  absl::StatusOr<int> posted;
-  StringSink sink;
-  std::thread poster([&] { posted = connection.RoundTrip(Post("x"), sink); });
-  ASSERT_TRUE(received.Wait());
-  connection.Abort();
-  answer.Set();
-  poster.join();
-  server.Join();
-  ASSERT_TRUE(posted.ok()) << posted.status();
-  EXPECT_EQ(sink.body, "accepted");
-}
-
-TEST(HttpConnection, AbortBeforeAnyLongPollCancelsItWithoutConnecting) {
-  ScriptedServer server;
-  HttpConnection connection(server.endpoint(), {});
-  connection.Abort();
-  connection.Abort();  // Idempotent.
-  StringSink sink;
-  EXPECT_EQ(connection.RoundTrip(LongPoll(), sink).status().code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(connection.connections_opened(), 0u);
-}
-
-TEST(HttpConnection, AbortRacingWithLongPollsAlwaysEndsThem) {
-  // Abort() at arbitrary moments of a long poll's life (connecting, sending, waiting): the poll
-  // always ends, cancelled or answered, and never hangs.
-  for (int round = 0; round < 20; ++round) {
-    ScriptedServer server;
-    server.Run([](ScriptedServer& s) {
-      const int fd = s.Accept();
-      if (fd < 0) return;
-      s.ReadRequest(fd);
-      s.ReadRequest(fd);
-    });
-    HttpConnection connection(server.endpoint(), {});
-    absl::StatusOr<int> polled;
-    std::thread poller([&] {
-      StringSink sink;
-      polled = connection.RoundTrip(LongPoll(), sink);
-    });
-    std::this_thread::yield();
-    connection.Abort();
-    poller.join();
-    EXPECT_EQ(polled.status().code(), absl::StatusCode::kCancelled) << round;
-  }
-}
 
 }  // namespace
 }  // namespace lmc::internal
