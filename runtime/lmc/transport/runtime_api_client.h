@@ -12,7 +12,8 @@
 // decides what each outcome means. Non-2xx replies are logged here, with status and body, so
 // every call site gets that for free.
 //
-// Both send the same requests (ApiRequest, api_request.h). The libcurl implementation's
+// Both send the same requests (ApiRequest, api_request.h) and share everything else that is not
+// about moving bytes (runtime_api_client_common.h). The libcurl implementation's
 // settings, and why: HTTP/1.1 (newer libcurl may try HTTP/2); no total timeout on
 // /next (it long-polls, and on classic Lambda the environment may be frozen inside the call);
 // a short connect timeout (the API is on the local host); TCP_NODELAY; proxies ignored (the
@@ -45,6 +46,8 @@
 #include "lmc/transport/next_invocation.h"
 
 namespace lmc {
+
+class ApiRequest;
 
 // InitializeTransport()
 //
@@ -151,6 +154,11 @@ class RuntimeApiClient {
  private:
   struct Impl;
   explicit RuntimeApiClient(std::unique_ptr<Impl> impl);
+
+  // Sends `request` (or returns its refusal) and returns the reply: the one call each
+  // implementation defines for every request but Next() and the streamed response; the public
+  // calls built on it are common (runtime_api_client_common.cc).
+  absl::StatusOr<ApiReply> Send(const absl::StatusOr<ApiRequest>& request);
 
   std::unique_ptr<Impl> impl_;
 };

@@ -1,41 +1,31 @@
+// The libcurl implementation of lmc/transport/runtime_api_client.h: one easy handle per
+// client, kept alive between requests; streamed responses run through CurlStream
+// (curl_stream.h). The reference for every behaviour runtime_api_client_direct.cc matches.
 #include <curl/curl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "lmc/strings.h"
 #include "lmc/transport/api_request.h"
+#include "lmc/transport/curl_stream.h"
 #include "lmc/transport/next_invocation.h"
 #include "lmc/transport/runtime_api_client.h"
+#include "lmc/transport/runtime_api_client_common.h"
 
 namespace lmc {
 namespace {
 
-constexpr size_t kMaxReplyBodyBytes = size_t{64} * 1024;
-constexpr size_t kMaxLoggedBodyBytes = 1024;
-constexpr std::string_view kUserAgent = "lmc/0.1";
-
-// Frees a curl_slist on scope exit.
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// Appends "Name: value" to `list`. curl copies the string.
-void AddHeader(Slist& list, std::string_view name, std::string_view value) {
-  std::string line = absl::StrCat(AsAbsl(name), ": ", AsAbsl(value));
-  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
-  if (grown != nullptr) {
-    (void)list.release();
-    list.reset(grown);
-  }
+// libcurl's error for a failed transfer, with its error buffer's detail when it has one.
+std::string CurlError(CURLcode rc, const char* error_buffer) {
+  return absl::StrCat(curl_easy_strerror(rc), error_buffer[0] != '\0'
+                                                  ? absl::StrCat(" (", error_buffer, ")")
+                                                  : std::string());
 }
 
 }  // namespace
@@ -54,7 +44,7 @@ struct RuntimeApiClient::Impl {
   Impl(const LogSink& log_sink, RuntimeApiClientOptions opts) : sink(log_sink), options(opts) {}
 
   ~Impl() {
-    if (stream != nullptr) EndStream();
+    stream.reset();  // ends an unfinished stream first: its handle calls back into this Impl
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
 
@@ -97,88 +87,8 @@ struct RuntimeApiClient::Impl {
     reply_started = false;
     reply_started_noted = false;
   }
-  // A streamed response in progress. libcurl's easy interface pulls a request body through a
-  // read callback from inside curl_easy_perform(), while a streaming handler pushes bytes from
-  // its own call stack; so the transfer runs on a helper thread for the stream's duration, and
-  // each WriteStreamChunk() hands its bytes to the read callback and waits until libcurl asks
-  // for more (it has then sent them: nothing is held back across writes). The owner thread waits
-  // in every call, so a handle is never used by two threads at once.
-  //
-  // Each stream runs on its own easy handle, a curl_easy_duphandle() of the loop's (same options
-  // and callbacks, fresh transfer state, its own connection), cleaned up when the stream ends:
-  // libcurl 7.88 keeps chunked-upload state across transfers of one handle, and a second
-  // streamed POST on the loop's handle wrote before its upload buffer (found by ASan).
-  struct Stream {
-    CURL* handle = nullptr;  // owned; curl_easy_cleanup() in EndStream()
-    Mutex mu;
-    std::string_view pending ABSL_GUARDED_BY(mu);  // offered by the owner, taken by OnStreamRead
-    bool finishing ABSL_GUARDED_BY(mu) = false;    // no more data: the body ends
-    bool wants_data ABSL_GUARDED_BY(mu) = false;   // the read callback is waiting for bytes
-    bool done ABSL_GUARDED_BY(mu) = false;         // curl_easy_perform() returned
-    CURLcode rc ABSL_GUARDED_BY(mu) = CURLE_OK;
-    // Set before Finish wakes the read callback; read by OnTrailers on the helper thread.
-    std::string error_type;
-    std::string error_body;
-    Slist headers;
-    std::thread thread;
-  };
-  std::unique_ptr<Stream> stream;
-
-  static size_t OnStreamRead(char* buffer, size_t size, size_t count, void* self_ptr) {
-    Stream& st = *static_cast<Impl*>(self_ptr)->stream;
-    MutexLock lock(&st.mu);
-    st.wants_data = true;
-    st.mu.Await([&]()
-                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return !st.pending.empty() || st.finishing; });
-    st.wants_data = false;
-    const size_t n = std::min(size * count, st.pending.size());
-    std::memcpy(buffer, st.pending.data(), n);
-    st.pending.remove_prefix(n);
-    return n;  // 0 once finishing: the last chunk (and trailers) follow
-  }
-
-  static int OnTrailers(curl_slist** list, void* self_ptr) {
-    Stream& st = *static_cast<Impl*>(self_ptr)->stream;
-    if (st.error_type.empty()) return CURL_TRAILERFUNC_OK;
-    for (const auto& line : {absl::StrCat(AsAbsl(kStreamErrorTypeTrailer), ": ", st.error_type),
-                             absl::StrCat(AsAbsl(kStreamErrorBodyTrailer), ": ", st.error_body)}) {
-      curl_slist* grown = curl_slist_append(*list, line.c_str());
-      if (grown == nullptr) return CURL_TRAILERFUNC_ABORT;
-      *list = grown;
-    }
-    return CURL_TRAILERFUNC_OK;
-  }
-
-  // Waits until the read callback wants more data (everything offered was sent) or the
-  // transfer ended. Returns false when it ended.
-  bool AwaitStreamDrained() {
-    Stream& st = *stream;
-    MutexLock lock(&st.mu);
-    st.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return st.done || (st.pending.empty() && st.wants_data);
-    });
-    return !st.done;
-  }
-
-  // Joins the helper thread and forgets the stream; returns how the transfer ended and, when it
-  // completed, the reply's status in `status`.
-  CURLcode EndStream(long* status = nullptr) {
-    Stream& st = *stream;
-    {
-      MutexLock lock(&st.mu);
-      st.finishing = true;
-    }
-    if (st.thread.joinable()) st.thread.join();
-    CURLcode rc;
-    {
-      MutexLock lock(&st.mu);
-      rc = st.rc;
-    }
-    if (status != nullptr) curl_easy_getinfo(st.handle, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(st.handle);  // closes its connection (through OnCloseSocket)
-    stream.reset();
-    return rc;
-  }
+  // The streamed response in progress, if any (BeginStreamedResponse()).
+  std::unique_ptr<CurlStream> stream;
 
   // Sockets libcurl currently has open for this handle (at most a couple: MAXCONNECTS is 1).
   std::vector<int> sockets ABSL_GUARDED_BY(mu);
@@ -195,11 +105,7 @@ struct RuntimeApiClient::Impl {
         self->next->body.Reserve(static_cast<size_t>(*self->next->content_length));
       }
     } else {
-      const size_t colon = line.find(':');
-      if (colon != std::string_view::npos &&
-          EqualsIgnoreCase(line.substr(0, colon), "lambda-extension-identifier")) {
-        self->reply.extension_id.assign(StripAsciiWhitespace(line.substr(colon + 1)));
-      }
+      ApplyReplyHeaderLine(line, self->reply);
     }
     return bytes;
   }
@@ -214,9 +120,7 @@ struct RuntimeApiClient::Impl {
       }
       self->next->body.Append(data, bytes);
     } else {
-      const size_t room =
-          kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, self->reply.body.size());
-      self->reply.body.append(data, std::min(room, bytes));
+      AppendReplyBody(std::string_view(data, bytes), self->reply);
     }
     return bytes;
   }
@@ -244,7 +148,7 @@ struct RuntimeApiClient::Impl {
     curl = curl_easy_init();
     if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
     origin = absl::StrCat("http://", AsAbsl(endpoint));
-    const std::string user_agent(kUserAgent);
+    const std::string user_agent(kRuntimeApiUserAgent);
     bool ok = true;
     const auto set = [&](CURLoption option, auto value) {
       ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
@@ -271,29 +175,23 @@ struct RuntimeApiClient::Impl {
     return absl::OkStatus();
   }
 
-  void LogNon2xx(std::string_view method, int status, std::string_view body) {
-    if (status >= 200 && status < 300) return;
-    if (body.size() > kMaxLoggedBodyBytes) body = body.substr(0, kMaxLoggedBodyBytes);
-    sink.Write(LogLevel::kWarn, {},
-               absl::StrCat("Runtime API replied ", status, " to ", AsAbsl(method), " ",
-                            url.substr(url.find('/', 7)), ": ", AsAbsl(body)));
-  }
+  // The path of `url` (after the origin), for log lines.
+  std::string_view Path() const { return std::string_view(url).substr(origin.size()); }
 
-  // Every call but Next(): what to send comes from ApiRequest (or its refusal).
-  absl::StatusOr<ApiReply> Send(const absl::StatusOr<ApiRequest>& request) {
-    if (!request.ok()) return request.status();
+  // Points `url` at the request's target and returns its headers. A POST without a
+  // Content-Type gets "Content-Type:" with no value, which removes the form-urlencoded type
+  // libcurl gives every POST.
+  Slist Prepare(const ApiRequest& request) {
     url.assign(origin);
-    request->AppendTarget(url);
+    request.AppendTarget(url);
     Slist headers;
     bool has_content_type = false;
-    for (const ApiHeader& header : request->headers()) {
+    for (const ApiHeader& header : request.headers()) {
       AddHeader(headers, header.name, header.value);
       has_content_type = has_content_type || header.name == "Content-Type";
     }
-    if (request->long_poll()) return LongPollGet(std::move(headers));
-    // "Content-Type:" with no value removes the form-urlencoded type curl gives every POST.
-    if (!has_content_type) AddHeader(headers, "Content-Type", "");
-    return Post(request->body(), std::move(headers), request->timeout());
+    if (request.method() == "POST" && !has_content_type) AddHeader(headers, "Content-Type", "");
+    return headers;
   }
 
   // A POST whose body is sent from `body` without a copy.
@@ -313,14 +211,13 @@ struct RuntimeApiClient::Impl {
     const CURLcode rc = curl_easy_perform(curl);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     if (rc != CURLE_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          "POST ", url, " failed: ", curl_easy_strerror(rc),
-          error_buffer[0] != '\0' ? absl::StrCat(" (", error_buffer, ")") : std::string()));
+      return absl::UnavailableError(
+          absl::StrCat("POST ", url, " failed: ", CurlError(rc, error_buffer)));
     }
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     reply.status = static_cast<int>(status);
-    LogNon2xx("POST", reply.status, reply.body);
+    LogNon2xx(sink, "POST", Path(), reply.status, reply.body);
     return std::move(reply);
   }
 
@@ -329,7 +226,7 @@ struct RuntimeApiClient::Impl {
   absl::StatusOr<ApiReply> LongPollGet(Slist headers) {
     {
       MutexLock lock(&mu);
-      if (abort_next) return absl::CancelledError("the runtime is shutting down");
+      if (abort_next) return ShuttingDownError();
       BeginLongPoll();
     }
     target = Target::kReply;
@@ -348,13 +245,13 @@ struct RuntimeApiClient::Impl {
       aborted = abort_next;
     }
     if (rc != CURLE_OK) {
-      if (aborted) return absl::CancelledError("the runtime is shutting down");
+      if (aborted) return ShuttingDownError();
       return absl::UnavailableError(absl::StrCat("GET ", url, " failed: ", curl_easy_strerror(rc)));
     }
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     reply.status = static_cast<int>(status);
-    LogNon2xx("GET", reply.status, reply.body);
+    LogNon2xx(sink, "GET", Path(), reply.status, reply.body);
     return std::move(reply);
   }
 };
@@ -370,11 +267,19 @@ absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
   return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));
 }
 
+absl::StatusOr<ApiReply> RuntimeApiClient::Send(const absl::StatusOr<ApiRequest>& request) {
+  if (!request.ok()) return request.status();
+  Impl& s = *impl_;
+  Slist headers = s.Prepare(*request);
+  if (request->long_poll()) return s.LongPollGet(std::move(headers));
+  return s.Post(request->body(), std::move(headers), request->timeout());
+}
+
 absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   Impl& s = *impl_;
   {
     MutexLock lock(&s.mu);
-    if (s.abort_next) return absl::CancelledError("the runtime is shutting down");
+    if (s.abort_next) return ShuttingDownError();
     s.BeginLongPoll();
   }
   out.Reset();
@@ -397,75 +302,32 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
     aborted = s.abort_next;
   }
   if (rc != CURLE_OK) {
-    if (aborted) return absl::CancelledError("the runtime is shutting down");
-    if (s.event_too_large) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("the event is larger than ", s.options.max_event_bytes, " bytes"));
-    }
-    return absl::UnavailableError(absl::StrCat(
-        "GET /runtime/invocation/next failed: ", curl_easy_strerror(rc),
-        s.error_buffer[0] != '\0' ? absl::StrCat(" (", s.error_buffer, ")") : std::string()));
+    if (aborted) return ShuttingDownError();
+    if (s.event_too_large) return EventTooLargeError(s.options.max_event_bytes);
+    return absl::UnavailableError(
+        absl::StrCat("GET /runtime/invocation/next failed: ", CurlError(rc, s.error_buffer)));
   }
   long status = 0;
   curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
   out.http_status = static_cast<int>(status);
-  if (out.http_status != 200) s.LogNon2xx("GET", out.http_status, out.body.view());
+  if (out.http_status != 200)
+    LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
   return absl::OkStatus();
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request_id,
-                                                        std::string_view invocation_id,
-                                                        std::string_view content_type,
-                                                        std::string_view body,
-                                                        std::chrono::milliseconds timeout) {
-  return impl_->Send(ApiRequest::Response(request_id, invocation_id, content_type, body, timeout));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
-                                                     std::string_view invocation_id,
-                                                     std::string_view error_type,
-                                                     std::string_view error_json,
-                                                     std::chrono::milliseconds timeout) {
-  return impl_->Send(ApiRequest::Error(request_id, invocation_id, error_type, error_json, timeout));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
-                                                         std::string_view error_json) {
-  return impl_->Send(ApiRequest::InitError(error_type, error_json));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
-                                                             std::string_view events_json) {
-  return impl_->Send(ApiRequest::RegisterExtension(name, events_json));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
-  return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
 }
 
 absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id,
                                                      std::string_view invocation_id,
                                                      std::string_view content_type) {
   Impl& s = *impl_;
-  if (s.stream != nullptr) s.EndStream();  // an unfinished stream: abandon it
+  s.stream.reset();  // an unfinished stream: abandon it
   const absl::StatusOr<ApiRequest> request =
       ApiRequest::StreamedResponse(request_id, invocation_id, content_type);
   if (!request.ok()) return request.status();
-  s.url.assign(s.origin);
-  request->AppendTarget(s.url);
+  Slist headers = s.Prepare(*request);
+  AddHeader(headers, "Transfer-Encoding", "chunked");
+  AddHeader(headers, "Expect", "");  // no 100-continue round trip
   CURL* handle = curl_easy_duphandle(s.curl);
   if (handle == nullptr) return absl::InternalError("curl_easy_duphandle failed");
-  s.stream = std::make_unique<Impl::Stream>();
-  Impl::Stream& st = *s.stream;
-  st.handle = handle;
-  bool has_content_type = false;
-  for (const ApiHeader& header : request->headers()) {
-    AddHeader(st.headers, header.name, header.value);
-    has_content_type = has_content_type || header.name == "Content-Type";
-  }
-  if (!has_content_type) AddHeader(st.headers, "Content-Type", "");
-  AddHeader(st.headers, "Transfer-Encoding", "chunked");
-  AddHeader(st.headers, "Expect", "");  // no 100-continue round trip
   s.target = Impl::Target::kReply;
   s.reply = ApiReply();
   s.error_buffer[0] = '\0';
@@ -473,24 +335,14 @@ absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id
   curl_easy_setopt(handle, CURLOPT_POST, 1L);
   curl_easy_setopt(handle, CURLOPT_POSTFIELDS, nullptr);
   curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
-  curl_easy_setopt(handle, CURLOPT_READFUNCTION, &Impl::OnStreamRead);
-  curl_easy_setopt(handle, CURLOPT_READDATA, &s);
-  curl_easy_setopt(handle, CURLOPT_TRAILERFUNCTION, &Impl::OnTrailers);
-  curl_easy_setopt(handle, CURLOPT_TRAILERDATA, &s);
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, st.headers.get());
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, 0L);
-  st.thread = std::thread([&s, handle] {
-    const CURLcode rc = curl_easy_perform(handle);
-    Impl::Stream& stream = *s.stream;
-    MutexLock lock(&stream.mu);
-    stream.rc = rc;
-    stream.done = true;
-  });
-  if (!s.AwaitStreamDrained()) {
-    const CURLcode rc = s.EndStream();
+  absl::StatusOr<std::unique_ptr<CurlStream>> started =
+      CurlStream::Start(handle, std::move(headers));
+  if (!started.ok()) {
     return absl::UnavailableError(
-        absl::StrCat("POST ", s.url, " (streamed) failed: ", curl_easy_strerror(rc)));
+        absl::StrCat("POST ", s.url, " (streamed) failed: ", started.status().message()));
   }
+  s.stream = *std::move(started);
   return absl::OkStatus();
 }
 
@@ -498,12 +350,9 @@ absl::Status RuntimeApiClient::WriteStreamChunk(std::string_view bytes) {
   Impl& s = *impl_;
   if (s.stream == nullptr) return absl::FailedPreconditionError("no streamed response open");
   if (bytes.empty()) return absl::OkStatus();
-  {
-    MutexLock lock(&s.stream->mu);
-    s.stream->pending = bytes;
-  }
-  if (!s.AwaitStreamDrained()) {
-    const CURLcode rc = s.EndStream();
+  if (!s.stream->Write(bytes)) {
+    const CURLcode rc = s.stream->Finish({}, {}, nullptr);
+    s.stream.reset();
     return absl::UnavailableError(
         absl::StrCat("streaming to ", s.url, " failed: ", curl_easy_strerror(rc)));
   }
@@ -514,23 +363,18 @@ absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
     std::string_view error_type, std::string_view error_body_base64) {
   Impl& s = *impl_;
   if (s.stream == nullptr) return absl::FailedPreconditionError("no streamed response open");
-  if (!IsValidHeaderValue(error_type) || !IsValidHeaderValue(error_body_base64)) {
-    s.sink.Write(LogLevel::kWarn, {},
-                 "a streamed error's trailer value holds CR, LF or NUL; ending the stream "
-                 "without trailers");
-  } else {
-    s.stream->error_type.assign(error_type);
-    s.stream->error_body.assign(error_body_base64);
-  }
+  const bool sendable = IsValidHeaderValue(error_type) && IsValidHeaderValue(error_body_base64);
+  if (!sendable) LogUnsendableTrailers(s.sink);
   long status = 0;
-  const CURLcode rc = s.EndStream(&status);
+  const CURLcode rc = sendable ? s.stream->Finish(error_type, error_body_base64, &status)
+                               : s.stream->Finish({}, {}, &status);
+  s.stream.reset();
   if (rc != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "POST ", s.url, " (streamed) failed: ", curl_easy_strerror(rc),
-        s.error_buffer[0] != '\0' ? absl::StrCat(" (", s.error_buffer, ")") : std::string()));
+    return absl::UnavailableError(
+        absl::StrCat("POST ", s.url, " (streamed) failed: ", CurlError(rc, s.error_buffer)));
   }
   s.reply.status = static_cast<int>(status);
-  s.LogNon2xx("POST", s.reply.status, s.reply.body);
+  LogNon2xx(s.sink, "POST", s.Path(), s.reply.status, s.reply.body);
   return std::move(s.reply);
 }
 

@@ -17,6 +17,7 @@
 #include "lmc/transport/api_request.h"
 #include "lmc/transport/internal/http_connection.h"
 #include "lmc/transport/runtime_api_client.h"
+#include "lmc/transport/runtime_api_client_common.h"
 
 namespace lmc {
 namespace {
@@ -24,10 +25,6 @@ namespace {
 using internal::HttpHeader;
 using internal::HttpRequest;
 using internal::HttpResponseHead;
-
-constexpr size_t kMaxReplyBodyBytes = size_t{64} * 1024;
-constexpr size_t kMaxLoggedBodyBytes = 1024;
-constexpr std::string_view kUserAgent = "lmc/0.1";
 
 // Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
 // body into its padded buffer, in place once the headers are parsed.
@@ -62,17 +59,8 @@ class ReplySink final : public internal::HttpResponseSink {
  public:
   explicit ReplySink(ApiReply& reply) : reply_(reply) {}
 
-  void OnHeaderLine(std::string_view line) override {
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos &&
-        EqualsIgnoreCase(line.substr(0, colon), "lambda-extension-identifier")) {
-      reply_.extension_id.assign(StripAsciiWhitespace(line.substr(colon + 1)));
-    }
-  }
-  void OnBody(std::string_view bytes) override {
-    const size_t room = kMaxReplyBodyBytes - std::min(kMaxReplyBodyBytes, reply_.body.size());
-    reply_.body.append(bytes.data(), std::min(room, bytes.size()));
-  }
+  void OnHeaderLine(std::string_view line) override { ApplyReplyHeaderLine(line, reply_); }
+  void OnBody(std::string_view bytes) override { AppendReplyBody(bytes, reply_); }
 
  private:
   ApiReply& reply_;
@@ -91,55 +79,29 @@ struct RuntimeApiClient::Impl {
       : sink(log_sink),
         options(opts),
         connection(std::move(endpoint), {.connect_timeout = opts.connect_timeout,
-                                         .user_agent = std::string(kUserAgent)}) {}
+                                         .user_agent = std::string(kRuntimeApiUserAgent)}) {}
 
   const LogSink& sink;
   const RuntimeApiClientOptions options;
   internal::HttpConnection connection;
   std::string target;  // Reused for every request.
 
-  void LogNon2xx(std::string_view method, std::string_view path, int status,
-                 std::string_view body) const {
-    if (status >= 200 && status < 300) return;
-    if (body.size() > kMaxLoggedBodyBytes) body = body.substr(0, kMaxLoggedBodyBytes);
-    sink.Write(LogLevel::kWarn, {},
-               absl::StrCat("Runtime API replied ", status, " to ", AsAbsl(method), " ",
-                            AsAbsl(path), ": ", AsAbsl(body)));
-  }
-
-  // Every call but Next(): what to send comes from ApiRequest (or its refusal); the reply goes
-  // into an ApiReply.
-  absl::StatusOr<ApiReply> Send(const absl::StatusOr<ApiRequest>& api_request) {
-    if (!api_request.ok()) return api_request.status();
+  // The request line and headers of `api_request` (target into `target`, header views into
+  // `headers`), as the HTTP client takes them.
+  HttpRequest Describe(const ApiRequest& api_request,
+                       std::array<HttpHeader, kMaxApiHeaders>& headers) {
     target.clear();
-    api_request->AppendTarget(target);
-    std::array<HttpHeader, kMaxApiHeaders> headers;
+    api_request.AppendTarget(target);
     size_t count = 0;
-    for (const ApiHeader& header : api_request->headers()) {
+    for (const ApiHeader& header : api_request.headers()) {
       headers[count++] = {header.name, header.value};
     }
-    ApiReply reply;
-    ReplySink reply_sink(reply);
     HttpRequest request;
-    request.method = api_request->method();
+    request.method = api_request.method();
     request.target = target;
     request.headers = std::span<const HttpHeader>(headers.data(), count);
-    request.has_body = api_request->has_body();
-    request.body = api_request->body();
-    request.timeout = api_request->timeout();
-    request.long_poll = api_request->long_poll();
     request.max_response_body_bytes = options.max_event_bytes;
-    const absl::StatusOr<int> status = connection.RoundTrip(request, reply_sink);
-    if (!status.ok()) {
-      if (absl::IsCancelled(status.status())) {
-        return absl::CancelledError("the runtime is shutting down");
-      }
-      return absl::UnavailableError(absl::StrCat(AsAbsl(request.method), " ", target,
-                                                 " failed: ", status.status().message()));
-    }
-    reply.status = *status;
-    LogNon2xx(request.method, target, reply.status, reply.body);
-    return reply;
+    return request;
   }
 };
 
@@ -153,6 +115,28 @@ absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
   if (!parsed.ok()) return parsed.status();
   auto impl = std::make_unique<Impl>(sink, options, *std::move(parsed));
   return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));
+}
+
+absl::StatusOr<ApiReply> RuntimeApiClient::Send(const absl::StatusOr<ApiRequest>& api_request) {
+  if (!api_request.ok()) return api_request.status();
+  Impl& s = *impl_;
+  std::array<HttpHeader, kMaxApiHeaders> headers;
+  HttpRequest request = s.Describe(*api_request, headers);
+  request.has_body = api_request->has_body();
+  request.body = api_request->body();
+  request.timeout = api_request->timeout();
+  request.long_poll = api_request->long_poll();
+  ApiReply reply;
+  ReplySink reply_sink(reply);
+  const absl::StatusOr<int> status = s.connection.RoundTrip(request, reply_sink);
+  if (!status.ok()) {
+    if (absl::IsCancelled(status.status())) return ShuttingDownError();
+    return absl::UnavailableError(absl::StrCat(AsAbsl(request.method), " ", s.target,
+                                               " failed: ", status.status().message()));
+  }
+  reply.status = *status;
+  LogNon2xx(s.sink, request.method, s.target, reply.status, reply.body);
+  return reply;
 }
 
 absl::Status RuntimeApiClient::Next(NextInvocation& out) {
@@ -169,50 +153,19 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   if (!status.ok()) {
     switch (status.status().code()) {
       case absl::StatusCode::kCancelled:
-        return absl::CancelledError("the runtime is shutting down");
+        return ShuttingDownError();
       case absl::StatusCode::kResourceExhausted:
         // The connection is closed: the rest of the body is never read.
-        return absl::ResourceExhaustedError(
-            absl::StrCat("the event is larger than ", s.options.max_event_bytes, " bytes"));
+        return EventTooLargeError(s.options.max_event_bytes);
       default:
         return absl::UnavailableError(
             absl::StrCat("GET /runtime/invocation/next failed: ", status.status().message()));
     }
   }
   out.http_status = *status;
-  if (out.http_status != 200) s.LogNon2xx("GET", kNextTarget, out.http_status, out.body.view());
+  if (out.http_status != 200)
+    LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
   return absl::OkStatus();
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostResponse(std::string_view request_id,
-                                                        std::string_view invocation_id,
-                                                        std::string_view content_type,
-                                                        std::string_view body,
-                                                        std::chrono::milliseconds timeout) {
-  return impl_->Send(ApiRequest::Response(request_id, invocation_id, content_type, body, timeout));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostError(std::string_view request_id,
-                                                     std::string_view invocation_id,
-                                                     std::string_view error_type,
-                                                     std::string_view error_json,
-                                                     std::chrono::milliseconds timeout) {
-  return impl_->Send(ApiRequest::Error(request_id, invocation_id, error_type, error_json, timeout));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::PostInitError(std::string_view error_type,
-                                                         std::string_view error_json) {
-  return impl_->Send(ApiRequest::InitError(error_type, error_json));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::RegisterExtension(std::string_view name,
-                                                             std::string_view events_json) {
-  return impl_->Send(ApiRequest::RegisterExtension(name, events_json));
-}
-
-absl::StatusOr<ApiReply> RuntimeApiClient::NextExtensionEvent(std::string_view identifier) {
-  // Like Next(): no timeout, cancelled by Abort().
-  return impl_->Send(ApiRequest::NextExtensionEvent(identifier));
 }
 
 absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id,
@@ -222,20 +175,10 @@ absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id
   const absl::StatusOr<ApiRequest> api_request =
       ApiRequest::StreamedResponse(request_id, invocation_id, content_type);
   if (!api_request.ok()) return api_request.status();
-  s.target.clear();
-  api_request->AppendTarget(s.target);
   std::array<HttpHeader, kMaxApiHeaders> headers;
-  size_t count = 0;
-  for (const ApiHeader& header : api_request->headers()) {
-    headers[count++] = {header.name, header.value};
-  }
-  HttpRequest request;
-  request.method = api_request->method();
-  request.target = s.target;
-  request.headers = std::span<const HttpHeader>(headers.data(), count);
+  HttpRequest request = s.Describe(*api_request, headers);
   request.has_body = true;
   request.chunked = true;
-  request.max_response_body_bytes = s.options.max_event_bytes;
   if (absl::Status begun = s.connection.BeginStream(request); !begun.ok()) {
     return absl::UnavailableError(
         absl::StrCat("POST ", s.target, " (streamed) failed: ", begun.message()));
@@ -263,9 +206,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
     // Nothing valid can end this stream with an error; end it plainly rather than corrupt it.
     last_chunk.clear();
     http::AppendLastChunk({}, last_chunk);
-    s.sink.Write(LogLevel::kWarn, {},
-                 "a streamed error's trailer value holds CR, LF or NUL; ending the stream "
-                 "without trailers");
+    LogUnsendableTrailers(s.sink);
   }
   ApiReply reply;
   ReplySink reply_sink(reply);
@@ -276,7 +217,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::FinishStreamedResponse(
         absl::StrCat("POST ", s.target, " (streamed) failed: ", status.status().message()));
   }
   reply.status = *status;
-  s.LogNon2xx("POST", s.target, reply.status, reply.body);
+  LogNon2xx(s.sink, "POST", s.target, reply.status, reply.body);
   return reply;
 }
 
