@@ -1,6 +1,7 @@
 // lmc-invoke: runs a bootstrap against an in-process Runtime API emulator and reports what it
-// did. scripts/demo, bench/ and packaging/prove run it; its parts (launching and stopping a
-// bootstrap, the report) live in tools/invoke/ for other commands to share.
+// did. scripts/demo, scripts/demo-inference and packaging (prove, prove-example, prove-image) run
+// it; its parts (launching and stopping a bootstrap, the report) live in tools/invoke/ for other
+// commands to share.
 //
 //   lmc-invoke --bootstrap build/bootstrap --handler echo --concurrency 8
 //              --event '{"n":1}' --count 1000 [--json]

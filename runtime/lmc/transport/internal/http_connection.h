@@ -3,7 +3,7 @@
 // HttpConnection: one kept-alive HTTP/1.1 connection to `host:port`, driven by blocking system
 // calls on a plain TCP socket. It is the direct transport's whole network layer: the Runtime API
 // is plain HTTP/1.1 on the local host with one known peer, so a small client that does exactly
-// what is needed replaces libcurl's general machinery (and its ~40 shared libraries).
+// what is needed replaces libcurl's general machinery (and the 30 shared libraries it brings).
 //
 // What one RoundTrip() costs on a live connection with a small reply: one sendmsg() (request
 // head and the caller's body as two iovecs, the body never copied) and one recv(); plus one
