@@ -14,10 +14,10 @@
 
 namespace {
 
-using lmc::internal::HttpResponseCallbacks;
-using lmc::internal::HttpResponseHead;
-using lmc::internal::HttpResponseLimits;
-using lmc::internal::HttpResponseParser;
+using lmc::transport_internal::HttpResponseCallbacks;
+using lmc::transport_internal::HttpResponseHead;
+using lmc::transport_internal::HttpResponseLimits;
+using lmc::transport_internal::HttpResponseParser;
 
 struct Outcome {
   std::vector<std::string> headers;

@@ -22,13 +22,13 @@
 namespace lmc {
 namespace {
 
-using internal::HttpHeader;
-using internal::HttpRequest;
-using internal::HttpResponseHead;
+using transport_internal::HttpHeader;
+using transport_internal::HttpRequest;
+using transport_internal::HttpResponseHead;
 
 // Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
 // body into its padded buffer, in place once the headers are parsed.
-class NextSink final : public internal::HttpResponseSink {
+class NextSink final : public transport_internal::HttpResponseSink {
  public:
   NextSink(NextInvocation& out, uint64_t max_event_bytes)
       : out_(out), max_event_bytes_(max_event_bytes) {}
@@ -37,7 +37,7 @@ class NextSink final : public internal::HttpResponseSink {
   void OnHeadersComplete(const HttpResponseHead& head) override {
     // One allocation of the right size up front (as the curl transport does), never more than
     // the limit allows: the parser refuses a larger Content-Length before any body byte.
-    if (head.framing == internal::HttpBodyFraming::kContentLength &&
+    if (head.framing == transport_internal::HttpBodyFraming::kContentLength &&
         head.content_length <= max_event_bytes_) {
       out_.body.Reserve(static_cast<size_t>(head.content_length));
     }
@@ -55,7 +55,7 @@ class NextSink final : public internal::HttpResponseSink {
 
 // Receives any other reply into an ApiReply: the first 64 KiB of the body (the rest is read and
 // dropped, so the connection stays usable) and Lambda-Extension-Identifier.
-class ReplySink final : public internal::HttpResponseSink {
+class ReplySink final : public transport_internal::HttpResponseSink {
  public:
   explicit ReplySink(ApiReply& reply) : reply_(reply) {}
 
@@ -75,7 +75,7 @@ absl::Status InitializeTransport() {
 }
 
 struct RuntimeApiClient::Impl {
-  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts, internal::HttpEndpoint endpoint)
+  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts, transport_internal::HttpEndpoint endpoint)
       : sink(log_sink),
         options(opts),
         connection(std::move(endpoint), {.connect_timeout = opts.connect_timeout,
@@ -83,7 +83,7 @@ struct RuntimeApiClient::Impl {
 
   const LogSink& sink;
   const RuntimeApiClientOptions options;
-  internal::HttpConnection connection;
+  transport_internal::HttpConnection connection;
   std::string target;  // Reused for every request.
 
   // The request line and headers of `api_request` (target into `target`, header views into
@@ -111,7 +111,7 @@ RuntimeApiClient::~RuntimeApiClient() = default;
 
 absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
     std::string_view endpoint, const LogSink& sink, RuntimeApiClientOptions options) {
-  absl::StatusOr<internal::HttpEndpoint> parsed = internal::ParseEndpoint(endpoint);
+  absl::StatusOr<transport_internal::HttpEndpoint> parsed = transport_internal::ParseEndpoint(endpoint);
   if (!parsed.ok()) return parsed.status();
   auto impl = std::make_unique<Impl>(sink, options, *std::move(parsed));
   return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));

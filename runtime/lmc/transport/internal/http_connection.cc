@@ -31,7 +31,7 @@
 #define LMC_THREAD_SANITIZER 0
 #endif
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 namespace {
 
 // The reply's header section limit (RFC 9110 sets none; 64 KiB is far above what the Runtime
@@ -540,4 +540,4 @@ absl::StatusOr<int> HttpConnection::FinishStream(std::string_view last_chunk,
   return attempt.http_status;
 }
 
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

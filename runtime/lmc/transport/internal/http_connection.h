@@ -32,10 +32,10 @@
 //
 // Example:
 //
-//   auto endpoint = lmc::internal::ParseEndpoint("127.0.0.1:9001");
-//   lmc::internal::HttpConnection connection(*endpoint, {});
-//   lmc::internal::HttpHeader headers[] = {{"Content-Type", "application/json"}};
-//   lmc::internal::HttpRequest request{.method = "POST", .target = "/path",
+//   auto endpoint = lmc::transport_internal::ParseEndpoint("127.0.0.1:9001");
+//   lmc::transport_internal::HttpConnection connection(*endpoint, {});
+//   lmc::transport_internal::HttpHeader headers[] = {{"Content-Type", "application/json"}};
+//   lmc::transport_internal::HttpRequest request{.method = "POST", .target = "/path",
 //                                      .headers = headers, .body = "{}", .has_body = true};
 //   MySink sink;  // an HttpResponseSink
 //   absl::StatusOr<int> status = connection.RoundTrip(request, sink);
@@ -60,7 +60,7 @@
 #include "lmc/mutex.h"
 #include "lmc/transport/internal/http_response_parser.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 
 // HttpEndpoint
 //
@@ -243,4 +243,4 @@ class HttpConnection {
   bool reply_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

@@ -24,7 +24,7 @@
 #include "lmc/transport/internal/http_connection_test_support.h"
 #include "tests/support/scripted_server.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 namespace {
 
 using integration::ScriptedServer;
@@ -190,4 +190,4 @@ TEST(HttpConnection, AbortRacingWithLongPollsAlwaysEndsThem) {
 }
 
 }  // namespace
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

@@ -23,7 +23,7 @@
 #include "lmc/transport/internal/http_connection_test_support.h"
 #include "tests/support/scripted_server.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 namespace {
 
 using integration::ScriptedServer;
@@ -529,4 +529,4 @@ TEST_P(PartialWriteTest, LargeBodyArrivesWholeDespitePartialWrites) {
 INSTANTIATE_TEST_SUITE_P(BlockingOrTimed, PartialWriteTest, ::testing::Bool());
 
 }  // namespace
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

@@ -26,7 +26,7 @@
 #include "lmc/transport/internal/http_connection.h"
 #include "tests/support/scripted_server.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 
 // Bound on every wait, so a broken test fails instead of hanging.
 inline constexpr auto kWait = std::chrono::seconds(60);
@@ -112,4 +112,4 @@ inline HttpRequest LongPoll() {
   return request;
 }
 
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

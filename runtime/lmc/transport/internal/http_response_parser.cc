@@ -4,7 +4,7 @@
 
 #include "lmc/base/http/http_fields.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -303,4 +303,4 @@ size_t HttpResponseParser::Feed(std::string_view data) {
   return pos;
 }
 
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

@@ -32,12 +32,12 @@
 //
 // Example:
 //
-//   class Collect : public lmc::internal::HttpResponseCallbacks {
+//   class Collect : public lmc::transport_internal::HttpResponseCallbacks {
 //     void OnHeaderLine(std::string_view line) override { next.ApplyHeaderLine(line); }
 //     void OnBody(std::string_view bytes) override { body.append(bytes); }
 //     ...
 //   } collect;
-//   lmc::internal::HttpResponseParser parser;
+//   lmc::transport_internal::HttpResponseParser parser;
 //   parser.Reset(&collect, {.max_body_bytes = 6 << 20});
 //   while (!parser.done()) {
 //     ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
@@ -57,7 +57,7 @@
 #include "lmc/base/http/http_fields.h"
 #include "lmc/base/http/line_reader.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 
 // HttpResponseLimits
 struct HttpResponseLimits {
@@ -227,4 +227,4 @@ class HttpResponseParser {
   uint64_t body_bytes_ = 0;  // Content-Length and close-delimited bodies
 };
 
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal

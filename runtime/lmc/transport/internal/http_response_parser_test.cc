@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace lmc::internal {
+namespace lmc::transport_internal {
 namespace {
 
 using ::testing::ElementsAre;
@@ -494,4 +494,4 @@ TEST(HttpResponseParser, ErrorIsStickyAndResetStartsOver) {
 }
 
 }  // namespace
-}  // namespace lmc::internal
+}  // namespace lmc::transport_internal
