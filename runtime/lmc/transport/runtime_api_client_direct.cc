@@ -23,7 +23,7 @@ namespace lmc {
 namespace {
 
 using transport_internal::HttpHeader;
-using transport_internal::HttpRequest;
+using transport_internal::OutgoingRequest;
 using transport_internal::HttpResponseHead;
 
 // Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
@@ -88,7 +88,7 @@ struct RuntimeApiClient::Impl {
 
   // The request line and headers of `api_request` (target into `target`, header views into
   // `headers`), as the HTTP client takes them.
-  HttpRequest Describe(const ApiRequest& api_request,
+  OutgoingRequest Describe(const ApiRequest& api_request,
                        std::array<HttpHeader, kMaxApiHeaders>& headers) {
     target.clear();
     api_request.AppendTarget(target);
@@ -96,7 +96,7 @@ struct RuntimeApiClient::Impl {
     for (const ApiHeader& header : api_request.headers()) {
       headers[count++] = {header.name, header.value};
     }
-    HttpRequest request;
+    OutgoingRequest request;
     request.method = api_request.method();
     request.target = target;
     request.headers = std::span<const HttpHeader>(headers.data(), count);
@@ -121,7 +121,7 @@ absl::StatusOr<ApiReply> RuntimeApiClient::Send(const absl::StatusOr<ApiRequest>
   if (!api_request.ok()) return api_request.status();
   Impl& s = *impl_;
   std::array<HttpHeader, kMaxApiHeaders> headers;
-  HttpRequest request = s.Describe(*api_request, headers);
+  OutgoingRequest request = s.Describe(*api_request, headers);
   request.has_body = api_request->has_body();
   request.body = api_request->body();
   request.timeout = api_request->timeout();
@@ -143,7 +143,7 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   Impl& s = *impl_;
   out.Reset();
   NextSink next_sink(out, s.options.max_event_bytes);
-  HttpRequest request;
+  OutgoingRequest request;
   request.method = "GET";
   request.target = kNextTarget;
   // No timeout: /next long-polls until an event arrives, however long that is.
@@ -176,7 +176,7 @@ absl::Status RuntimeApiClient::BeginStreamedResponse(std::string_view request_id
       ApiRequest::StreamedResponse(request_id, invocation_id, content_type);
   if (!api_request.ok()) return api_request.status();
   std::array<HttpHeader, kMaxApiHeaders> headers;
-  HttpRequest request = s.Describe(*api_request, headers);
+  OutgoingRequest request = s.Describe(*api_request, headers);
   request.has_body = true;
   request.chunked = true;
   if (absl::Status begun = s.connection.BeginStream(request); !begun.ok()) {

@@ -244,7 +244,7 @@ absl::Status HttpConnection::Open(Deadline deadline, bool long_poll) {
   return status;
 }
 
-void HttpConnection::BuildHead(const HttpRequest& request) {
+void HttpConnection::BuildHead(const OutgoingRequest& request) {
   head_.clear();
   head_.append(request.method)
       .append(" ")
@@ -343,7 +343,7 @@ absl::StatusOr<size_t> HttpConnection::Receive(char* into, size_t capacity, Dead
   }
 }
 
-HttpConnection::Attempt HttpConnection::Exchange(const HttpRequest& request, HttpResponseSink& sink,
+HttpConnection::Attempt HttpConnection::Exchange(const OutgoingRequest& request, HttpResponseSink& sink,
                                                  Deadline deadline) {
   Attempt attempt;
   if (absl::Status sent = Send(request.body, deadline, attempt.stale); !sent.ok()) {
@@ -429,7 +429,7 @@ HttpConnection::Attempt HttpConnection::ReadReply(bool long_poll, uint64_t max_b
   return attempt;
 }
 
-absl::StatusOr<int> HttpConnection::RoundTrip(const HttpRequest& request, HttpResponseSink& sink) {
+absl::StatusOr<int> HttpConnection::RoundTrip(const OutgoingRequest& request, HttpResponseSink& sink) {
   Deadline deadline;
   if (request.timeout > std::chrono::milliseconds::zero()) {
     deadline = std::chrono::steady_clock::now() + request.timeout;
@@ -481,7 +481,7 @@ void HttpConnection::DropIfPeerClosed() {
   if (::poll(&p, 1, 0) == 1) Close();
 }
 
-absl::Status HttpConnection::BeginStream(const HttpRequest& request) {
+absl::Status HttpConnection::BeginStream(const OutgoingRequest& request) {
   streaming_ = false;
   // A streamed body cannot be sent twice, so the usual stale retry (after the body failed) is not
   // available: check for a connection the peer has already closed before starting instead.

@@ -35,7 +35,7 @@
 //   auto endpoint = lmc::transport_internal::ParseEndpoint("127.0.0.1:9001");
 //   lmc::transport_internal::HttpConnection connection(*endpoint, {});
 //   lmc::transport_internal::HttpHeader headers[] = {{"Content-Type", "application/json"}};
-//   lmc::transport_internal::HttpRequest request{.method = "POST", .target = "/path",
+//   lmc::transport_internal::OutgoingRequest request{.method = "POST", .target = "/path",
 //                                      .headers = headers, .body = "{}", .has_body = true};
 //   MySink sink;  // an HttpResponseSink
 //   absl::StatusOr<int> status = connection.RoundTrip(request, sink);
@@ -90,10 +90,12 @@ struct HttpHeader {
   std::string_view value;
 };
 
-// HttpRequest
+// OutgoingRequest
 //
-// One request. Views into the caller's memory, valid during RoundTrip().
-struct HttpRequest {
+// One request this client sends (not a request received, nor an HTTP event: those are
+// tools/emulator's ReceivedRequest and handlers/events' HttpRequest). Views into the caller's
+// memory, valid during RoundTrip().
+struct OutgoingRequest {
   std::string_view method;              // "GET", "POST"
   std::string_view target;              // origin-form: "/2018-06-01/runtime/invocation/next"
   std::span<const HttpHeader> headers;  // sent after Host and User-Agent
@@ -156,7 +158,7 @@ class HttpConnection {
   // header lines were already delivered); kDeadlineExceeded when request.timeout passed;
   // kUnavailable when no complete, valid reply arrived (refused, reset, closed, malformed). On
   // any failure the connection is closed, and the sink may hold part of a reply.
-  absl::StatusOr<int> RoundTrip(const HttpRequest& request, HttpResponseSink& sink);
+  absl::StatusOr<int> RoundTrip(const OutgoingRequest& request, HttpResponseSink& sink);
 
   // Streaming a request body (Transfer-Encoding: chunked), for Lambda's streamed responses:
   //
@@ -169,7 +171,7 @@ class HttpConnection {
   // A kept-alive connection that the peer has closed while idle is replaced before the head is
   // sent; once the head is out nothing is retried (the body cannot be replayed). After a failure
   // the connection is closed and later calls fail until the next BeginStream() or RoundTrip().
-  absl::Status BeginStream(const HttpRequest& request);
+  absl::Status BeginStream(const OutgoingRequest& request);
   absl::Status SendChunk(std::string_view bytes);
   absl::StatusOr<int> FinishStream(std::string_view last_chunk, HttpResponseSink& sink);
 
@@ -199,7 +201,7 @@ class HttpConnection {
   absl::Status ConnectOne(int family, const sockaddr* address, socklen_t length, Deadline deadline,
                           bool long_poll);
   void Close();
-  Attempt Exchange(const HttpRequest& request, HttpResponseSink& sink, Deadline deadline);
+  Attempt Exchange(const OutgoingRequest& request, HttpResponseSink& sink, Deadline deadline);
   // Sends the head and body; errno-style failure in the returned status.
   absl::Status Send(std::string_view body, Deadline deadline, bool& stale);
   // Sends all of `parts` (at most 3) with sendmsg(); `stale` is set when the peer had closed.
@@ -213,7 +215,7 @@ class HttpConnection {
   absl::StatusOr<size_t> Receive(char* into, size_t capacity, Deadline deadline, int& error);
   // Waits for `events` on the socket until `deadline` (poll); kDeadlineExceeded when it passes.
   absl::Status WaitFor(short events, Deadline deadline);
-  void BuildHead(const HttpRequest& request);
+  void BuildHead(const OutgoingRequest& request);
   bool AbortRequested();
   // Tells Abort() that the long poll's reply has begun to arrive.
   void NoteReplyStarted();

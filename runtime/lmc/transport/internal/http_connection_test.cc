@@ -76,7 +76,7 @@ TEST(HttpConnection, SendsOneWellFormedRequestWithTheBodyAsGiven) {
   });
   HttpConnection connection(EndpointOf(server), {});
   const HttpHeader headers[] = {{"Content-Type", "application/json"}, {"X-Empty", ""}};
-  HttpRequest request = Post("{\"a\":1}");
+  OutgoingRequest request = Post("{\"a\":1}");
   request.headers = headers;
   StringSink sink;
   const absl::StatusOr<int> status = connection.RoundTrip(request, sink);
@@ -376,7 +376,7 @@ TEST(HttpConnection, BodyOverTheLimitIsResourceExhaustedWithHeadersDelivered) {
   });
   HttpConnection connection(EndpointOf(server), {});
   StringSink sink(/*in_place=*/true);
-  HttpRequest request = Get();
+  OutgoingRequest request = Get();
   request.max_response_body_bytes = 999;
   const absl::StatusOr<int> status = connection.RoundTrip(request, sink);
   EXPECT_EQ(status.status().code(), absl::StatusCode::kResourceExhausted);

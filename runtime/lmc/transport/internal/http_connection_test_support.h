@@ -89,15 +89,15 @@ inline std::string Reply(std::string_view body, std::string_view extra_headers =
          std::string(extra_headers) + "\r\n" + std::string(body);
 }
 
-inline HttpRequest Get(std::string_view target = "/next") {
-  HttpRequest request;
+inline OutgoingRequest Get(std::string_view target = "/next") {
+  OutgoingRequest request;
   request.method = "GET";
   request.target = target;
   return request;
 }
 
-inline HttpRequest Post(std::string_view body, std::chrono::milliseconds timeout = {}) {
-  HttpRequest request;
+inline OutgoingRequest Post(std::string_view body, std::chrono::milliseconds timeout = {}) {
+  OutgoingRequest request;
   request.method = "POST";
   request.target = "/post";
   request.body = body;
@@ -106,8 +106,8 @@ inline HttpRequest Post(std::string_view body, std::chrono::milliseconds timeout
   return request;
 }
 
-inline HttpRequest LongPoll() {
-  HttpRequest request = Get();
+inline OutgoingRequest LongPoll() {
+  OutgoingRequest request = Get();
   request.long_poll = true;
   return request;
 }
