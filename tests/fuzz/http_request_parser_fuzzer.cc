@@ -12,7 +12,7 @@
 namespace {
 
 using lmc::emulator::internal::HttpParserLimits;
-using lmc::emulator::internal::HttpRequest;
+using lmc::emulator::internal::ReceivedRequest;
 using lmc::emulator::internal::HttpRequestParser;
 
 struct Outcome {
@@ -27,7 +27,7 @@ Outcome ParseAll(const std::vector<std::string_view>& pieces) {
   limits.max_body_bytes = 65536;
   HttpRequestParser parser(limits);
   Outcome outcome;
-  HttpRequest request;
+  ReceivedRequest request;
   for (std::string_view piece : pieces) {
     parser.Feed(piece);
     for (;;) {

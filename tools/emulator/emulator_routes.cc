@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view kOkBody = R"({"status":"OK"})";
 
 // The Answer a POST carries, before it is judged; takes the request's body and fields.
-Answer AnswerFrom(Answer::Kind kind, internal::HttpRequest& request, absl::Time received_at) {
+Answer AnswerFrom(Answer::Kind kind, internal::ReceivedRequest& request, absl::Time received_at) {
   Answer answer;
   answer.kind = kind;
   answer.chunked = request.chunked;

@@ -86,7 +86,7 @@ class Emulator::Impl {
   struct PendingPost {
     Answer::Kind kind = Answer::Kind::kResponse;
     std::string request_id;
-    internal::HttpRequest request;
+    internal::ReceivedRequest request;
     absl::Time received_at;
     std::optional<PostFault> fault;
   };
@@ -99,7 +99,7 @@ class Emulator::Impl {
     // Bodies up to a streamed response's 200 MiB (and a little framing slack) are parsed; the
     // per-endpoint limits are applied to the whole answer (RuntimeState::RecordAnswer()).
     internal::HttpRequestParser parser{{.max_body_bytes = size_t{256} * 1024 * 1024}};
-    internal::HttpRequest request;  // the request being handled, reused between requests
+    internal::ReceivedRequest request;  // the request being handled, reused between requests
     size_t chunks_counted = 0;      // chunks of the request in progress already in Stats
     bool keep_alive = true;         // of the request being answered
     bool http10 = false;

@@ -22,7 +22,7 @@ const std::string* FindField(const HttpFields& fields, std::string_view lower_na
   return nullptr;
 }
 
-void HttpRequest::Clear() {
+void ReceivedRequest::Clear() {
   method.clear();
   target.clear();
   minor_version = 1;
@@ -210,7 +210,7 @@ void HttpRequestParser::TakeBodyBytes() {
   remaining_ -= n;
 }
 
-HttpRequestParser::Result HttpRequestParser::Complete(HttpRequest& request) {
+HttpRequestParser::Result HttpRequestParser::Complete(ReceivedRequest& request) {
   std::swap(request, current_);
   current_.Clear();
   state_ = State::kStartLine;
@@ -219,7 +219,7 @@ HttpRequestParser::Result HttpRequestParser::Complete(HttpRequest& request) {
   return Result::kRequest;
 }
 
-HttpRequestParser::Result HttpRequestParser::Parse(HttpRequest& request) {
+HttpRequestParser::Result HttpRequestParser::Parse(ReceivedRequest& request) {
   std::string_view line;
   bool too_long = false;
   for (;;) {

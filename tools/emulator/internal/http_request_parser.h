@@ -13,7 +13,7 @@
 // Example:
 //
 //   HttpRequestParser parser;
-//   HttpRequest request;
+//   ReceivedRequest request;
 //   parser.Feed(bytes_from_socket);
 //   for (;;) {
 //     HttpRequestParser::Result r = parser.Parse(request);
@@ -54,10 +54,11 @@ struct ReceivedChunk {
   absl::Time arrived_at;
 };
 
-// HttpRequest
+// ReceivedRequest
 //
-// One complete request. Plain data; the parser fills it and the caller owns it.
-struct HttpRequest {
+// One complete request as the emulator received it (not the direct transport's OutgoingRequest,
+// nor handlers/events' HttpRequest event). Plain data; the parser fills it and the caller owns it.
+struct ReceivedRequest {
   std::string method;     // as sent, case-sensitive ("GET", "POST")
   std::string target;     // request-target as sent, query string included
   int minor_version = 1;  // HTTP/1.<minor_version>
@@ -117,7 +118,7 @@ class HttpRequestParser {
   // Parses as far as the buffered bytes allow. On kRequest, `request` is overwritten with the
   // next complete request (its previous capacity is recycled) and the bytes of that request are
   // dropped from the buffer; call again for pipelined requests. kError is sticky.
-  Result Parse(HttpRequest& request);
+  Result Parse(ReceivedRequest& request);
 
   // After kError: the HTTP status to answer (400 malformed, 413 body too large, 431 header
   // section too large, 501 unsupported transfer coding, 505 unsupported HTTP version) and a
@@ -167,7 +168,7 @@ class HttpRequestParser {
   // Moves up to `remaining_` buffered bytes into the body.
   void TakeBodyBytes();
   Result Fail(int status, std::string_view message);
-  Result Complete(HttpRequest& request);
+  Result Complete(ReceivedRequest& request);
 
   HttpParserLimits limits_;
   // Empty lines seen before the current request line (RFC 9112 tolerates a few).
@@ -175,7 +176,7 @@ class HttpRequestParser {
   std::string buf_;
   size_t pos_ = 0;  // first unconsumed byte of buf_
   State state_ = State::kStartLine;
-  HttpRequest current_;       // the request being parsed
+  ReceivedRequest current_;       // the request being parsed
   size_t section_bytes_ = 0;  // bytes of the current header or trailer section so far
   uint64_t remaining_ = 0;    // Content-Length body bytes still expected
   ChunkSink chunk_sink_;

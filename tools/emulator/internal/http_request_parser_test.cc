@@ -15,11 +15,11 @@ using Result = HttpRequestParser::Result;
 
 // Feeds `pieces` one after another and collects every complete request. Fails the test on a
 // parse error.
-std::vector<HttpRequest> ParsePieces(const std::vector<std::string>& pieces,
+std::vector<ReceivedRequest> ParsePieces(const std::vector<std::string>& pieces,
                                      HttpParserLimits limits = {}) {
   HttpRequestParser parser(limits);
-  std::vector<HttpRequest> out;
-  HttpRequest request;
+  std::vector<ReceivedRequest> out;
+  ReceivedRequest request;
   for (const std::string& piece : pieces) {
     parser.Feed(piece);
     for (;;) {
@@ -38,7 +38,7 @@ std::vector<HttpRequest> ParsePieces(const std::vector<std::string>& pieces,
 int ErrorStatusOf(const std::string& wire, HttpParserLimits limits = {}) {
   HttpRequestParser parser(limits);
   parser.Feed(wire);
-  HttpRequest request;
+  ReceivedRequest request;
   for (;;) {
     const Result r = parser.Parse(request);
     if (r == Result::kError) return parser.error_status();
@@ -47,7 +47,7 @@ int ErrorStatusOf(const std::string& wire, HttpParserLimits limits = {}) {
 }
 
 // Compares every field of two requests.
-void ExpectSameRequest(const HttpRequest& a, const HttpRequest& b) {
+void ExpectSameRequest(const ReceivedRequest& a, const ReceivedRequest& b) {
   EXPECT_EQ(a.method, b.method);
   EXPECT_EQ(a.target, b.target);
   EXPECT_EQ(a.minor_version, b.minor_version);
@@ -88,9 +88,9 @@ const char kChunked[] =
     "\r\n";
 
 TEST(HttpRequestParser, ParsesRequestLineAndLowerCasesHeaderNames) {
-  const std::vector<HttpRequest> requests = ParsePieces({kGet});
+  const std::vector<ReceivedRequest> requests = ParsePieces({kGet});
   ASSERT_EQ(requests.size(), 1u);
-  const HttpRequest& r = requests[0];
+  const ReceivedRequest& r = requests[0];
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.target, "/2018-06-01/runtime/invocation/next");
   EXPECT_EQ(r.minor_version, 1);
@@ -105,7 +105,7 @@ TEST(HttpRequestParser, ParsesRequestLineAndLowerCasesHeaderNames) {
 }
 
 TEST(HttpRequestParser, HeaderValuesAreTrimmedAndRepeatsKeptInOrder) {
-  const std::vector<HttpRequest> requests = ParsePieces(
+  const std::vector<ReceivedRequest> requests = ParsePieces(
       {"GET / HTTP/1.1\r\nX-A:   spaced \t\r\nX-A: second\r\nX-Empty:\r\nMiXeD-CaSe: V\r\n\r\n"});
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_THAT(requests[0].headers, ElementsAre(Pair("x-a", "spaced"), Pair("x-a", "second"),
@@ -113,7 +113,7 @@ TEST(HttpRequestParser, HeaderValuesAreTrimmedAndRepeatsKeptInOrder) {
 }
 
 TEST(HttpRequestParser, ContentLengthBodyIsReadExactly) {
-  const std::vector<HttpRequest> requests = ParsePieces({kPost});
+  const std::vector<ReceivedRequest> requests = ParsePieces({kPost});
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, "{\"ok\":\"yes\"}\n");
   EXPECT_FALSE(requests[0].chunked);
@@ -122,15 +122,15 @@ TEST(HttpRequestParser, ContentLengthBodyIsReadExactly) {
 TEST(HttpRequestParser, BinaryBodyBytesArePreserved) {
   std::string body("a\0b\r\n\r\n\xff", 8);
   std::string wire = "POST /x HTTP/1.1\r\nContent-Length: 8\r\n\r\n" + body;
-  const std::vector<HttpRequest> requests = ParsePieces({wire});
+  const std::vector<ReceivedRequest> requests = ParsePieces({wire});
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, body);
 }
 
 TEST(HttpRequestParser, ChunkedBodyWithExtensionsAndTrailersIsDecoded) {
-  const std::vector<HttpRequest> requests = ParsePieces({kChunked});
+  const std::vector<ReceivedRequest> requests = ParsePieces({kChunked});
   ASSERT_EQ(requests.size(), 1u);
-  const HttpRequest& r = requests[0];
+  const ReceivedRequest& r = requests[0];
   EXPECT_TRUE(r.chunked);
   EXPECT_EQ(r.body, "helloabcdefghijklmnopqrstuvwxyz");
   EXPECT_THAT(r.trailers,
@@ -139,7 +139,7 @@ TEST(HttpRequestParser, ChunkedBodyWithExtensionsAndTrailersIsDecoded) {
 }
 
 TEST(HttpRequestParser, ChunkedBodyWithoutTrailersEndsAtEmptyLine) {
-  const std::vector<HttpRequest> requests =
+  const std::vector<ReceivedRequest> requests =
       ParsePieces({"POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"});
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, "abc");
@@ -150,11 +150,11 @@ TEST(HttpRequestParser, ChunkedBodyWithoutTrailersEndsAtEmptyLine) {
 // matter. Every split point of three pipelined requests (GET, POST, chunked POST) is tried.
 TEST(HttpRequestParser, SplitAtEveryByteBoundaryGivesTheSameRequests) {
   const std::string wire = std::string(kGet) + kPost + kChunked;
-  const std::vector<HttpRequest> whole = ParsePieces({wire});
+  const std::vector<ReceivedRequest> whole = ParsePieces({wire});
   ASSERT_EQ(whole.size(), 3u);
   for (size_t split = 0; split <= wire.size(); ++split) {
     SCOPED_TRACE(split);
-    const std::vector<HttpRequest> parts = ParsePieces({wire.substr(0, split), wire.substr(split)});
+    const std::vector<ReceivedRequest> parts = ParsePieces({wire.substr(0, split), wire.substr(split)});
     ASSERT_EQ(parts.size(), 3u);
     for (size_t i = 0; i < 3; ++i) ExpectSameRequest(parts[i], whole[i]);
   }
@@ -164,8 +164,8 @@ TEST(HttpRequestParser, ByteAtATimeGivesTheSameRequests) {
   const std::string wire = std::string(kChunked) + kPost + kGet;
   std::vector<std::string> bytes;
   for (char c : wire) bytes.emplace_back(1, c);
-  const std::vector<HttpRequest> whole = ParsePieces({wire});
-  const std::vector<HttpRequest> parts = ParsePieces(bytes);
+  const std::vector<ReceivedRequest> whole = ParsePieces({wire});
+  const std::vector<ReceivedRequest> parts = ParsePieces(bytes);
   ASSERT_EQ(parts.size(), 3u);
   for (size_t i = 0; i < 3; ++i) ExpectSameRequest(parts[i], whole[i]);
 }
@@ -173,14 +173,14 @@ TEST(HttpRequestParser, ByteAtATimeGivesTheSameRequests) {
 TEST(HttpRequestParser, PipelinedRequestsComeOutInOrder) {
   std::string wire;
   for (int i = 0; i < 50; ++i) wire += "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n";
-  const std::vector<HttpRequest> requests = ParsePieces({wire});
+  const std::vector<ReceivedRequest> requests = ParsePieces({wire});
   ASSERT_EQ(requests.size(), 50u);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(requests[i].target, "/" + std::to_string(i));
 }
 
 TEST(HttpRequestParser, IncompleteRequestNeedsMore) {
   HttpRequestParser parser;
-  HttpRequest request;
+  ReceivedRequest request;
   parser.Feed("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345");
   EXPECT_EQ(parser.Parse(request), Result::kNeedMore);
   parser.Feed("6789");
@@ -194,7 +194,7 @@ TEST(HttpRequestParser, IncompleteRequestNeedsMore) {
 
 TEST(HttpRequestParser, KeepAliveFollowsVersionAndConnectionHeader) {
   auto keep_alive = [](const std::string& wire) {
-    const std::vector<HttpRequest> r = ParsePieces({wire});
+    const std::vector<ReceivedRequest> r = ParsePieces({wire});
     return r.size() == 1 && r[0].keep_alive;
   };
   EXPECT_TRUE(keep_alive("GET / HTTP/1.1\r\n\r\n"));
@@ -206,7 +206,7 @@ TEST(HttpRequestParser, KeepAliveFollowsVersionAndConnectionHeader) {
 
 TEST(HttpRequestParser, ExpectContinueIsReportedUntilAcknowledged) {
   HttpRequestParser parser;
-  HttpRequest request;
+  ReceivedRequest request;
   parser.Feed("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
   EXPECT_FALSE(parser.AwaitingContinue());  // headers not parsed yet
   EXPECT_EQ(parser.Parse(request), Result::kNeedMore);
@@ -224,14 +224,14 @@ TEST(HttpRequestParser, ExpectContinueIsReportedUntilAcknowledged) {
 }
 
 TEST(HttpRequestParser, ExpectContinueOnHttp10IsIgnored) {
-  const std::vector<HttpRequest> r =
+  const std::vector<ReceivedRequest> r =
       ParsePieces({"POST /x HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n"});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].expect_continue);
 }
 
 TEST(HttpRequestParser, LeadingEmptyLinesAndBareLineFeedsAreAccepted) {
-  const std::vector<HttpRequest> r = ParsePieces(
+  const std::vector<ReceivedRequest> r = ParsePieces(
       {"\r\n\nGET /a HTTP/1.1\nHost: x\n\n", "POST /b HTTP/1.1\nContent-Length: 2\n\nok"});
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].target, "/a");
@@ -240,7 +240,7 @@ TEST(HttpRequestParser, LeadingEmptyLinesAndBareLineFeedsAreAccepted) {
 }
 
 TEST(HttpRequestParser, IdenticalRepeatedContentLengthsAreAccepted) {
-  const std::vector<HttpRequest> r =
+  const std::vector<ReceivedRequest> r =
       ParsePieces({"POST /x HTTP/1.1\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok"});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].body, "ok");
@@ -341,7 +341,7 @@ TEST(HttpRequestParser, OversizedBodyIs413BeforeTheBodyArrives) {
 
 TEST(HttpRequestParser, ErrorIsSticky) {
   HttpRequestParser parser;
-  HttpRequest request;
+  ReceivedRequest request;
   parser.Feed("BROKEN\r\n");
   EXPECT_EQ(parser.Parse(request), Result::kError);
   parser.Feed("GET / HTTP/1.1\r\n\r\n");
@@ -352,12 +352,12 @@ TEST(HttpRequestParser, ErrorIsSticky) {
 
 TEST(HttpRequestParser, ReusedRequestIsFullyOverwritten) {
   HttpRequestParser parser;
-  HttpRequest request;
+  ReceivedRequest request;
   parser.Feed(kChunked);
   ASSERT_EQ(parser.Parse(request), Result::kRequest);
   parser.Feed(kGet);
   ASSERT_EQ(parser.Parse(request), Result::kRequest);
-  const std::vector<HttpRequest> fresh = ParsePieces({kGet});
+  const std::vector<ReceivedRequest> fresh = ParsePieces({kGet});
   ASSERT_EQ(fresh.size(), 1u);
   ExpectSameRequest(request, fresh[0]);
 }
@@ -366,7 +366,7 @@ TEST(HttpRequestParser, EmptyLineLimitDoesNotDependOnHowBytesArrive) {
   // Found by tests/fuzz/http_request_parser_fuzzer: the count of leading empty lines used to
   // restart with every Parse() call, so one empty line per packet was never refused.
   HttpRequestParser whole;
-  HttpRequest request;
+  ReceivedRequest request;
   whole.Feed("\n\n\n\n\n\r");
   EXPECT_EQ(whole.Parse(request), HttpRequestParser::Result::kError);
   HttpRequestParser dribbled;
