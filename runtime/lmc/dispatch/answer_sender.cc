@@ -58,7 +58,7 @@ Delivery AnswerSender::Deliver(const Result& result, const AnswerTarget& target)
   return delivery == Delivery::kTooLarge ? Delivery::kFailed : delivery;
 }
 
-Delivery AnswerSender::Post(const Answer& answer, const AnswerTarget& target) {
+Delivery AnswerSender::Post(const WireAnswer& answer, const AnswerTarget& target) {
   const LogSink& sink = *settings_.sink;
   const Clock& clock = *settings_.clock;
   const char* const kind = KindName(answer.kind);

@@ -25,10 +25,11 @@
 
 namespace lmc {
 
-// Answer
+// WireAnswer
 //
-// One answer on the wire. Views: the caller keeps the bytes alive for the call.
-struct Answer {
+// One answer on the wire (the emulator's record of one it received is emulator::Answer).
+// Views: the caller keeps the bytes alive for the call.
+struct WireAnswer {
   AnswerKind kind = AnswerKind::kResponse;
   std::string_view content_type;  // kResponse only; must be a valid header value
   std::string_view body;          // the response bytes, or the Lambda error JSON
@@ -37,7 +38,7 @@ struct Answer {
 
 // AnswerTarget
 //
-// The invocation an answer is for. Views, like Answer.
+// The invocation an answer is for. Views, like WireAnswer.
 struct AnswerTarget {
   std::string_view request_id;     // valid per IsValidRequestId()
   std::string_view invocation_id;  // "" when none can be echoed
@@ -70,7 +71,7 @@ class AnswerSender {
   // Posts one answer, retrying transient failures (no reply, 5xx) until
   // DispatchSettings::max_post_attempts or deadline + post_grace. Blocks through retries; not cut
   // short by a shutdown, since an invocation already taken must still be answered.
-  Delivery Post(const Answer& answer, const AnswerTarget& target);
+  Delivery Post(const WireAnswer& answer, const AnswerTarget& target);
 
  private:
   LoopClient& client_;
