@@ -107,8 +107,8 @@ void Emulator::Impl::HandleNext(Connection& c, absl::Time now) {
   ActOnNext(c, state_.BeginNext(now, /*older_calls_parked=*/!waiting_.empty()));
 }
 
-void Emulator::Impl::ActOnNext(Connection& c, internal::NextAction action) {
-  using Kind = internal::NextAction::Kind;
+void Emulator::Impl::ActOnNext(Connection& c, internal::NextDecision action) {
+  using Kind = internal::NextDecision::Kind;
   switch (action.kind) {
     case Kind::kPark:
       return Park(c);

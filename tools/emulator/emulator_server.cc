@@ -377,8 +377,8 @@ void Emulator::Impl::ServeWaiters() {
       continue;
     }
     Connection& c = *it->second;
-    internal::NextAction action = state_.ServeOldestParked();
-    if (action.kind == internal::NextAction::Kind::kPark) return;  // nothing to hand out yet
+    internal::NextDecision action = state_.ServeOldestParked();
+    if (action.kind == internal::NextDecision::Kind::kPark) return;  // nothing to hand out yet
     waiting_.pop_front();
     c.state = ConnState::kReading;
     ActOnNext(c, std::move(action));

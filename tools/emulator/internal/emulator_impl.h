@@ -172,7 +172,7 @@ class Emulator::Impl {
   // Routes the complete request in c.request, received at `now`.
   void HandleRequest(Connection& c, absl::Time now);
   void HandleNext(Connection& c, absl::Time now);
-  void ActOnNext(Connection& c, internal::NextAction action);
+  void ActOnNext(Connection& c, internal::NextDecision action);
   void ApplyNextFault(Connection& c, const NextFault& fault);
   void Dispatch(Connection& c, EventSpec event);
   void HandleAnswer(Connection& c, Answer::Kind kind, std::string request_id, absl::Time now);

@@ -145,14 +145,14 @@ void RuntimeState::NotifyWaiters() const { lmc::MutexLock lock(&mu_); }
 
 // --- /next ---
 
-NextAction RuntimeState::BeginNext(absl::Time now, bool older_calls_parked) {
+NextDecision RuntimeState::BeginNext(absl::Time now, bool older_calls_parked) {
   lmc::MutexLock lock(&mu_);
   ++counters_.next_calls;
   if (counters_.first_next_at == absl::InfinitePast()) counters_.first_next_at = now;
   return DecideNextLocked(/*allow_fault=*/true, /*allow_event=*/!older_calls_parked);
 }
 
-NextAction RuntimeState::ContinueDelayedNext(bool older_calls_parked) {
+NextDecision RuntimeState::ContinueDelayedNext(bool older_calls_parked) {
   lmc::MutexLock lock(&mu_);
   return DecideNextLocked(/*allow_fault=*/false, /*allow_event=*/!older_calls_parked);
 }
@@ -163,32 +163,32 @@ void RuntimeState::NextParked() {
   UpdatePeaksLocked();
 }
 
-NextAction RuntimeState::ServeOldestParked() {
+NextDecision RuntimeState::ServeOldestParked() {
   lmc::MutexLock lock(&mu_);
-  NextAction action = DecideNextLocked(/*allow_fault=*/true, /*allow_event=*/true);
-  if (action.kind != NextAction::Kind::kPark) --waiting_next_;
+  NextDecision action = DecideNextLocked(/*allow_fault=*/true, /*allow_event=*/true);
+  if (action.kind != NextDecision::Kind::kPark) --waiting_next_;
   return action;
 }
 
-NextAction RuntimeState::DecideNextLocked(bool allow_fault, bool allow_event) {
-  NextAction a;
+NextDecision RuntimeState::DecideNextLocked(bool allow_fault, bool allow_event) {
+  NextDecision a;
   if (init_error_accepted_) {
-    a.kind = NextAction::Kind::kForbidden;
+    a.kind = NextDecision::Kind::kForbidden;
   } else if (shutdown_) {
-    a.kind = NextAction::Kind::kShutdown;
+    a.kind = NextDecision::Kind::kShutdown;
   } else if (allow_fault && !next_faults_.empty()) {
-    a.kind = NextAction::Kind::kFault;
+    a.kind = NextDecision::Kind::kFault;
     a.fault = next_faults_.front();
     next_faults_.pop_front();
     ++counters_.faults_applied;
   } else if (!allow_event) {
-    a.kind = NextAction::Kind::kPark;
+    a.kind = NextDecision::Kind::kPark;
   } else if (!queue_.empty()) {
-    a.kind = NextAction::Kind::kEvent;
+    a.kind = NextDecision::Kind::kEvent;
     a.event = std::move(queue_.front());
     queue_.pop_front();
   } else if (generator_ != nullptr && generator_next_ < generator_count_) {
-    a.kind = NextAction::Kind::kGenerate;
+    a.kind = NextDecision::Kind::kGenerate;
     a.generator = generator_;
     a.index = generator_next_++;
   }

@@ -11,8 +11,8 @@
 //
 //   RuntimeState state(RuntimeStateOptions{});
 //   state.Enqueue({.body = R"({"n":1})"});
-//   NextAction action = state.BeginNext(absl::Now(), /*older_calls_parked=*/false);
-//   // action.kind == NextAction::Kind::kEvent: write the /next reply for *action.event, then
+//   NextDecision action = state.BeginNext(absl::Now(), /*older_calls_parked=*/false);
+//   // action.kind == NextDecision::Kind::kEvent: write the /next reply for *action.event, then
 //   InvocationRecord record;
 //   record.request_id = "id-1";
 //   const DispatchResult dispatched = state.Dispatch(std::move(record), {}, false, absl::Now());
@@ -72,10 +72,11 @@ struct RuntimeStateOptions {
   static RuntimeStateOptions For(const EmulatorOptions& options);
 };
 
-// NextAction
+// NextDecision
 //
-// What answers one GET /next, decided under the lock and carried out by the server without it.
-struct NextAction {
+// What answers one GET /next, decided under the lock and carried out by the server without it
+// (the runtime's own reading of a /next reply is lmc::NextAction, lmc/dispatch/outcome.h).
+struct NextDecision {
   enum class Kind {
     kPark,       // nothing to hand out: the call waits (FIFO) for an event
     kForbidden,  // 403: an /init/error was accepted, no invocation will follow
@@ -177,15 +178,15 @@ class RuntimeState {
   // A GET /next arrived at `now`: counts it, then takes what answers it, in this order: 403
   // after an accepted /init/error, 500 once shutting down, the next NextFault, and else, unless
   // `older_calls_parked` (those are served first, FIFO), the next queued or generated event.
-  NextAction BeginNext(absl::Time now, bool older_calls_parked);
+  NextDecision BeginNext(absl::Time now, bool older_calls_parked);
   // The same decision for a call whose NextFault was a pure delay that has now run out: no
   // further fault is taken for it.
-  NextAction ContinueDelayedNext(bool older_calls_parked);
+  NextDecision ContinueDelayedNext(bool older_calls_parked);
   // The call was parked (kPark): counts it as waiting.
   void NextParked();
   // Decides for the oldest parked call; unless the answer is kPark again, it stops counting as
   // waiting.
-  NextAction ServeOldestParked();
+  NextDecision ServeOldestParked();
 
   // Records `record` (request_id, invocation_id, tenant_id, deadline, dispatched_at and
   // event_body filled in by the server) as dispatched at `now`. An open invocation with the same
@@ -241,7 +242,7 @@ class RuntimeState {
     bool expect_invocation_id = false;
   };
 
-  NextAction DecideNextLocked(bool allow_fault, bool allow_event)
+  NextDecision DecideNextLocked(bool allow_fault, bool allow_event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Stats SnapshotLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void UpdatePeaksLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -43,11 +43,11 @@ TEST(RuntimeState, QueuedEventsGoOutInFifoOrder) {
   state.Enqueue({.body = "first"});
   state.Enqueue({.body = "second"});
   EXPECT_EQ(state.stats().queued, 2u);
-  NextAction a = state.BeginNext(kT0, /*older_calls_parked=*/false);
-  ASSERT_EQ(a.kind, NextAction::Kind::kEvent);
+  NextDecision a = state.BeginNext(kT0, /*older_calls_parked=*/false);
+  ASSERT_EQ(a.kind, NextDecision::Kind::kEvent);
   EXPECT_EQ(a.event->body, "first");
   a = state.BeginNext(kT0, false);
-  ASSERT_EQ(a.kind, NextAction::Kind::kEvent);
+  ASSERT_EQ(a.kind, NextDecision::Kind::kEvent);
   EXPECT_EQ(a.event->body, "second");
   const Stats s = state.stats();
   EXPECT_EQ(s.next_calls, 2u);
@@ -57,12 +57,12 @@ TEST(RuntimeState, QueuedEventsGoOutInFifoOrder) {
 
 TEST(RuntimeState, NextWithNothingToHandOutParksAndCountsAsWaiting) {
   RuntimeState state({});
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kPark);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kPark);
   state.NextParked();
   EXPECT_EQ(state.stats().waiting_next, 1u);
   EXPECT_TRUE(state.WaitForWaitingNext(1, absl::ZeroDuration()));
   // Still nothing: the parked call stays parked.
-  EXPECT_EQ(state.ServeOldestParked().kind, NextAction::Kind::kPark);
+  EXPECT_EQ(state.ServeOldestParked().kind, NextDecision::Kind::kPark);
   EXPECT_EQ(state.stats().waiting_next, 1u);
 }
 
@@ -71,9 +71,9 @@ TEST(RuntimeState, OlderParkedCallsGetEventsBeforeANewCall) {
   state.NextParked();  // an older call waits
   state.Enqueue({.body = "e"});
   // A new call must not overtake it, so it parks too.
-  EXPECT_EQ(state.BeginNext(kT0, /*older_calls_parked=*/true).kind, NextAction::Kind::kPark);
-  const NextAction served = state.ServeOldestParked();
-  ASSERT_EQ(served.kind, NextAction::Kind::kEvent);
+  EXPECT_EQ(state.BeginNext(kT0, /*older_calls_parked=*/true).kind, NextDecision::Kind::kPark);
+  const NextDecision served = state.ServeOldestParked();
+  ASSERT_EQ(served.kind, NextDecision::Kind::kEvent);
   EXPECT_EQ(served.event->body, "e");
   EXPECT_EQ(state.stats().waiting_next, 0u);
 }
@@ -83,24 +83,24 @@ TEST(RuntimeState, QueuedEventsGoOutBeforeGeneratedOnes) {
   state.SetGenerator([](uint64_t i) { return EventSpec{.body = std::to_string(i)}; }, 2);
   state.Enqueue({.body = "queued"});
   EXPECT_EQ(state.stats().queued, 3u);  // the generator's remainder counts as queued
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kEvent);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kEvent);
   for (uint64_t want = 0; want < 2; ++want) {
-    const NextAction a = state.BeginNext(kT0, false);
-    ASSERT_EQ(a.kind, NextAction::Kind::kGenerate);
+    const NextDecision a = state.BeginNext(kT0, false);
+    ASSERT_EQ(a.kind, NextDecision::Kind::kGenerate);
     EXPECT_EQ(a.index, want);
     EXPECT_EQ((*a.generator)(a.index).body, std::to_string(want));
   }
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kPark);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kPark);
 }
 
 TEST(RuntimeState, SetGeneratorDropsTheRemainderOfThePreviousOne) {
   RuntimeState state({});
   state.SetGenerator([](uint64_t) { return EventSpec{.body = "old"}; }, 10);
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kGenerate);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kGenerate);
   state.SetGenerator([](uint64_t) { return EventSpec{.body = "new"}; }, 1);
   EXPECT_EQ(state.stats().queued, 1u);
-  const NextAction a = state.BeginNext(kT0, false);
-  ASSERT_EQ(a.kind, NextAction::Kind::kGenerate);
+  const NextDecision a = state.BeginNext(kT0, false);
+  ASSERT_EQ(a.kind, NextDecision::Kind::kGenerate);
   EXPECT_EQ(a.index, 0u);
   EXPECT_EQ((*a.generator)(a.index).body, "new");
 }
@@ -109,14 +109,14 @@ TEST(RuntimeState, NextFaultsAreTakenInOrderBeforeEvents) {
   RuntimeState state({});
   state.Enqueue({.body = "e"});
   state.InjectNextFaults({{.status = 503}, {.reset = true}});
-  NextAction a = state.BeginNext(kT0, false);
-  ASSERT_EQ(a.kind, NextAction::Kind::kFault);
+  NextDecision a = state.BeginNext(kT0, false);
+  ASSERT_EQ(a.kind, NextDecision::Kind::kFault);
   EXPECT_EQ(a.fault.status, 503);
   // A fault is taken even by a call that may not take an event yet.
   a = state.BeginNext(kT0, /*older_calls_parked=*/true);
-  ASSERT_EQ(a.kind, NextAction::Kind::kFault);
+  ASSERT_EQ(a.kind, NextDecision::Kind::kFault);
   EXPECT_TRUE(a.fault.reset);
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kEvent);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kEvent);
   EXPECT_EQ(state.stats().faults_applied, 2u);
 }
 
@@ -124,8 +124,8 @@ TEST(RuntimeState, ACallWhoseDelayRanOutTakesNoSecondFault) {
   RuntimeState state({});
   state.Enqueue({.body = "e"});
   state.InjectNextFaults({{.status = 500}});
-  const NextAction a = state.ContinueDelayedNext(/*older_calls_parked=*/false);
-  EXPECT_EQ(a.kind, NextAction::Kind::kEvent);
+  const NextDecision a = state.ContinueDelayedNext(/*older_calls_parked=*/false);
+  EXPECT_EQ(a.kind, NextDecision::Kind::kEvent);
   EXPECT_EQ(state.stats().faults_applied, 0u);
   EXPECT_EQ(state.stats().next_calls, 0u);  // it was counted when it arrived
 }
@@ -136,14 +136,14 @@ TEST(RuntimeState, AcceptedInitErrorForbidsEveryLaterNext) {
   state.InjectNextFaults({{.status = 500}});
   EXPECT_EQ(state.RecordInitError(MakeAnswer(kT0)), 202);
   state.BeginShutdown("spindown");
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kForbidden);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kForbidden);
   EXPECT_EQ(state.stats().faults_applied, 0u);  // the fault stays scripted
 }
 
 TEST(RuntimeState, OnlyTheFirstInitErrorWithinTheLimitIsAccepted) {
   RuntimeState state({.max_init_error_bytes = 4});
   EXPECT_EQ(state.RecordInitError(MakeAnswer(kT0, "too long")), 413);
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kPark);  // not accepted
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kPark);  // not accepted
   EXPECT_EQ(state.RecordInitError(MakeAnswer(kT0, "ok")), 202);
   EXPECT_EQ(state.RecordInitError(MakeAnswer(kT0, "ok")), 403);
   const std::vector<Answer> posts = state.init_errors();
@@ -162,8 +162,8 @@ TEST(RuntimeState, ShutdownAnswersEveryNextAndKeepsTheFirstReason) {
   state.BeginShutdown("spindown");
   state.BeginShutdown("timeout");
   EXPECT_EQ(state.shutdown_reason(), "spindown");
-  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextAction::Kind::kShutdown);
-  EXPECT_EQ(state.BeginNext(kT0, true).kind, NextAction::Kind::kShutdown);
+  EXPECT_EQ(state.BeginNext(kT0, false).kind, NextDecision::Kind::kShutdown);
+  EXPECT_EQ(state.BeginNext(kT0, true).kind, NextDecision::Kind::kShutdown);
 }
 
 TEST(RuntimeState, AcceptedAnswerClosesTheInvocationAndCountsItsLatency) {
