@@ -30,10 +30,10 @@
 namespace lmc {
 
 // The runtime's side of a Context (private: lmc/base/, lmc/internal/).
-class Cancellation;
 class Clock;
 class LazyTempDir;
 namespace internal {
+class Cancellation;
 class SurfaceAccess;
 }  // namespace internal
 
@@ -124,7 +124,8 @@ class Context {
   // `fields` views, `tmp_dir`, `function`, `clock` and `cancellation` (which may be null: never
   // cancelled) must outlive the Context. `tmp_dir` must have been Reset() for this invocation.
   Context(const internal::InvocationFields& fields, LazyTempDir& tmp_dir, Logger logger,
-          const FunctionInfo& function, const Clock& clock, const Cancellation* cancellation)
+          const FunctionInfo& function, const Clock& clock,
+          const internal::Cancellation* cancellation)
       : fields_(fields),
         tmp_dir_(tmp_dir),
         function_(function),
@@ -136,7 +137,7 @@ class Context {
   LazyTempDir& tmp_dir_;
   const FunctionInfo& function_;
   const Clock& clock_;
-  const Cancellation* cancellation_;
+  const internal::Cancellation* cancellation_;
   Logger logger_;
 };
 

@@ -26,7 +26,8 @@ LogFields DeadlineWatchdog::FieldsOf(const Slot& slot) {
 
 void DeadlineWatchdog::Slot::Begin(std::string_view request_id,
                                    std::optional<std::string_view> tenant_id,
-                                   Clock::TimePoint deadline, Cancellation* cancellation) {
+                                   Clock::TimePoint deadline,
+                                   internal::Cancellation* cancellation) {
   {
     MutexLock lock(&mu_);
     active_ = true;

@@ -80,7 +80,7 @@ class DeadlineWatchdog {
    public:
     // Registers an invocation: `request_id` and `tenant_id` are copied (reusing capacity).
     void Begin(std::string_view request_id, std::optional<std::string_view> tenant_id,
-               Clock::TimePoint deadline, Cancellation* cancellation);
+               Clock::TimePoint deadline, internal::Cancellation* cancellation);
     // The handler returned. True when the invocation was detached meanwhile: the loop must
     // answer it and then retire instead of polling again (a replacement already polls).
     bool End();
@@ -102,7 +102,7 @@ class DeadlineWatchdog {
     std::string request_id_ ABSL_GUARDED_BY(mu_);
     bool has_tenant_ ABSL_GUARDED_BY(mu_) = false;
     std::string tenant_id_ ABSL_GUARDED_BY(mu_);
-    Cancellation* cancellation_ ABSL_GUARDED_BY(mu_) = nullptr;
+    internal::Cancellation* cancellation_ ABSL_GUARDED_BY(mu_) = nullptr;
   };
 
   // `sink` and `clock` must outlive the watchdog.

@@ -48,7 +48,7 @@ TEST_F(DeadlineWatchdogTest, OverdueInvocationIsCancelledAndReportedOnce) {
   DeadlineWatchdog watchdog(sink_, clock_);
   DeadlineWatchdog::Slot* slot = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation cancellation;
+  internal::Cancellation cancellation;
   slot->Begin("req-late", std::string_view("tenant-1"), clock_.Now() + milliseconds(100),
               &cancellation);
   EXPECT_FALSE(cancellation.cancelled());
@@ -72,7 +72,7 @@ TEST_F(DeadlineWatchdogTest, InvocationThatEndsInTimeIsNeverCancelled) {
   DeadlineWatchdog::Slot* finished = watchdog.AddSlot();
   DeadlineWatchdog::Slot* probe = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation finished_cancel, probe_cancel;
+  internal::Cancellation finished_cancel, probe_cancel;
   finished->Begin("req-ok", std::nullopt, clock_.Now() + milliseconds(100), &finished_cancel);
   finished->End();
   // The probe goes overdue at the same moment; once it is cancelled, a scan has covered both.
@@ -90,7 +90,7 @@ TEST_F(DeadlineWatchdogTest, OnlyTheOverdueSlotIsCancelled) {
   DeadlineWatchdog::Slot* fast = watchdog.AddSlot();
   DeadlineWatchdog::Slot* slow = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation fast_cancel, slow_cancel;
+  internal::Cancellation fast_cancel, slow_cancel;
   slow->Begin("req-slow", std::nullopt, clock_.Now() + milliseconds(10'000), &slow_cancel);
   fast->Begin("req-fast", std::nullopt, clock_.Now() + milliseconds(50), &fast_cancel);
   clock_.Advance(milliseconds(60));
@@ -107,7 +107,7 @@ TEST_F(DeadlineWatchdogTest, RealClockDeadlineFiresWithoutPokes) {
   DeadlineWatchdog watchdog(sink, Clock::Real());
   DeadlineWatchdog::Slot* slot = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation cancellation;
+  internal::Cancellation cancellation;
   slot->Begin("req-real", std::nullopt, Clock::Real().Now() + milliseconds(20), &cancellation);
   EXPECT_TRUE(cancellation.Wait(std::chrono::seconds(30)));
   slot->End();
@@ -118,7 +118,7 @@ TEST_F(DeadlineWatchdogTest, CancelAllCancelsActiveInvocationsForShutdown) {
   DeadlineWatchdog::Slot* active = watchdog.AddSlot();
   DeadlineWatchdog::Slot* idle = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation active_cancel, idle_cancel;
+  internal::Cancellation active_cancel, idle_cancel;
   active->Begin("req-a", std::nullopt, clock_.Now() + milliseconds(10'000), &active_cancel);
   idle->Begin("req-b", std::nullopt, clock_.Now() + milliseconds(10'000), &idle_cancel);
   idle->End();
@@ -169,7 +169,7 @@ TEST_F(DeadlineWatchdogTest, InvocationPastDeadlinePlusGraceIsDetachedOnce) {
   DeadlineWatchdog::Slot* hung = watchdog.AddSlot();
   DeadlineWatchdog::Slot* busy = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation hung_cancel, busy_cancel;
+  internal::Cancellation hung_cancel, busy_cancel;
   hung->Begin("req-hung", std::nullopt, clock_.Now() + milliseconds(100), &hung_cancel);
   busy->Begin("req-busy", std::nullopt, clock_.Now() + milliseconds(10'000), &busy_cancel);
   // Past the deadline but within the grace: cancelled, not detached.
@@ -197,7 +197,7 @@ TEST_F(DeadlineWatchdogTest, StuckOnceEveryLoopIsOverdueAndNoneCanBeDetached) {
   DeadlineWatchdog watchdog(sink_, clock_, calls.Policy(/*max_detached=*/1, /*capacity=*/1));
   DeadlineWatchdog::Slot* first = watchdog.AddSlot();
   watchdog.Start();
-  Cancellation first_cancel, second_cancel;
+  internal::Cancellation first_cancel, second_cancel;
   first->Begin("req-1", std::nullopt, clock_.Now() + milliseconds(100), &first_cancel);
   clock_.Advance(milliseconds(300));
   watchdog.Poke();
@@ -226,7 +226,7 @@ TEST_F(DeadlineWatchdogTest, StuckOnceEveryLoopIsOverdueAndNoneCanBeDetached) {
 }
 
 TEST(Cancellation, FirstReasonSticksAndResetClears) {
-  Cancellation c;
+  internal::Cancellation c;
   EXPECT_FALSE(c.Wait(milliseconds(1)));
   c.Cancel(CancellationReason::kShuttingDown);
   c.Cancel(CancellationReason::kDeadlineExceeded);

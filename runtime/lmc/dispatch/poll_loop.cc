@@ -65,7 +65,7 @@ struct PollLoop::State {
 
   NextInvocation next;
   simdjson::ondemand::parser parser;
-  Cancellation cancellation;
+  internal::Cancellation cancellation;
   Backoff backoff;
   AnswerSender sender;
   LazyTempDir tmp_dir;

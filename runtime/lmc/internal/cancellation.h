@@ -7,7 +7,7 @@
 //
 // Example (the runtime's side; handlers read it through Context::cancelled()):
 //
-//   Cancellation cancellation;               // one per poll loop
+//   lmc::internal::Cancellation cancellation;               // one per poll loop
 //   cancellation.Reset();                    // before each invocation
 //   cancellation.Cancel(CancellationReason::kDeadlineExceeded);   // from the watchdog
 #pragma once
@@ -17,7 +17,7 @@
 #include "lmc/cancellation.h"
 #include "lmc/mutex.h"
 
-namespace lmc {
+namespace lmc::internal {
 
 // Cancellation
 //
@@ -57,4 +57,4 @@ class Cancellation {
   CancellationReason reason_ ABSL_GUARDED_BY(mu_) = CancellationReason::kNone;
 };
 
-}  // namespace lmc
+}  // namespace lmc::internal

@@ -52,7 +52,7 @@ struct Invocation {
   const Clock* clock = nullptr;
   // Cancellation the handler observes (lmc/internal/cancellation.h); null: never cancelled.
   // Cancel it from the handler (or a thread) to test cancellation paths.
-  const Cancellation* cancellation = nullptr;
+  const internal::Cancellation* cancellation = nullptr;
   FunctionInfo function{"test-function", "$LATEST", 2048, "us-east-1", 1};
 };
 
