@@ -11,7 +11,7 @@
 //      CPU per invocation minus echo's is routing + parsing + the route + its log line.
 //
 //   build-release/bench/lmc-http-bench [--quick] [--bootstrap build-release/runtime/bootstrap]
-//       [--rest-api build-release/handlers/examples/rest_api/example-rest-api]
+//       [--rest-api build-release/functions/rest_api/example-rest-api]
 #include <signal.h>
 #include <time.h>
 
@@ -163,7 +163,7 @@ double RuntimeMicros(const std::string& binary, const std::string& handler,
 
 int main(int argc, char** argv) {
   std::string bootstrap = "build-release/runtime/bootstrap";
-  std::string rest_api = "build-release/handlers/examples/rest_api/example-rest-api";
+  std::string rest_api = "build-release/functions/rest_api/example-rest-api";
   bool quick = false;
   lmc::emulator::ArgReader args(argc, argv);
   while (!args.done() || args.failed()) {

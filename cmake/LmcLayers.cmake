@@ -46,7 +46,7 @@ set(LMC_LAYER_plugin_loader leaves base surface entry internal plugin_loader)
 set(LMC_LAYER_entry leaves base transport surface entry internal dispatch plugin_loader)
 set(LMC_LAYER_handlers leaves surface entry handlers)
 set(LMC_LAYER_functions leaves surface entry handlers functions)
-set(LMC_LAYER_examples leaves surface entry handlers examples)
+set(LMC_LAYER_examples leaves surface entry examples)
 set(LMC_LAYER_tools leaves base surface entry handlers tools)
 set(LMC_LAYER_tests leaves base transport surface entry internal testing dispatch plugin_loader
     handlers functions examples tools tests bench)

@@ -27,7 +27,7 @@ TEST_F(BootstrapTest, PluginHandlerServesEvents) {
   EXPECT_EQ(Terminate().code, 0);
 }
 
-// A plugin with its own model on lmc's batching (examples/plugin/batching_plugin.cc): eight
+// A plugin with its own model on lmc's batching (functions/plugins/batching_plugin.cc): eight
 // concurrent invocations meet in one batch (it can only close when all eight are queued: the
 // wait is a minute) and each gets the score of its own features.
 TEST_F(BootstrapTest, PluginBatchesConcurrentInvocationsWithItsOwnModel) {

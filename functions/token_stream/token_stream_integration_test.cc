@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "handlers/examples/token_stream/token_stream.h"
+#include "functions/token_stream/token_stream.h"
 #include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {

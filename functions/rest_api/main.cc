@@ -1,7 +1,7 @@
-// example-rest-api: the item store of handlers/examples/rest_api/rest_api.h as a Lambda function
+// example-rest-api: the item store of functions/rest_api/rest_api.h as a Lambda function
 // (handler name "rest-api"). Deploy it behind API Gateway (REST or HTTP API), a Function URL or
 // an ALB: it answers each in its own shape.
-#include "handlers/examples/rest_api/rest_api.h"
+#include "functions/rest_api/rest_api.h"
 #include "lmc/lmc.h"
 
 int main() {

@@ -1,4 +1,4 @@
-#include "handlers/examples/rest_api/item_store.h"
+#include "functions/rest_api/item_store.h"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-// File: handlers/examples/token_stream/token_stream.h
+// File: functions/token_stream/token_stream.h
 //
 // example-token-stream: a Function URL function that streams server-sent events, the way a model
 // streams tokens. Its contract is fixed: a POST whose JSON body is {"prompt":P,"tokens":N} is

@@ -1,4 +1,4 @@
-#include "handlers/examples/token_stream/token_stream.h"
+#include "functions/token_stream/token_stream.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-// File: handlers/examples/rest_api/item_store.h
+// File: functions/rest_api/item_store.h
 //
 // ItemStore: the in-memory, thread-safe item store behind example-rest-api. Items are JSON
 // objects (kept as their JSON text) under ids the store generates ("1", "2", ...).

@@ -1,4 +1,4 @@
-// File: handlers/examples/rest_api/rest_api.h
+// File: functions/rest_api/rest_api.h
 //
 // example-rest-api: an item store behind lmc::http::Router, answering API Gateway REST (1.0) and
 // HTTP API (2.0), Function URL and ALB events alike. Its contract is fixed:
@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "handlers/examples/rest_api/item_store.h"
+#include "functions/rest_api/item_store.h"
 #include "handlers/http/router.h"
 
 namespace lmc::examples {

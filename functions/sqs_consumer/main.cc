@@ -1,6 +1,6 @@
 // The `example-sqs-consumer` executable: deploy it as `bootstrap` with _HANDLER=sqs-consumer
-// (see handlers/examples/sqs_consumer/sqs_consumer.h for its contract).
-#include "handlers/examples/sqs_consumer/sqs_consumer.h"
+// (see functions/sqs_consumer/sqs_consumer.h for its contract).
+#include "functions/sqs_consumer/sqs_consumer.h"
 #include "lmc/lmc.h"
 
 int main() {

@@ -1,7 +1,7 @@
-// example-token-stream: handlers/examples/token_stream/token_stream.h as a Lambda function.
+// example-token-stream: functions/token_stream/token_stream.h as a Lambda function.
 // "token-stream" streams (Function URL with InvokeMode RESPONSE_STREAM); "token-stream-buffered"
 // answers the same route buffered (any HTTP integration).
-#include "handlers/examples/token_stream/token_stream.h"
+#include "functions/token_stream/token_stream.h"
 #include "lmc/lmc.h"
 
 int main() {

@@ -1,6 +1,6 @@
 // The `example-durable-workflow` executable: deploy it as `bootstrap` of a durable function with
-// _HANDLER=durable-workflow (see handlers/examples/durable_workflow/durable_workflow.h).
-#include "handlers/examples/durable_workflow/durable_workflow.h"
+// _HANDLER=durable-workflow (see functions/durable_workflow/durable_workflow.h).
+#include "functions/durable_workflow/durable_workflow.h"
 #include "lmc/lmc.h"
 
 int main() {

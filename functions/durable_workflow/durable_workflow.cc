@@ -1,4 +1,4 @@
-#include "handlers/examples/durable_workflow/durable_workflow.h"
+#include "functions/durable_workflow/durable_workflow.h"
 
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// File: handlers/examples/sqs_consumer/sqs_consumer.h
+// File: functions/sqs_consumer/sqs_consumer.h
 //
 // The `example-sqs-consumer` function: an SQS consumer with partial batch responses
 // (handlers/batch). Its contract is fixed:

@@ -1,4 +1,4 @@
-#include "handlers/examples/rest_api/rest_api.h"
+#include "functions/rest_api/rest_api.h"
 
 #include <string>
 #include <thread>

@@ -1,4 +1,4 @@
-// File: handlers/examples/durable_workflow/durable_workflow.h
+// File: functions/durable_workflow/durable_workflow.h
 //
 // The `example-durable-workflow` function (handler `durable-workflow`): a Lambda durable
 // function on lmc::durable (handlers/durable). Its contract is fixed:

@@ -1,4 +1,4 @@
-#include "handlers/examples/sqs_consumer/sqs_consumer.h"
+#include "functions/sqs_consumer/sqs_consumer.h"
 
 #include "handlers/batch/event_batches.h"
 #include "simdjson.h"
