@@ -1,5 +1,5 @@
 // lmc-invoke: runs a bootstrap against an in-process Runtime API emulator and reports what it
-// did. scripts/demo, scripts/demo-inference and packaging (prove, prove-example, prove-image) run
+// did. scripts/demo, scripts/demo-inference and packaging (prove, prove-consumer, prove-image) run
 // it; its parts (launching and stopping a bootstrap, the report) live in tools/invoke/ for other
 // commands to share.
 //
