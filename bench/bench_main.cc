@@ -185,10 +185,8 @@ double ColdStartMs(const std::string& binary, int runs) {
   return samples[samples.size() / 2];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options options;
+// Parses the flags into `options`; false (after a usage line on stderr) on bad usage.
+bool ParseOptions(int argc, char** argv, Options& options) {
   lmc::emulator::ArgReader args(argc, argv);
   while (!args.done()) {
     if (args.Value("--bootstrap", &options.bootstrap) || args.Value("--client", &options.client) ||
@@ -202,20 +200,23 @@ int main(int argc, char** argv) {
       args.Fail(absl::StrCat("unknown argument: ", lmc::AsAbsl(args.current())));
     }
   }
-  if (args.failed()) {
-    std::fprintf(stderr,
-                 "lmc-bench: %s\n"
-                 "usage: lmc-bench [--bootstrap PATH] [--client PATH] [--only NAME] [--quick]\n"
-                 "                 [--json FILE] [--env K=V ...]\n",
-                 args.error().c_str());
-    return 2;
-  }
+  if (!args.failed()) return true;
+  std::fprintf(stderr,
+               "lmc-bench: %s\n"
+               "usage: lmc-bench [--bootstrap PATH] [--client PATH] [--only NAME] [--quick]\n"
+               "                 [--json FILE] [--env K=V ...]\n",
+               args.error().c_str());
+  return false;
+}
+
+// The suite, its counts scaled by --quick.
+std::vector<Scenario> Scenarios(const Options& options) {
   const auto scaled = [&](uint64_t n) {
     return std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(n) * options.scale));
   };
   const std::string small = R"({"order":"o-1001","items":[1,2,3],"note":"bench"})";
   const std::string stream_50mb = R"({"chunks":50,"bytes":1000000,"delay_ms":0})";
-  const std::vector<Scenario> scenarios = {
+  return {
       {"echo N=1", "echo", 1, small, 500, scaled(10000)},
       {"echo N=2", "echo", 2, small, 500, scaled(20000)},
       {"echo N=8", "echo", 8, small, 1000, scaled(40000)},
@@ -230,7 +231,61 @@ int main(int argc, char** argv) {
       {"stream 50MB N=1", "stream", 1, stream_50mb, 2, scaled(30), 0, 50'000'000},
       {"stream 50MB N=4", "stream", 4, stream_50mb, 4, scaled(40), 0, 50'000'000},
   };
+}
 
+// One scenario's line(s) of the table.
+void PrintRow(const Scenario& s, const Run& lmc, const Run& ref, double ideal) {
+  const double reference = ideal > 0 ? ideal : ref.per_second;
+  std::printf("%-18s %12.0f %12.0f %7.3f | %9.1f %9.1f | %8.3f %8.3f | %8.1f %8.1f%s%s\n",
+              s.name.c_str(), lmc.per_second, reference,
+              reference > 0 ? lmc.per_second / reference : 0, lmc.cpu_us, ref.cpu_us, lmc.p50_ms,
+              lmc.p99_ms, lmc.peak_rss_mb, ref.peak_rss_mb,
+              ideal > 0 ? absl::StrFormat("  (ideal; client %.0f/s)", ref.per_second).c_str() : "",
+              lmc.ok && ref.ok ? "" : absl::StrCat("  ERROR: ", lmc.error, " ", ref.error).c_str());
+  if (s.stream_bytes > 0) {
+    std::printf(
+        "%-18s first byte p50 %.3f ms (client %.3f, ratio %.2f), p99 %.3f ms (client "
+        "%.3f); %.0f MB/s (client %.0f, ratio %.3f)\n",
+        "", lmc.first_byte_p50_ms, ref.first_byte_p50_ms,
+        ref.first_byte_p50_ms > 0 ? lmc.first_byte_p50_ms / ref.first_byte_p50_ms : 0,
+        lmc.first_byte_p99_ms, ref.first_byte_p99_ms, lmc.stream_mb_per_s, ref.stream_mb_per_s,
+        ref.stream_mb_per_s > 0 ? lmc.stream_mb_per_s / ref.stream_mb_per_s : 0);
+  }
+  std::fflush(stdout);
+}
+
+// One scenario's object of the --json output.
+void WriteJsonRow(lmc::JsonWriter& w, const Scenario& s, const Run& lmc, const Run& ref,
+                  double ideal) {
+  w.BeginObject().Key("name").String(s.name).Key("concurrency").Int(s.concurrency);
+  w.Key("event_bytes").Uint(s.event.size()).Key("invocations").Uint(s.count);
+  w.Key("lmc").BeginObject().Key("per_second").Raw(absl::StrCat(lmc.per_second));
+  w.Key("cpu_us").Raw(absl::StrCat(lmc.cpu_us)).Key("p50_ms").Raw(absl::StrCat(lmc.p50_ms));
+  w.Key("p99_ms")
+      .Raw(absl::StrCat(lmc.p99_ms))
+      .Key("peak_rss_mb")
+      .Raw(absl::StrCat(lmc.peak_rss_mb));
+  w.EndObject().Key("client").BeginObject().Key("per_second").Raw(absl::StrCat(ref.per_second));
+  w.Key("cpu_us")
+      .Raw(absl::StrCat(ref.cpu_us))
+      .Key("peak_rss_mb")
+      .Raw(absl::StrCat(ref.peak_rss_mb));
+  w.EndObject().Key("ideal_per_second").Raw(absl::StrCat(ideal));
+  if (s.stream_bytes > 0) {
+    w.Key("stream").BeginObject().Key("bytes").Uint(s.stream_bytes);
+    w.Key("lmc_first_byte_p50_ms").Raw(absl::StrCat(lmc.first_byte_p50_ms));
+    w.Key("client_first_byte_p50_ms").Raw(absl::StrCat(ref.first_byte_p50_ms));
+    w.Key("lmc_mb_per_s").Raw(absl::StrCat(lmc.stream_mb_per_s));
+    w.Key("client_mb_per_s").Raw(absl::StrCat(ref.stream_mb_per_s)).EndObject();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!ParseOptions(argc, argv, options)) return 2;
   std::string json;
   lmc::JsonWriter w(&json);
   w.BeginObject().Key("scenarios").BeginArray();
@@ -238,51 +293,14 @@ int main(int argc, char** argv) {
               "ref inv/s", "ratio", "lmc us/inv", "ref us/inv", "p50 ms", "p99 ms", "RSS MB",
               "ref RSS");
   bool all_ok = true;
-  for (const Scenario& s : scenarios) {
+  for (const Scenario& s : Scenarios(options)) {
     if (!options.only.empty() && s.name.find(options.only) == std::string::npos) continue;
     const Run lmc = Measure(options, options.bootstrap, s, true);
     const Run ref = Measure(options, options.client, s, false);
     const double ideal = s.handler_ms > 0 ? s.concurrency * 1000.0 / s.handler_ms : 0;
-    const double reference = ideal > 0 ? ideal : ref.per_second;
     all_ok = all_ok && lmc.ok && ref.ok;
-    std::printf(
-        "%-18s %12.0f %12.0f %7.3f | %9.1f %9.1f | %8.3f %8.3f | %8.1f %8.1f%s%s\n", s.name.c_str(),
-        lmc.per_second, reference, reference > 0 ? lmc.per_second / reference : 0, lmc.cpu_us,
-        ref.cpu_us, lmc.p50_ms, lmc.p99_ms, lmc.peak_rss_mb, ref.peak_rss_mb,
-        ideal > 0 ? absl::StrFormat("  (ideal; client %.0f/s)", ref.per_second).c_str() : "",
-        lmc.ok && ref.ok ? "" : absl::StrCat("  ERROR: ", lmc.error, " ", ref.error).c_str());
-    if (s.stream_bytes > 0) {
-      std::printf(
-          "%-18s first byte p50 %.3f ms (client %.3f, ratio %.2f), p99 %.3f ms (client "
-          "%.3f); %.0f MB/s (client %.0f, ratio %.3f)\n",
-          "", lmc.first_byte_p50_ms, ref.first_byte_p50_ms,
-          ref.first_byte_p50_ms > 0 ? lmc.first_byte_p50_ms / ref.first_byte_p50_ms : 0,
-          lmc.first_byte_p99_ms, ref.first_byte_p99_ms, lmc.stream_mb_per_s, ref.stream_mb_per_s,
-          ref.stream_mb_per_s > 0 ? lmc.stream_mb_per_s / ref.stream_mb_per_s : 0);
-    }
-    std::fflush(stdout);
-    w.BeginObject().Key("name").String(s.name).Key("concurrency").Int(s.concurrency);
-    w.Key("event_bytes").Uint(s.event.size()).Key("invocations").Uint(s.count);
-    w.Key("lmc").BeginObject().Key("per_second").Raw(absl::StrCat(lmc.per_second));
-    w.Key("cpu_us").Raw(absl::StrCat(lmc.cpu_us)).Key("p50_ms").Raw(absl::StrCat(lmc.p50_ms));
-    w.Key("p99_ms")
-        .Raw(absl::StrCat(lmc.p99_ms))
-        .Key("peak_rss_mb")
-        .Raw(absl::StrCat(lmc.peak_rss_mb));
-    w.EndObject().Key("client").BeginObject().Key("per_second").Raw(absl::StrCat(ref.per_second));
-    w.Key("cpu_us")
-        .Raw(absl::StrCat(ref.cpu_us))
-        .Key("peak_rss_mb")
-        .Raw(absl::StrCat(ref.peak_rss_mb));
-    w.EndObject().Key("ideal_per_second").Raw(absl::StrCat(ideal));
-    if (s.stream_bytes > 0) {
-      w.Key("stream").BeginObject().Key("bytes").Uint(s.stream_bytes);
-      w.Key("lmc_first_byte_p50_ms").Raw(absl::StrCat(lmc.first_byte_p50_ms));
-      w.Key("client_first_byte_p50_ms").Raw(absl::StrCat(ref.first_byte_p50_ms));
-      w.Key("lmc_mb_per_s").Raw(absl::StrCat(lmc.stream_mb_per_s));
-      w.Key("client_mb_per_s").Raw(absl::StrCat(ref.stream_mb_per_s)).EndObject();
-    }
-    w.EndObject();
+    PrintRow(s, lmc, ref, ideal);
+    WriteJsonRow(w, s, lmc, ref, ideal);
   }
   w.EndArray();
   if (options.only.empty() || std::string("cold start").find(options.only) != std::string::npos) {

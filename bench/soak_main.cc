@@ -99,6 +99,64 @@ struct Sample {
   lmc::bench::ProcessStats stats;
 };
 
+// What went wrong: an incomplete run, answers not exactly one per invocation, an unclean exit,
+// or growth of RSS, threads or descriptors between the baseline sample and the last.
+std::vector<std::string> Problems(const Options& options, bool completed,
+                                  const lmc::emulator::Stats& final_stats, bool exited_cleanly,
+                                  const std::vector<Sample>& samples) {
+  std::vector<std::string> problems;
+  if (!completed) problems.push_back("the run did not complete");
+  if (final_stats.responses + final_stats.errors != options.invocations ||
+      final_stats.duplicate_answers != 0 || final_stats.closed != options.invocations) {
+    problems.push_back(absl::StrCat("answers: ", final_stats.responses, " responses + ",
+                                    final_stats.errors, " errors, ", final_stats.duplicate_answers,
+                                    " duplicates for ", options.invocations, " invocations"));
+  }
+  if (!exited_cleanly) problems.push_back("bootstrap did not exit 0 after SIGTERM");
+  if (samples.size() < 2) return problems;
+  const Sample& base = samples[samples.size() / 10];
+  const Sample& last = samples.back();
+  if (last.stats.rss_kb - base.stats.rss_kb > options.max_rss_growth_kb) {
+    problems.push_back(
+        absl::StrCat("RSS grew from ", base.stats.rss_kb, " KiB to ", last.stats.rss_kb, " KiB"));
+  }
+  if (last.stats.threads != base.stats.threads) {
+    problems.push_back(
+        absl::StrCat("threads went from ", base.stats.threads, " to ", last.stats.threads));
+  }
+  if (last.stats.fds != base.stats.fds) {
+    problems.push_back(absl::StrCat("open fds went from ", base.stats.fds, " to ", last.stats.fds));
+  }
+  return problems;
+}
+
+// The summary: one JSON object with --json, else a line and one line per problem.
+void Report(const Options& options, double seconds, const std::vector<Sample>& samples,
+            const std::vector<std::string>& problems) {
+  if (options.json) {
+    std::string out;
+    lmc::JsonWriter w(&out);
+    w.BeginObject().Key("handler").String(options.handler);
+    w.Key("invocations").Uint(options.invocations);
+    w.Key("concurrency").Int(options.concurrency).Key("seconds").Raw(absl::StrCat(seconds));
+    w.Key("samples").BeginArray();
+    for (const Sample& s : samples) {
+      w.BeginObject().Key("closed").Uint(s.closed).Key("rss_kb").Int(s.stats.rss_kb);
+      w.Key("threads").Int(s.stats.threads).Key("fds").Int(s.stats.fds).EndObject();
+    }
+    w.EndArray().Key("problems").BeginArray();
+    for (const std::string& p : problems) w.String(p);
+    w.EndArray().Key("ok").Bool(problems.empty()).EndObject();
+    std::printf("%s\n", out.c_str());
+    return;
+  }
+  std::printf("lmc-soak: %llu invocations of %s at concurrency %d in %.1f s (%.0f/s): %s\n",
+              static_cast<unsigned long long>(options.invocations), options.handler.c_str(),
+              options.concurrency, seconds, static_cast<double>(options.invocations) / seconds,
+              problems.empty() ? "no growth, every invocation answered once" : "FAILED");
+  for (const std::string& p : problems) std::printf("  - %s\n", p.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,59 +226,8 @@ int main(int argc, char** argv) {
   const auto exit_status = (*child)->exit_status();
   const lmc::emulator::Stats final_stats = emulator.stats();
 
-  std::vector<std::string> problems;
-  if (!ok) problems.push_back("the run did not complete");
-  if (final_stats.responses + final_stats.errors != options.invocations ||
-      final_stats.duplicate_answers != 0 || final_stats.closed != options.invocations) {
-    problems.push_back(absl::StrCat("answers: ", final_stats.responses, " responses + ",
-                                    final_stats.errors, " errors, ", final_stats.duplicate_answers,
-                                    " duplicates for ", options.invocations, " invocations"));
-  }
-  if (!exited || !exit_status.exited || exit_status.code != 0) {
-    problems.push_back("bootstrap did not exit 0 after SIGTERM");
-  }
-  const size_t baseline_index = samples.size() / 10;
-  if (samples.size() >= 2) {
-    const Sample& base = samples[baseline_index];
-    const Sample& last = samples.back();
-    if (last.stats.rss_kb - base.stats.rss_kb > options.max_rss_growth_kb) {
-      problems.push_back(
-          absl::StrCat("RSS grew from ", base.stats.rss_kb, " KiB to ", last.stats.rss_kb, " KiB"));
-    }
-    if (last.stats.threads != base.stats.threads) {
-      problems.push_back(
-          absl::StrCat("threads went from ", base.stats.threads, " to ", last.stats.threads));
-    }
-    if (last.stats.fds != base.stats.fds) {
-      problems.push_back(
-          absl::StrCat("open fds went from ", base.stats.fds, " to ", last.stats.fds));
-    }
-  }
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  if (options.json) {
-    std::string out;
-    lmc::JsonWriter w(&out);
-    w.BeginObject()
-        .Key("handler")
-        .String(options.handler)
-        .Key("invocations")
-        .Uint(options.invocations);
-    w.Key("concurrency").Int(options.concurrency).Key("seconds").Raw(absl::StrCat(seconds));
-    w.Key("samples").BeginArray();
-    for (const Sample& s : samples) {
-      w.BeginObject().Key("closed").Uint(s.closed).Key("rss_kb").Int(s.stats.rss_kb);
-      w.Key("threads").Int(s.stats.threads).Key("fds").Int(s.stats.fds).EndObject();
-    }
-    w.EndArray().Key("problems").BeginArray();
-    for (const std::string& p : problems) w.String(p);
-    w.EndArray().Key("ok").Bool(problems.empty()).EndObject();
-    std::printf("%s\n", out.c_str());
-  } else {
-    std::printf("lmc-soak: %llu invocations of %s at concurrency %d in %.1f s (%.0f/s): %s\n",
-                static_cast<unsigned long long>(options.invocations), options.handler.c_str(),
-                options.concurrency, seconds, static_cast<double>(options.invocations) / seconds,
-                problems.empty() ? "no growth, every invocation answered once" : "FAILED");
-    for (const std::string& p : problems) std::printf("  - %s\n", p.c_str());
-  }
+  const std::vector<std::string> problems = Problems(
+      options, ok, final_stats, exited && exit_status.exited && exit_status.code == 0, samples);
+  Report(options, absl::ToDoubleSeconds(absl::Now() - start), samples, problems);
   return problems.empty() ? 0 : 1;
 }

@@ -148,6 +148,36 @@ void PrintStats(const Stats& s) {
   std::fflush(stdout);
 }
 
+// The line printed when an invocation closes: "answered <id> response|error <status> <ms> <body>"
+// or "superseded <id>".
+std::string AnswerLine(const InvocationRecord& r) {
+  if (r.answers.empty()) return absl::StrCat("superseded ", r.request_id);
+  const Answer& a = r.answers.back();
+  const double ms = r.dispatched_at == absl::InfinitePast()
+                        ? 0
+                        : absl::ToDoubleMilliseconds(a.received_at - r.dispatched_at);
+  return absl::StrFormat("answered %s %s %d %.1fms %s", r.request_id,
+                         a.kind == Answer::Kind::kResponse ? "response" : "error",
+                         a.status_returned, ms, OneLine(a.body, kBodyChars));
+}
+
+// Hands the file events and the generated ones (--event, --count) to the emulator, counting them.
+void QueueEvents(const EventFlags& flags, const EventSpec& base,
+                 std::vector<std::string> file_events, Emulator& emulator, EventTally& tally) {
+  for (std::string& body : file_events) {
+    EventSpec e = base;
+    e.body = std::move(body);
+    ++tally.total;
+    emulator.Enqueue(std::move(e));
+  }
+  if (flags.event) {
+    EventSpec e = base;
+    e.body = *flags.event;
+    tally.total += flags.count.value_or(1);
+    emulator.SetGenerator([e](uint64_t) { return e; }, flags.count.value_or(1));
+  }
+}
+
 int Run(const Config& config) {
   Interruption interruption;  // first, before any thread: see SignalWatcher
   std::vector<std::string> file_events;
@@ -172,18 +202,7 @@ int Run(const Config& config) {
   // A manual session may run for hours: keep only open invocations.
   options.keep_records = false;
   options.on_closed = [&self, &config, &printed](const InvocationRecord& r) {
-    std::string line;
-    if (r.answers.empty()) {
-      line = absl::StrCat("superseded ", r.request_id);
-    } else {
-      const Answer& a = r.answers.back();
-      const double ms = r.dispatched_at == absl::InfinitePast()
-                            ? 0
-                            : absl::ToDoubleMilliseconds(a.received_at - r.dispatched_at);
-      line = absl::StrFormat("answered %s %s %d %.1fms %s", r.request_id,
-                             a.kind == Answer::Kind::kResponse ? "response" : "error",
-                             a.status_returned, ms, OneLine(a.body, kBodyChars));
-    }
+    std::string line = AnswerLine(r);
     if (config.concurrency_report) {
       const Stats s = self->stats();
       absl::StrAppend(&line, " in_flight=", s.in_flight, " waiting_next=", s.waiting_next);
@@ -206,18 +225,7 @@ int Run(const Config& config) {
 
   const EventSpec base = config.events.Base();
   EventTally tally;
-  for (std::string& body : file_events) {
-    EventSpec e = base;
-    e.body = std::move(body);
-    ++tally.total;
-    emulator.Enqueue(std::move(e));
-  }
-  if (config.events.event) {
-    EventSpec e = base;
-    e.body = *config.events.event;
-    tally.total += config.events.count.value_or(1);
-    emulator.SetGenerator([e](uint64_t) { return e; }, config.events.count.value_or(1));
-  }
+  QueueEvents(config.events, base, std::move(file_events), emulator, tally);
   const int stop_fd = eventfd(0, EFD_CLOEXEC);
   std::thread stdin_reader;
   if (config.events.read_stdin) {

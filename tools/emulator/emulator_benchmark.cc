@@ -69,6 +69,23 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// One client: `pairs` GET /next + POST /response exchanges on one kept-alive connection. False
+// at the first failure.
+bool RunClient(int port, uint64_t pairs) {
+  internal::RawHttpClient client;
+  if (!client.Connect(port).ok()) return false;
+  for (uint64_t i = 0; i < pairs; ++i) {
+    absl::StatusOr<internal::RawHttpResponse> next =
+        client.Get("/2018-06-01/runtime/invocation/next");
+    const std::string* id = next.ok() ? next->FindHeader("lambda-runtime-aws-request-id") : nullptr;
+    if (id == nullptr) return false;
+    absl::StatusOr<internal::RawHttpResponse> posted =
+        client.Post("/2018-06-01/runtime/invocation/" + *id + "/response", next->body);
+    if (!posted.ok() || posted->status != 202) return false;
+  }
+  return true;
+}
+
 int Main(int argc, char** argv) {
   uint64_t clients = 1;
   uint64_t pairs = 200000;
@@ -122,27 +139,7 @@ int Main(int argc, char** argv) {
     const uint64_t share = pairs / clients + (c < pairs % clients ? 1 : 0);
     threads.emplace_back([&, share] {
       const double cpu0 = ThreadCpuSeconds();
-      internal::RawHttpClient client;
-      if (!client.Connect(emulator.port()).ok()) {
-        ++failures;
-        return;
-      }
-      for (uint64_t i = 0; i < share; ++i) {
-        absl::StatusOr<internal::RawHttpResponse> next =
-            client.Get("/2018-06-01/runtime/invocation/next");
-        const std::string* id =
-            next.ok() ? next->FindHeader("lambda-runtime-aws-request-id") : nullptr;
-        if (id == nullptr) {
-          ++failures;
-          return;
-        }
-        absl::StatusOr<internal::RawHttpResponse> posted =
-            client.Post("/2018-06-01/runtime/invocation/" + *id + "/response", next->body);
-        if (!posted.ok() || posted->status != 202) {
-          ++failures;
-          return;
-        }
-      }
+      if (!RunClient(emulator.port(), share)) ++failures;
       double expected = client_cpu.load();
       const double used = ThreadCpuSeconds() - cpu0;
       while (!client_cpu.compare_exchange_weak(expected, expected + used)) {

@@ -48,11 +48,9 @@ struct SpawnResources {
   }
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
-  if (options.argv.empty()) return absl::InvalidArgumentError("Subprocess: empty argv");
-
+// The child's environment: this process's (when inherit_env) without the names `options.env`
+// sets, then `options.env`.
+std::vector<std::string> ChildEnvironment(const Subprocess::Options& options) {
   std::vector<std::string> env;
   if (options.inherit_env) {
     for (char** e = environ; *e != nullptr; ++e) {
@@ -63,6 +61,40 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
     }
   }
   env.insert(env.end(), options.env.begin(), options.env.end());
+  return env;
+}
+
+// The child's stdin (a file or /dev/null) and its stdout and stderr (a file, pipes to capture, or
+// ours), as file actions in `res`.
+absl::Status SetUpStreams(const Subprocess::Options& options, bool capture, SpawnResources& res) {
+  const std::string stdin_path = options.stdin_path.empty() ? "/dev/null" : options.stdin_path;
+  if (access(stdin_path.c_str(), R_OK) != 0) {
+    return absl::ErrnoToStatus(errno, "cannot read " + stdin_path);
+  }
+  posix_spawn_file_actions_addopen(&res.actions, 0, stdin_path.c_str(), O_RDONLY, 0);
+  if (!options.output_path.empty()) {
+    res.output_fd =
+        open(options.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (res.output_fd < 0) return absl::ErrnoToStatus(errno, "open " + options.output_path);
+    posix_spawn_file_actions_adddup2(&res.actions, res.output_fd, 1);
+    posix_spawn_file_actions_adddup2(&res.actions, res.output_fd, 2);
+  } else if (capture) {
+    for (int stream = 0; stream < 2; ++stream) {
+      // O_CLOEXEC: a child spawned concurrently by another thread must not inherit our pipes.
+      if (pipe2(res.pipes[stream], O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
+      const int source = options.merge_stderr ? res.pipes[0][1] : res.pipes[stream][1];
+      posix_spawn_file_actions_adddup2(&res.actions, source, stream + 1);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
+  if (options.argv.empty()) return absl::InvalidArgumentError("Subprocess: empty argv");
+
+  std::vector<std::string> env = ChildEnvironment(options);
   std::vector<char*> envp;
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -88,26 +120,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(Options options) {
   posix_spawnattr_setsigdefault(&res.attr, &all);
   posix_spawnattr_setflags(&res.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  const std::string stdin_path = options.stdin_path.empty() ? "/dev/null" : options.stdin_path;
-  if (access(stdin_path.c_str(), R_OK) != 0) {
-    return absl::ErrnoToStatus(errno, "cannot read " + stdin_path);
-  }
-  posix_spawn_file_actions_addopen(&res.actions, 0, stdin_path.c_str(), O_RDONLY, 0);
   const bool capture = options.output_path.empty() && options.capture_output;
-  if (!options.output_path.empty()) {
-    res.output_fd =
-        open(options.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (res.output_fd < 0) return absl::ErrnoToStatus(errno, "open " + options.output_path);
-    posix_spawn_file_actions_adddup2(&res.actions, res.output_fd, 1);
-    posix_spawn_file_actions_adddup2(&res.actions, res.output_fd, 2);
-  } else if (capture) {
-    for (int stream = 0; stream < 2; ++stream) {
-      // O_CLOEXEC: a child spawned concurrently by another thread must not inherit our pipes.
-      if (pipe2(res.pipes[stream], O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-      const int source = options.merge_stderr ? res.pipes[0][1] : res.pipes[stream][1];
-      posix_spawn_file_actions_adddup2(&res.actions, source, stream + 1);
-    }
-  }
+  if (absl::Status streams = SetUpStreams(options, capture, res); !streams.ok()) return streams;
   res.stop_fd = eventfd(0, EFD_CLOEXEC);
   if (res.stop_fd < 0) return absl::ErrnoToStatus(errno, "eventfd");
 

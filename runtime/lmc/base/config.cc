@@ -60,6 +60,82 @@ void ReadBounded(const EnvMap& env, std::string_view name, long long min, long l
                                   max, "; ignored"));
 }
 
+// AWS_LAMBDA_MAX_CONCURRENCY, then lmc's own cap on it (LMC_MAX_CONCURRENCY, or its deprecated
+// first name LMC_POOL_SIZE), which may only lower it.
+void ReadConcurrency(const EnvMap& env, Config& config) {
+  if (const std::string* v = Find(env, "AWS_LAMBDA_MAX_CONCURRENCY"); v != nullptr) {
+    const auto n = ParseInteger(*v);
+    if (n.has_value() && *n >= 1 && *n <= kMaxConcurrencyLimit) {
+      config.max_concurrency = static_cast<int>(*n);
+    } else {
+      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=\"", *v,
+                                             "\" is not an integer in 1..", kMaxConcurrencyLimit,
+                                             "; running one invocation at a time"));
+    }
+  }
+  // LMC_POOL_SIZE was the first name of LMC_MAX_CONCURRENCY; it still works, with a warning.
+  const char* cap_name = "LMC_MAX_CONCURRENCY";
+  const std::string* cap = Find(env, cap_name);
+  if (const std::string* old = Find(env, "LMC_POOL_SIZE"); old != nullptr && !old->empty()) {
+    if (cap == nullptr || cap->empty()) {
+      cap = old;
+      cap_name = "LMC_POOL_SIZE";
+      config.warnings.push_back("LMC_POOL_SIZE is deprecated; use LMC_MAX_CONCURRENCY");
+    } else {
+      config.warnings.push_back(
+          "LMC_POOL_SIZE is deprecated and ignored: LMC_MAX_CONCURRENCY is set");
+    }
+  }
+  if (cap == nullptr || cap->empty()) return;
+  const auto n = ParseInteger(*cap);
+  if (!n.has_value() || *n < 1) {
+    config.warnings.push_back(absl::StrCat(
+        cap_name, "=\"", *cap, "\" is not a positive integer; using ", config.max_concurrency));
+  } else if (*n > config.max_concurrency) {
+    config.warnings.push_back(absl::StrCat(
+        cap_name, "=", *n, " exceeds AWS_LAMBDA_MAX_CONCURRENCY=", config.max_concurrency,
+        "; using ", config.max_concurrency));
+  } else {
+    config.max_concurrency = static_cast<int>(*n);
+  }
+}
+
+// What Lambda tells a function about itself (name, version, memory, region), and its task root
+// and temp dir root.
+void ReadFunctionFacts(const EnvMap& env, Config& config) {
+  if (const std::string* v = Find(env, "_HANDLER")) config.handler = *v;
+  if (const std::string* v = Find(env, "LAMBDA_TASK_ROOT"); v != nullptr && !v->empty()) {
+    config.task_root = *v;
+  }
+  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_NAME")) config.function_name = *v;
+  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_VERSION"); v && !v->empty()) {
+    config.function_version = *v;
+  }
+  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"); v && !v->empty()) {
+    const auto n = ParseInteger(*v);
+    if (n.has_value() && *n > 0 && *n <= 1 << 20) {
+      config.memory_mb = static_cast<int>(*n);
+    } else {
+      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\"", *v,
+                                             "\" is not a size in MB; ignored"));
+    }
+  }
+  if (const std::string* v = Find(env, "AWS_REGION"); v && !v->empty()) {
+    config.region = *v;
+  } else if (const std::string* d = Find(env, "AWS_DEFAULT_REGION"); d && !d->empty()) {
+    config.region = *d;
+  }
+  if (const std::string* v = Find(env, "TMPDIR"); v != nullptr && !v->empty()) {
+    std::filesystem::path p(*v);
+    if (p.is_absolute()) {
+      config.tmp_root = p;
+    } else {
+      config.warnings.push_back(
+          absl::StrCat("TMPDIR=\"", *v, "\" is not an absolute path; using /tmp"));
+    }
+  }
+}
+
 }  // namespace
 
 EnvMap EnvFromProcess() {
@@ -97,7 +173,6 @@ LogSettings ParseLogSettings(const EnvMap& env, std::vector<std::string>* warnin
 
 absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
   Config config;
-
   const std::string* api = Find(env, "AWS_LAMBDA_RUNTIME_API");
   if (api == nullptr || api->empty()) {
     return absl::InvalidArgumentError(
@@ -109,89 +184,17 @@ absl::StatusOr<Config> ParseConfig(const EnvMap& env) {
         absl::StrCat("AWS_LAMBDA_RUNTIME_API must be host:port, got \"", *api, "\""));
   }
   config.runtime_api = *api;
-
-  if (const std::string* v = Find(env, "AWS_LAMBDA_MAX_CONCURRENCY"); v != nullptr) {
-    const auto n = ParseInteger(*v);
-    if (n.has_value() && *n >= 1 && *n <= kMaxConcurrencyLimit) {
-      config.max_concurrency = static_cast<int>(*n);
-    } else {
-      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_MAX_CONCURRENCY=\"", *v,
-                                             "\" is not an integer in 1..", kMaxConcurrencyLimit,
-                                             "; running one invocation at a time"));
-    }
-  }
-
-  // LMC_POOL_SIZE was the first name of LMC_MAX_CONCURRENCY; it still works, with a warning.
-  const char* cap_name = "LMC_MAX_CONCURRENCY";
-  const std::string* cap = Find(env, cap_name);
-  if (const std::string* old = Find(env, "LMC_POOL_SIZE"); old != nullptr && !old->empty()) {
-    if (cap == nullptr || cap->empty()) {
-      cap = old;
-      cap_name = "LMC_POOL_SIZE";
-      config.warnings.push_back("LMC_POOL_SIZE is deprecated; use LMC_MAX_CONCURRENCY");
-    } else {
-      config.warnings.push_back(
-          "LMC_POOL_SIZE is deprecated and ignored: LMC_MAX_CONCURRENCY is set");
-    }
-  }
-  if (cap != nullptr && !cap->empty()) {
-    const auto n = ParseInteger(*cap);
-    if (!n.has_value() || *n < 1) {
-      config.warnings.push_back(absl::StrCat(
-          cap_name, "=\"", *cap, "\" is not a positive integer; using ", config.max_concurrency));
-    } else if (*n > config.max_concurrency) {
-      config.warnings.push_back(absl::StrCat(
-          cap_name, "=", *n, " exceeds AWS_LAMBDA_MAX_CONCURRENCY=", config.max_concurrency,
-          "; using ", config.max_concurrency));
-    } else {
-      config.max_concurrency = static_cast<int>(*n);
-    }
-  }
-
+  ReadConcurrency(env, config);
   constexpr long long kMaxGraceMs = 900'000;  // Lambda's longest timeout.
   ReadBounded(env, "LMC_OVERDUE_GRACE_MS", 0, kMaxGraceMs, config.overdue_grace, config.warnings);
   config.max_detached = config.max_concurrency;
   ReadBounded(env, "LMC_MAX_DETACHED", 0, kMaxConcurrencyLimit, config.max_detached,
               config.warnings);
   ReadBounded(env, "LMC_STUCK_GRACE_MS", 0, kMaxGraceMs, config.stuck_grace, config.warnings);
-
-  if (const std::string* v = Find(env, "_HANDLER")) config.handler = *v;
-  if (const std::string* v = Find(env, "LAMBDA_TASK_ROOT"); v != nullptr && !v->empty()) {
-    config.task_root = *v;
-  }
-
   const LogSettings log = ParseLogSettings(env, &config.warnings);
   config.log_format = log.format;
   config.log_level = log.level;
-
-  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_NAME")) config.function_name = *v;
-  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_VERSION"); v && !v->empty()) {
-    config.function_version = *v;
-  }
-  if (const std::string* v = Find(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"); v && !v->empty()) {
-    const auto n = ParseInteger(*v);
-    if (n.has_value() && *n > 0 && *n <= 1 << 20) {
-      config.memory_mb = static_cast<int>(*n);
-    } else {
-      config.warnings.push_back(absl::StrCat("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\"", *v,
-                                             "\" is not a size in MB; ignored"));
-    }
-  }
-  if (const std::string* v = Find(env, "AWS_REGION"); v && !v->empty()) {
-    config.region = *v;
-  } else if (const std::string* d = Find(env, "AWS_DEFAULT_REGION"); d && !d->empty()) {
-    config.region = *d;
-  }
-
-  if (const std::string* v = Find(env, "TMPDIR"); v != nullptr && !v->empty()) {
-    std::filesystem::path p(*v);
-    if (p.is_absolute()) {
-      config.tmp_root = p;
-    } else {
-      config.warnings.push_back(
-          absl::StrCat("TMPDIR=\"", *v, "\" is not an absolute path; using /tmp"));
-    }
-  }
+  ReadFunctionFacts(env, config);
   return config;
 }
 
