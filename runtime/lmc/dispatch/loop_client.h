@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -57,6 +58,45 @@ class LoopClient {
                                                           std::string_view error_body_base64);
   // Cancels a waiting Next() and every later one. Thread-safe, idempotent.
   virtual void Abort() = 0;
+};
+
+// ForwardingLoopClient<Client>
+//
+// A LoopClient that forwards every call to `Client` (a RuntimeApiClient, or another LoopClient
+// it decorates), which it owns: the one place the forwarding is written. A decorator overrides
+// only what it changes and calls ForwardingLoopClient::Next() and friends for the rest.
+template <typename Client>
+class ForwardingLoopClient : public LoopClient {
+ public:
+  // `client` must not be null.
+  explicit ForwardingLoopClient(std::unique_ptr<Client> client) : client_(std::move(client)) {}
+
+  absl::Status Next(NextInvocation& out) override { return client_->Next(out); }
+  absl::StatusOr<ApiReply> PostResponse(std::string_view request_id, std::string_view invocation_id,
+                                        std::string_view content_type, std::string_view body,
+                                        std::chrono::milliseconds timeout) override {
+    return client_->PostResponse(request_id, invocation_id, content_type, body, timeout);
+  }
+  absl::StatusOr<ApiReply> PostError(std::string_view request_id, std::string_view invocation_id,
+                                     std::string_view error_type, std::string_view error_json,
+                                     std::chrono::milliseconds timeout) override {
+    return client_->PostError(request_id, invocation_id, error_type, error_json, timeout);
+  }
+  absl::Status BeginStreamedResponse(std::string_view request_id, std::string_view invocation_id,
+                                     std::string_view content_type) override {
+    return client_->BeginStreamedResponse(request_id, invocation_id, content_type);
+  }
+  absl::Status WriteStreamChunk(std::string_view bytes) override {
+    return client_->WriteStreamChunk(bytes);
+  }
+  absl::StatusOr<ApiReply> FinishStreamedResponse(std::string_view error_type,
+                                                  std::string_view error_body_base64) override {
+    return client_->FinishStreamedResponse(error_type, error_body_base64);
+  }
+  void Abort() override { client_->Abort(); }
+
+ private:
+  const std::unique_ptr<Client> client_;
 };
 
 // Adapts `client` (owned) to LoopClient. `client` must not be null.

@@ -14,41 +14,18 @@ namespace {
 
 // The first loop's connection, unchanged but for its first Next(), which runs `on_first_ask`
 // (on the loop's thread) before it asks.
-class FirstAsk final : public LoopClient {
+class FirstAsk final : public ForwardingLoopClient<LoopClient> {
  public:
   FirstAsk(std::unique_ptr<LoopClient> client, std::function<void()> on_first_ask)
-      : client_(std::move(client)), on_first_ask_(std::move(on_first_ask)) {}
+      : ForwardingLoopClient(std::move(client)), on_first_ask_(std::move(on_first_ask)) {}
 
   absl::Status Next(NextInvocation& out) override {
     // Only the loop's thread calls Next(), so no lock is needed here.
     if (on_first_ask_) std::exchange(on_first_ask_, nullptr)();
-    return client_->Next(out);
+    return ForwardingLoopClient::Next(out);
   }
-  absl::StatusOr<ApiReply> PostResponse(std::string_view request_id, std::string_view invocation_id,
-                                        std::string_view content_type, std::string_view body,
-                                        std::chrono::milliseconds timeout) override {
-    return client_->PostResponse(request_id, invocation_id, content_type, body, timeout);
-  }
-  absl::StatusOr<ApiReply> PostError(std::string_view request_id, std::string_view invocation_id,
-                                     std::string_view error_type, std::string_view error_json,
-                                     std::chrono::milliseconds timeout) override {
-    return client_->PostError(request_id, invocation_id, error_type, error_json, timeout);
-  }
-  absl::Status BeginStreamedResponse(std::string_view request_id, std::string_view invocation_id,
-                                     std::string_view content_type) override {
-    return client_->BeginStreamedResponse(request_id, invocation_id, content_type);
-  }
-  absl::Status WriteStreamChunk(std::string_view bytes) override {
-    return client_->WriteStreamChunk(bytes);
-  }
-  absl::StatusOr<ApiReply> FinishStreamedResponse(std::string_view error_type,
-                                                  std::string_view error_body_base64) override {
-    return client_->FinishStreamedResponse(error_type, error_body_base64);
-  }
-  void Abort() override { client_->Abort(); }
 
  private:
-  const std::unique_ptr<LoopClient> client_;
   std::function<void()> on_first_ask_;
 };
 
