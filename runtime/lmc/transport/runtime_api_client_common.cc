@@ -29,6 +29,11 @@ absl::Status EventTooLargeError(uint64_t max_event_bytes) {
       absl::StrCat("the event is larger than ", max_event_bytes, " bytes"));
 }
 
+absl::Status NextFailedError(std::string_view detail) {
+  return absl::UnavailableError(
+      absl::StrCat("GET /runtime/invocation/next failed: ", AsAbsl(detail)));
+}
+
 void LogNon2xxReply(const LogSink& sink, std::string_view method, std::string_view path, int status,
                     std::string_view body) {
   if (body.size() > kMaxLoggedBodyBytes) body = body.substr(0, kMaxLoggedBodyBytes);

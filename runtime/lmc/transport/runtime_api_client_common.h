@@ -49,6 +49,8 @@ void ApplyReplyHeaderLine(std::string_view line, ApiReply& reply);
 // client's max_event_bytes (kResourceExhausted).
 absl::Status ShuttingDownError();
 absl::Status EventTooLargeError(uint64_t max_event_bytes);
+// kUnavailable: GET /next got no complete reply, for the transport's reason `detail`.
+absl::Status NextFailedError(std::string_view detail);
 
 // LogNon2xx()
 //

@@ -304,14 +304,12 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
   if (rc != CURLE_OK) {
     if (aborted) return ShuttingDownError();
     if (s.event_too_large) return EventTooLargeError(s.options.max_event_bytes);
-    return absl::UnavailableError(
-        absl::StrCat("GET /runtime/invocation/next failed: ", CurlError(rc, s.error_buffer)));
+    return NextFailedError(CurlError(rc, s.error_buffer));
   }
   long status = 0;
   curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
   out.http_status = static_cast<int>(status);
-  if (out.http_status != 200)
-    LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
+  LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
   return absl::OkStatus();
 }
 

@@ -23,8 +23,8 @@ namespace lmc {
 namespace {
 
 using transport_internal::HttpHeader;
-using transport_internal::OutgoingRequest;
 using transport_internal::HttpResponseHead;
+using transport_internal::OutgoingRequest;
 
 // Receives a GET /next reply into a NextInvocation: header lines through ApplyHeaderLine(), the
 // body into its padded buffer, in place once the headers are parsed.
@@ -75,7 +75,8 @@ absl::Status InitializeTransport() {
 }
 
 struct RuntimeApiClient::Impl {
-  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts, transport_internal::HttpEndpoint endpoint)
+  Impl(const LogSink& log_sink, RuntimeApiClientOptions opts,
+       transport_internal::HttpEndpoint endpoint)
       : sink(log_sink),
         options(opts),
         connection(std::move(endpoint), {.connect_timeout = opts.connect_timeout,
@@ -89,7 +90,7 @@ struct RuntimeApiClient::Impl {
   // The request line and headers of `api_request` (target into `target`, header views into
   // `headers`), as the HTTP client takes them.
   OutgoingRequest Describe(const ApiRequest& api_request,
-                       std::array<HttpHeader, kMaxApiHeaders>& headers) {
+                           std::array<HttpHeader, kMaxApiHeaders>& headers) {
     target.clear();
     api_request.AppendTarget(target);
     size_t count = 0;
@@ -111,7 +112,8 @@ RuntimeApiClient::~RuntimeApiClient() = default;
 
 absl::StatusOr<std::unique_ptr<RuntimeApiClient>> RuntimeApiClient::Create(
     std::string_view endpoint, const LogSink& sink, RuntimeApiClientOptions options) {
-  absl::StatusOr<transport_internal::HttpEndpoint> parsed = transport_internal::ParseEndpoint(endpoint);
+  absl::StatusOr<transport_internal::HttpEndpoint> parsed =
+      transport_internal::ParseEndpoint(endpoint);
   if (!parsed.ok()) return parsed.status();
   auto impl = std::make_unique<Impl>(sink, options, *std::move(parsed));
   return std::unique_ptr<RuntimeApiClient>(new RuntimeApiClient(std::move(impl)));
@@ -158,13 +160,11 @@ absl::Status RuntimeApiClient::Next(NextInvocation& out) {
         // The connection is closed: the rest of the body is never read.
         return EventTooLargeError(s.options.max_event_bytes);
       default:
-        return absl::UnavailableError(
-            absl::StrCat("GET /runtime/invocation/next failed: ", status.status().message()));
+        return NextFailedError(AsStd(status.status().message()));
     }
   }
   out.http_status = *status;
-  if (out.http_status != 200)
-    LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
+  LogNon2xx(s.sink, "GET", kNextTarget, out.http_status, out.body.view());
   return absl::OkStatus();
 }
 
