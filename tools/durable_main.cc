@@ -421,19 +421,12 @@ int RunCallback(int argc, char** argv) {
 }  // namespace lmc::durable_service
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::fputs(lmc::durable_service::kUsage, stdout);
-      return 0;
-    }
+  namespace service = lmc::durable_service;
+  // `lmc-durable callback ...` is a command of its own; its --help is the common usage.
+  if (!lmc::emulator::HelpRequested(argc, argv) && argc > 1 &&
+      std::string_view(argv[1]) == "callback") {
+    return service::RunCallback(argc - 2, argv + 2);
   }
-  if (argc > 1 && std::string_view(argv[1]) == "callback") {
-    return lmc::durable_service::RunCallback(argc - 2, argv + 2);
-  }
-  lmc::durable_service::Config config;
-  if (std::optional<std::string> error = lmc::durable_service::ParseArgs(argc, argv, config)) {
-    std::fprintf(stderr, "lmc-durable: %s\n\n%s", error->c_str(), lmc::durable_service::kUsage);
-    return 2;
-  }
-  return lmc::durable_service::Run(config);
+  return lmc::emulator::CommandMain<service::Config>(argc, argv, "lmc-durable", service::kUsage,
+                                                     service::ParseArgs, service::Run);
 }

@@ -254,16 +254,7 @@ int Run(const Config& config) {
 }  // namespace lmc::emulator
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::fputs(lmc::emulator::kUsage, stdout);
-      return 0;
-    }
-  }
-  lmc::emulator::Config config;
-  if (std::optional<std::string> error = lmc::emulator::ParseArgs(argc, argv, config)) {
-    std::fprintf(stderr, "lmc-emulator: %s\n\n%s", error->c_str(), lmc::emulator::kUsage);
-    return 2;
-  }
-  return lmc::emulator::Run(config);
+  return lmc::emulator::CommandMain<lmc::emulator::Config>(
+      argc, argv, "lmc-emulator", lmc::emulator::kUsage, lmc::emulator::ParseArgs,
+      lmc::emulator::Run);
 }

@@ -248,16 +248,6 @@ int Run(Config config) {
 }  // namespace lmc::invoke
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::fputs(lmc::invoke::kUsage, stdout);
-      return 0;
-    }
-  }
-  lmc::invoke::Config config;
-  if (std::optional<std::string> error = lmc::invoke::ParseArgs(argc, argv, config)) {
-    std::fprintf(stderr, "lmc-invoke: %s\n\n%s", error->c_str(), lmc::invoke::kUsage);
-    return 2;
-  }
-  return lmc::invoke::Run(std::move(config));
+  return lmc::emulator::CommandMain<lmc::invoke::Config>(
+      argc, argv, "lmc-invoke", lmc::invoke::kUsage, lmc::invoke::ParseArgs, lmc::invoke::Run);
 }

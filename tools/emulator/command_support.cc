@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -65,6 +66,18 @@ bool ArgReader::Switch(std::string_view name) {
 
 void ArgReader::Fail(std::string message) {
   if (error_.empty()) error_ = std::move(message);
+}
+
+bool HelpRequested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") return true;
+  }
+  return false;
+}
+
+int BadUsage(const char* name, const std::string& error, const char* usage) {
+  std::fprintf(stderr, "%s: %s\n\n%s", name, error.c_str(), usage);
+  return 2;
 }
 
 bool ParseUint(std::string_view text, uint64_t* out) {

@@ -21,11 +21,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -67,6 +69,39 @@ class ArgReader {
   size_t index_ = 0;
   std::string error_;
 };
+
+// HelpRequested()
+//
+// Whether any argument is --help or -h.
+bool HelpRequested(int argc, char** argv);
+
+// BadUsage()
+//
+// Prints "<name>: <error>", a blank line and `usage` on stderr; returns 2, the bad-usage status.
+int BadUsage(const char* name, const std::string& error, const char* usage);
+
+// CommandMain()
+//
+// What every command's main() does: --help or -h prints `usage` on stdout (status 0); flags that
+// `parse(argc, argv, config)` refuses (it returns the error) are BadUsage() (status 2); otherwise
+// the status of `run(std::move(config))`.
+//
+//   int main(int argc, char** argv) {
+//     return CommandMain<Config>(argc, argv, "lmc-emulator", kUsage, ParseArgs, Run);
+//   }
+template <typename Config, typename Parse, typename Run>
+int CommandMain(int argc, char** argv, const char* name, const char* usage, Parse&& parse,
+                Run&& run) {
+  if (HelpRequested(argc, argv)) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  Config config;
+  if (std::optional<std::string> error = parse(argc, argv, config)) {
+    return BadUsage(name, *error, usage);
+  }
+  return run(std::move(config));
+}
 
 // Strict number parsing for flag values: the whole string must be the number.
 bool ParseUint(std::string_view text, uint64_t* out);
