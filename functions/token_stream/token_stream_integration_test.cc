@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "gtest/gtest.h"
 #include "functions/token_stream/token_stream.h"
+#include "gtest/gtest.h"
 #include "tests/support/bootstrap_fixture.h"
 
 namespace lmc::integration {

@@ -12,8 +12,8 @@
 namespace {
 
 using lmc::emulator::internal::HttpParserLimits;
-using lmc::emulator::internal::ReceivedRequest;
 using lmc::emulator::internal::HttpRequestParser;
+using lmc::emulator::internal::ReceivedRequest;
 
 struct Outcome {
   std::vector<std::string> requests;  // method + target + body of each request

@@ -57,9 +57,9 @@ TEST(SignalSafeLogLine, WritesExactlyWhatLogSinkWritesButTheTimestamp) {
         line.EndMessage();
         line.Finish();
         const std::string expected = LogSinkLine(format, level, request_id, message);
-        ASSERT_THAT(WithoutTimestamp(expected), StartsWith(format == LogFormat::kJson
-                                                               ? "{\"timestamp\":\"<time>\""
-                                                               : "<time>\t"));
+        ASSERT_THAT(
+            WithoutTimestamp(expected),
+            StartsWith(format == LogFormat::kJson ? "{\"timestamp\":\"<time>\"" : "<time>\t"));
         EXPECT_EQ(WithoutTimestamp(Line(line)), WithoutTimestamp(expected))
             << (format == LogFormat::kJson ? "JSON" : "Text") << " request id \"" << request_id
             << "\" " << LogLevelName(level);

@@ -100,8 +100,8 @@ class Emulator::Impl {
     // per-endpoint limits are applied to the whole answer (RuntimeState::RecordAnswer()).
     internal::HttpRequestParser parser{{.max_body_bytes = size_t{256} * 1024 * 1024}};
     internal::ReceivedRequest request;  // the request being handled, reused between requests
-    size_t chunks_counted = 0;      // chunks of the request in progress already in Stats
-    bool keep_alive = true;         // of the request being answered
+    size_t chunks_counted = 0;          // chunks of the request in progress already in Stats
+    bool keep_alive = true;             // of the request being answered
     bool http10 = false;
     std::string out;  // bytes owed to the client
     size_t out_pos = 0;

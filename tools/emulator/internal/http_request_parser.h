@@ -176,7 +176,7 @@ class HttpRequestParser {
   std::string buf_;
   size_t pos_ = 0;  // first unconsumed byte of buf_
   State state_ = State::kStartLine;
-  ReceivedRequest current_;       // the request being parsed
+  ReceivedRequest current_;   // the request being parsed
   size_t section_bytes_ = 0;  // bytes of the current header or trailer section so far
   uint64_t remaining_ = 0;    // Content-Length body bytes still expected
   ChunkSink chunk_sink_;

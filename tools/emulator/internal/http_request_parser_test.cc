@@ -16,7 +16,7 @@ using Result = HttpRequestParser::Result;
 // Feeds `pieces` one after another and collects every complete request. Fails the test on a
 // parse error.
 std::vector<ReceivedRequest> ParsePieces(const std::vector<std::string>& pieces,
-                                     HttpParserLimits limits = {}) {
+                                         HttpParserLimits limits = {}) {
   HttpRequestParser parser(limits);
   std::vector<ReceivedRequest> out;
   ReceivedRequest request;
@@ -154,7 +154,8 @@ TEST(HttpRequestParser, SplitAtEveryByteBoundaryGivesTheSameRequests) {
   ASSERT_EQ(whole.size(), 3u);
   for (size_t split = 0; split <= wire.size(); ++split) {
     SCOPED_TRACE(split);
-    const std::vector<ReceivedRequest> parts = ParsePieces({wire.substr(0, split), wire.substr(split)});
+    const std::vector<ReceivedRequest> parts =
+        ParsePieces({wire.substr(0, split), wire.substr(split)});
     ASSERT_EQ(parts.size(), 3u);
     for (size_t i = 0; i < 3; ++i) ExpectSameRequest(parts[i], whole[i]);
   }

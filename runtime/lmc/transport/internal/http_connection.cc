@@ -343,8 +343,8 @@ absl::StatusOr<size_t> HttpConnection::Receive(char* into, size_t capacity, Dead
   }
 }
 
-HttpConnection::Attempt HttpConnection::Exchange(const OutgoingRequest& request, HttpResponseSink& sink,
-                                                 Deadline deadline) {
+HttpConnection::Attempt HttpConnection::Exchange(const OutgoingRequest& request,
+                                                 HttpResponseSink& sink, Deadline deadline) {
   Attempt attempt;
   if (absl::Status sent = Send(request.body, deadline, attempt.stale); !sent.ok()) {
     attempt.status = std::move(sent);
@@ -429,7 +429,8 @@ HttpConnection::Attempt HttpConnection::ReadReply(bool long_poll, uint64_t max_b
   return attempt;
 }
 
-absl::StatusOr<int> HttpConnection::RoundTrip(const OutgoingRequest& request, HttpResponseSink& sink) {
+absl::StatusOr<int> HttpConnection::RoundTrip(const OutgoingRequest& request,
+                                              HttpResponseSink& sink) {
   Deadline deadline;
   if (request.timeout > std::chrono::milliseconds::zero()) {
     deadline = std::chrono::steady_clock::now() + request.timeout;
