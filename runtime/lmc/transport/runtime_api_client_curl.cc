@@ -176,7 +176,10 @@ struct RuntimeApiClient::Impl {
   }
 
   // The path of `url` (after the origin), for log lines.
-  std::string_view Path() const { return std::string_view(url).substr(origin.size()); }
+  std::string_view Path() const {
+    const std::string_view whole = url;
+    return whole.substr(origin.size());
+  }
 
   // Points `url` at the request's target and returns its headers. A POST without a
   // Content-Type gets "Content-Type:" with no value, which removes the form-urlencoded type
