@@ -1,4 +1,4 @@
-// example-durable-workflow's contract (handlers/examples/durable_workflow/durable_workflow.h),
+// example-durable-workflow's contract (functions/durable_workflow/durable_workflow.h),
 // end to end: the real executable as the bootstrap, at concurrency 8, many executions at once
 // through the local service, with its one-hour waits skipped and its approvals answered.
 //
