@@ -6,8 +6,9 @@
 //   - bool, int, int64_t, uint64_t, double, std::string (and, for writing, any other arithmetic
 //     type and std::string_view);
 //   - std::optional<T> (null when empty) and std::vector<T> of supported types;
-//   - a struct of your own: reading uses its DescribeJson() (as lmc::ReadJson does), writing
-//     uses a WriteJson(lmc::JsonWriter&, const T&) found next to it;
+//   - a struct of your own: its DescribeJson() serves both directions (lmc::ReadJson,
+//     lmc::WriteJson); a WriteJson(lmc::JsonWriter&, const T&) found next to it, when there is
+//     one, writes instead;
 //   - lmc::durable::Json: JSON text passed through untouched (any JSON value).
 // A value with no JSON form (a function returning void) is written as `null`.
 //
@@ -17,9 +18,6 @@
 //   void DescribeJson(lmc::JsonFields& fields, Order& o) {
 //     fields.Required("sku", o.sku);
 //     fields.Optional("quantity", o.quantity);
-//   }
-//   void WriteJson(lmc::JsonWriter& json, const Order& o) {
-//     json.BeginObject().Key("sku").String(o.sku).Key("quantity").Int(o.quantity).EndObject();
 //   }
 //   std::string text = lmc::durable::EncodeJson(Order{"a", 2});     // {"sku":"a","quantity":2}
 //   absl::StatusOr<Order> back = lmc::durable::DecodeJson<Order>(text);
@@ -52,7 +50,8 @@ struct Json {
 
 namespace json_codec_internal {
 
-// A struct with a WriteJson(JsonWriter&, const T&) found by ADL.
+// A struct with a WriteJson(JsonWriter&, const T&) found by ADL: its own, or lmc::WriteJson for
+// one with a DescribeJson() (found through JsonWriter).
 template <typename T>
 concept HasWriteJson = requires(JsonWriter& json, const T& value) {
   WriteJson(json, value);

@@ -269,6 +269,25 @@ TEST(JsonCodec, ScalarsContainersStructsAndRawJsonRoundTrip) {
   EXPECT_EQ(back->bins, (std::vector<int>{4, 5}));
 }
 
+// Only a DescribeJson(): lmc::WriteJson writes it.
+struct Parcel {
+  std::string id;
+  std::optional<int64_t> grams;
+};
+void DescribeJson(JsonFields& fields, Parcel& parcel) {
+  fields.Required("id", parcel.id);
+  fields.Optional("grams", parcel.grams);
+}
+
+TEST(JsonCodec, AStructWithOnlyADescribeJsonIsWrittenByIt) {
+  EXPECT_EQ(EncodeJson(Parcel{"p-1", 250}), R"({"id":"p-1","grams":250})");
+  EXPECT_EQ(EncodeJson(std::vector<Parcel>{{"p-2", std::nullopt}}), R"([{"id":"p-2"}])");
+  // A WriteJson of the struct's own still wins (Order's writes "note":null, DescribeJson would
+  // not).
+  EXPECT_EQ(EncodeJson(Order{"a", 1, std::nullopt, {}}),
+            R"({"sku":"a","quantity":1,"note":null,"bins":[]})");
+}
+
 TEST(JsonCodec, DecodeErrorsNameTheValueNotTheWrapper) {
   EXPECT_EQ(DecodeJson<int>(R"("x")").status().message(),
             "the value: expected an integer, got a string");

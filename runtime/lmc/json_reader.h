@@ -1,9 +1,9 @@
 // File: lmc/json_reader.h
 //
-// Typed JSON input: reads a handler's event (or any JSON text) into a struct of the handler's own,
-// in one pass over simdjson's on-demand parser (in place, no copy of the event). A struct says
-// once which fields it has, in a DescribeJson() function found next to it; ReadJson() does the
-// rest and reports the first problem as an InvalidArgument status that names the field:
+// Typed JSON input (and output): reads a handler's event (or any JSON text) into a struct of the
+// handler's own, in one pass over simdjson's on-demand parser (in place, no copy of the event). A
+// struct says once which fields it has, in a DescribeJson() function found next to it; ReadJson()
+// does the rest and reports the first problem as an InvalidArgument status that names the field:
 //
 //   field "order.quantity": expected an integer, got a string
 //   field "items[2].sku": required but missing
@@ -34,6 +34,12 @@
 //     if (!order.ok()) return lmc::Error("InvalidEvent", std::string(order.status().message()));
 //     ...
 //   }
+//
+// The same DescribeJson() writes the struct back (WriteJson(), WriteJsonText()): its fields in
+// the order described, an Optional std::optional left out when empty (so it reads back as
+// nullopt), a Required one written null:
+//
+//   std::string text = lmc::WriteJsonText(order);   // {"sku":"a","quantity":1,"tags":[]}
 #pragma once
 
 #include <cstddef>
@@ -49,6 +55,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lmc/event.h"
+#include "lmc/json.h"
 #include "simdjson.h"
 
 namespace lmc {
@@ -69,22 +76,29 @@ struct JsonPath {
 
 // JsonFields
 //
-// The fields of one struct, as described by its DescribeJson(). Holds pointers to the struct's
-// members (not owned): use it only inside DescribeJson(). Not thread-safe (one per read).
+// The fields of one struct, as described by its DescribeJson(). A reading JsonFields (the
+// default) holds pointers to the struct's members (not owned); a writing one (constructed on a
+// JsonWriter) writes each field as it is described and never changes the struct. Use it only
+// inside DescribeJson(). Not thread-safe (one per read or write).
 class JsonFields {
  public:
-  // Reads field `name` into `out`; InvalidArgument when it is absent. A JSON null is accepted
-  // only when `out` is a std::optional.
+  JsonFields() = default;
+  // Writes each described field to `json`, as a member of the object the caller opened.
+  explicit JsonFields(JsonWriter& json) : writer_(&json) {}
+
+  // Reading: reads field `name` into `out`; InvalidArgument when it is absent. A JSON null is
+  // accepted only when `out` is a std::optional. Writing: writes `out` (null for an empty
+  // std::optional).
   template <typename T>
-  void Required(std::string_view name, T& out) {
-    Bind(name, /*required=*/true, &out, &ReadInto<T>);
-  }
-  // Reads field `name` into `out` when present; leaves `out` as it was when absent (or when
-  // null, for a std::optional: then nullopt).
+  void Required(std::string_view name, T& out);
+  // Reading: reads field `name` into `out` when present; leaves `out` as it was when absent (or
+  // when null, for a std::optional: then nullopt). Writing: writes `out`, or nothing for an
+  // empty std::optional.
   template <typename T>
-  void Optional(std::string_view name, T& out) {
-    Bind(name, /*required=*/false, &out, &ReadInto<T>);
-  }
+  void Optional(std::string_view name, T& out);
+
+  // True for a writing JsonFields (a DescribeJson() that does more than name fields may ask).
+  bool writing() const { return writer_ != nullptr; }
 
   // Reads every field of `object` into the bound members (internal: ReadJson() calls it).
   absl::Status ReadObject(simdjson::ondemand::object object, const JsonPath& path);
@@ -108,6 +122,7 @@ class JsonFields {
 
   // Most structs have a handful of fields: no allocation for up to 16.
   absl::InlinedVector<Binding, 16> bindings_;
+  JsonWriter* writer_ = nullptr;  // set: writing
 };
 
 namespace json_internal {
@@ -196,7 +211,74 @@ absl::Status ReadValue(simdjson::ondemand::value value, T& out, const JsonPath& 
 absl::Status ReadDocument(simdjson::simdjson_result<simdjson::ondemand::document>&& document,
                           JsonFields& fields);
 
+// Writing: one overload per supported type, declared before the templates that use them.
+inline void WriteValue(JsonWriter& json, bool value) { json.Bool(value); }
+inline void WriteValue(JsonWriter& json, int value) { json.Int(value); }
+inline void WriteValue(JsonWriter& json, int64_t value) { json.Int(value); }
+inline void WriteValue(JsonWriter& json, uint64_t value) { json.Uint(value); }
+inline void WriteValue(JsonWriter& json, double value) { json.Double(value); }
+inline void WriteValue(JsonWriter& json, std::string_view value) { json.String(value); }
+inline void WriteValue(JsonWriter& json, const std::string& value) { json.String(value); }
+template <typename T>
+void WriteValue(JsonWriter& json, const std::optional<T>& value);
+template <typename T>
+void WriteValue(JsonWriter& json, const std::vector<T>& values);
+template <Described T>
+void WriteValue(JsonWriter& json, const T& value);
+
+template <typename T>
+void WriteValue(JsonWriter& json, const std::optional<T>& value) {
+  if (value.has_value()) {
+    WriteValue(json, *value);
+  } else {
+    json.Null();
+  }
+}
+template <typename T>
+void WriteValue(JsonWriter& json, const std::vector<T>& values) {
+  json.BeginArray();
+  for (const T& value : values) WriteValue(json, value);
+  json.EndArray();
+}
+template <Described T>
+void WriteValue(JsonWriter& json, const T& value) {
+  json.BeginObject();
+  JsonFields fields(json);
+  // A writing JsonFields only reads the members: DescribeJson's non-const reference is never
+  // written through.
+  DescribeJson(fields, const_cast<T&>(value));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  json.EndObject();
+}
+
+template <typename T>
+struct IsOptional : std::false_type {};
+template <typename T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
 }  // namespace json_internal
+
+template <typename T>
+void JsonFields::Required(std::string_view name, T& out) {
+  if (writer_ != nullptr) {
+    writer_->Key(name);
+    json_internal::WriteValue(*writer_, out);
+    return;
+  }
+  Bind(name, /*required=*/true, &out, &ReadInto<T>);
+}
+
+template <typename T>
+void JsonFields::Optional(std::string_view name, T& out) {
+  if (writer_ != nullptr) {
+    if constexpr (json_internal::IsOptional<T>::value) {
+      if (!out.has_value()) return;
+    }
+    writer_->Key(name);
+    json_internal::WriteValue(*writer_, out);
+    return;
+  }
+  Bind(name, /*required=*/false, &out, &ReadInto<T>);
+}
 
 template <typename T>
 absl::Status JsonFields::ReadInto(simdjson::ondemand::value value, void* out,
@@ -221,6 +303,26 @@ template <json_internal::Described T>
 absl::StatusOr<T> ReadJson(const Event& event) {
   T out{};
   if (absl::Status status = ReadJson(event, out); !status.ok()) return status;
+  return out;
+}
+
+// WriteJson()
+//
+// Writes `value`, a struct with a DescribeJson(), to `json` as one JSON object (see the file
+// comment). Found by argument-dependent lookup through JsonWriter, so code that writes values
+// with an unqualified WriteJson(json, value) gets it for every described struct; a WriteJson()
+// of the struct's own (a non-template overload) still takes precedence.
+template <json_internal::Described T>
+void WriteJson(JsonWriter& json, const T& value) {
+  json_internal::WriteValue(json, value);
+}
+
+// The JSON text of `value`.
+template <json_internal::Described T>
+std::string WriteJsonText(const T& value) {
+  std::string out;
+  JsonWriter json(&out);
+  WriteJson(json, value);
   return out;
 }
 

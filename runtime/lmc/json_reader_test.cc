@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "lmc/handler.h"
+#include "lmc/json.h"
 #include "lmc/testing/handler_harness.h"
 
 namespace lmc {
@@ -164,6 +165,72 @@ TEST(ReadJson, ReadsAnEventInPlace) {
   outcome = testing::Invoke(Greet, invocation);
   ASSERT_FALSE(outcome.result.ok());
   EXPECT_EQ(outcome.result.error().message(), R"(field "name": required but missing)");
+}
+
+TEST(WriteJson, OneDescribeJsonWritesWhatItReads) {
+  Order order;
+  order.id = "o-\"1\"";
+  order.gift = true;
+  order.total_cents = -250;
+  order.sequence = 18446744073709551615ULL;
+  order.weight = 0.25;
+  order.items = {{"a", 1}, {"b", 3}};
+  order.codes = {1, 2};
+  order.bonus = Item{"c", 2};
+  const std::string text = WriteJsonText(order);
+  EXPECT_EQ(text,
+            R"({"id":"o-\"1\"","gift":true,"total_cents":-250,"sequence":18446744073709551615,)"
+            R"("weight":0.25,"items":[{"sku":"a","count":1},{"sku":"b","count":3}],)"
+            R"("codes":[1,2],"bonus":{"sku":"c","count":2}})");
+  absl::StatusOr<Order> back = ReadJsonText<Order>(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->id, order.id);
+  EXPECT_EQ(back->sequence, order.sequence);
+  EXPECT_FALSE(back->note.has_value());
+  ASSERT_EQ(back->items.size(), 2u);
+  EXPECT_EQ(back->items[1].count, 3);
+  EXPECT_EQ(back->bonus->count, 2);
+}
+
+struct Reply {
+  std::optional<std::string> required_note;
+  std::optional<int64_t> optional_count;
+  std::vector<std::optional<bool>> flags;
+};
+void DescribeJson(JsonFields& fields, Reply& reply) {
+  fields.Required("required_note", reply.required_note);
+  fields.Optional("optional_count", reply.optional_count);
+  fields.Optional("flags", reply.flags);
+}
+
+TEST(WriteJson, AnEmptyOptionalIsNullWhenRequiredAndLeftOutWhenOptional) {
+  Reply reply;
+  reply.flags = {true, std::nullopt};
+  EXPECT_EQ(WriteJsonText(reply), R"({"required_note":null,"flags":[true,null]})");
+  reply.optional_count = 0;
+  EXPECT_EQ(WriteJsonText(reply),
+            R"({"required_note":null,"optional_count":0,"flags":[true,null]})");
+}
+
+// A DescribeJson that also checks something: it can tell the two directions apart.
+struct Checked {
+  int value = 0;
+};
+void DescribeJson(JsonFields& fields, Checked& checked) {
+  fields.Required("value", checked.value);
+  if (fields.writing()) {
+    EXPECT_GE(checked.value, 0);
+  }
+}
+
+TEST(WriteJson, AppendsToAWriterLikeAnyOtherValue) {
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginArray();
+  WriteJson(json, Checked{1});  // unqualified: found through JsonWriter
+  WriteJson(json, Checked{2});
+  json.EndArray();
+  EXPECT_EQ(out, R"([{"value":1},{"value":2}])");
 }
 
 }  // namespace
