@@ -32,8 +32,8 @@ absl::StatusOr<std::unique_ptr<InferenceService>> InferenceService::Create(
 
   logger.Info(absl::StrCat("inference: loaded ", config.model.string(), " (", model->Describe(),
                            ") on ", AsAbsl(model->backend_name()), "; batches of up to ",
-                           config.max_rows, " rows, waiting up to ", config.max_wait.count(),
-                           " us, ", max_callers, " callers"));
+                           config.max_rows, " ", AsAbsl(model->batch_unit()), ", waiting up to ",
+                           config.max_wait.count(), " us, ", max_callers, " callers"));
   return std::unique_ptr<InferenceService>(new InferenceService(std::move(model)));
 }
 

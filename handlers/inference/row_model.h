@@ -45,6 +45,7 @@ class RowModel final : public ServedModel {
   Result Handle(const Event& event, const Context& context) override;
   std::string_view backend_name() const override { return backend_->name(); }
   std::string Describe() const override;
+  std::string_view batch_unit() const override { return "rows"; }
   batching::BatcherStats batcher_stats() const override { return batcher_->stats(); }
 
  private:

@@ -47,6 +47,7 @@ class SentenceModel final : public ServedModel {
   Result Handle(const Event& event, const Context& context) override;
   std::string_view backend_name() const override { return encoder_->name(); }
   std::string Describe() const override;
+  std::string_view batch_unit() const override { return "texts"; }
   batching::BatcherStats batcher_stats() const override { return batcher_->stats(); }
 
  private:

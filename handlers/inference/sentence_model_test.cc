@@ -196,6 +196,17 @@ TEST_F(SentenceModelTest, ABrokenDirectoryIsAModelLoadFailedInitErrorNamingTheFi
   EXPECT_THAT(std::string(status.message()), HasSubstr("hidden_act is missing"));
 }
 
+TEST_F(SentenceModelTest, TheInitLineCountsABatchInTexts) {
+  ASSERT_TRUE(WriteBertDirectory(dir_, spec_).ok());
+  const lmc::testing::LogCapture log(LogLevel::kInfo);
+  InferenceConfig config;
+  config.model = dir_;
+  config.device = Device::kCpu;
+  config.max_rows = 32;
+  ASSERT_TRUE(InferenceService::Create(config, 4, log.logger(), Clock::Real()).ok());
+  EXPECT_THAT(log.Lines(), HasSubstr("batches of up to 32 texts,"));
+}
+
 TEST(SentenceConfig, ReadsTheEmbeddingVariables) {
   const auto parse = [](std::map<std::string, std::string> values) {
     return ParseInferenceConfig(

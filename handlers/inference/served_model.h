@@ -42,6 +42,9 @@ class ServedModel {
   virtual std::string_view backend_name() const = 0;
   // What was loaded, for the init log line: "mlp, 512 -> 10".
   virtual std::string Describe() const = 0;
+  // What LMC_BATCH_MAX_ROWS counts for this kind, plural, for the init log line: "rows" for the
+  // row models, "texts" for sentence embeddings.
+  virtual std::string_view batch_unit() const = 0;
   virtual batching::BatcherStats batcher_stats() const = 0;
 };
 
