@@ -107,25 +107,70 @@ bool ParseList(std::string_view text, std::vector<size_t>& out) {
   return !out.empty();
 }
 
-int Run(const Options& options) {
-  std::filesystem::path dir = options.model;
-  const bool temporary = dir.empty();
-  if (temporary) {
-    dir = std::filesystem::temp_directory_path() / absl::StrCat("lmc-bert-bench-", ::getpid());
-    const lmc::inference::BertSpec spec{.layers = 6,
-                                        .hidden = 384,
-                                        .heads = 12,
-                                        .intermediate = 1536,
-                                        .max_positions = 512,
-                                        .vocab_size = 30522};
-    if (absl::Status s = lmc::inference::WriteBertDirectory(dir, spec); !s.ok()) {
-      std::fprintf(stderr, "lmc-bert-bench: %s\n", s.ToString().c_str());
-      return 1;
-    }
-  }
+// The model of --model, or a MiniLM-sized one with random weights written to a temporary
+// directory and removed once loaded.
+absl::StatusOr<std::unique_ptr<lmc::inference::BertModel>> LoadModel(const Options& options) {
+  if (!options.model.empty()) return lmc::inference::BertModel::Load(options.model);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("lmc-bert-bench-", ::getpid());
+  const lmc::inference::BertSpec spec{.layers = 6,
+                                      .hidden = 384,
+                                      .heads = 12,
+                                      .intermediate = 1536,
+                                      .max_positions = 512,
+                                      .vocab_size = 30522};
+  if (absl::Status s = lmc::inference::WriteBertDirectory(dir, spec); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<lmc::inference::BertModel>> model =
       lmc::inference::BertModel::Load(dir);
-  if (temporary) std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir);
+  return model;
+}
+
+// The kernels of --kernels (nullptr when this CPU has none of that name), else the best.
+const lmc::inference::BertKernels* PickKernels(const Options& options) {
+  if (options.kernels.empty()) return &lmc::inference::BertKernels::Best();
+  for (const lmc::inference::BertKernels* k : lmc::inference::BertKernels::Available()) {
+    if (options.kernels == k->name) return k;
+  }
+  return nullptr;
+}
+
+// `batch_size` texts of `tokens` ids, [CLS] first and [SEP] last.
+lmc::inference::TokenBatch SyntheticBatch(size_t batch_size, size_t tokens) {
+  lmc::inference::TokenBatch batch;
+  std::vector<int32_t> ids(tokens);
+  for (size_t b = 0; b < batch_size; ++b) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ids[i] = static_cast<int32_t>(1000 + (b * 7919 + i * 104729) % 28000);
+    }
+    ids.front() = 2;
+    ids.back() = 3;
+    batch.Add(ids);
+  }
+  return batch;
+}
+
+// Wall and process CPU seconds per call of `run`, called at least twice and for `seconds`.
+struct PerCall {
+  double seconds = 0;
+  double cpu = 0;
+  size_t runs = 0;
+};
+template <typename F>
+PerCall TimeCalls(double seconds, F&& run) {
+  size_t runs = 0;
+  const Clock::time_point start = Clock::now();
+  const double start_cpu = ProcessCpuSeconds();
+  while (runs < 2 || Since(start) < seconds) {
+    run();
+    ++runs;
+  }
+  return {Since(start) / static_cast<double>(runs),
+          (ProcessCpuSeconds() - start_cpu) / static_cast<double>(runs), runs};
+}
+
+int Run(const Options& options) {
+  absl::StatusOr<std::unique_ptr<lmc::inference::BertModel>> model = LoadModel(options);
   if (!model.ok()) {
     std::fprintf(stderr, "lmc-bert-bench: %s\n", model.status().ToString().c_str());
     return 1;
@@ -133,16 +178,10 @@ int Run(const Options& options) {
   const BertConfig& config = (*model)->config();
   const size_t threads =
       options.threads == 0 ? lmc::inference::WorkerPool::AvailableCpus() : options.threads;
-  const lmc::inference::BertKernels* kernels = &lmc::inference::BertKernels::Best();
-  if (!options.kernels.empty()) {
-    kernels = nullptr;
-    for (const lmc::inference::BertKernels* k : lmc::inference::BertKernels::Available()) {
-      if (options.kernels == k->name) kernels = k;
-    }
-    if (kernels == nullptr) {
-      std::fprintf(stderr, "lmc-bert-bench: this CPU has no %s kernels\n", options.kernels.c_str());
-      return 2;
-    }
+  const lmc::inference::BertKernels* kernels = PickKernels(options);
+  if (kernels == nullptr) {
+    std::fprintf(stderr, "lmc-bert-bench: this CPU has no %s kernels\n", options.kernels.c_str());
+    return 2;
   }
   std::printf(
       "BERT forward in process: %zu layers, hidden %zu, %zu heads, intermediate %zu; %zu "
@@ -152,16 +191,7 @@ int Run(const Options& options) {
   std::printf("%6s %10s %10s %16s %9s %13s\n", "batch", "texts/s", "GFLOP/s", "OpenBLAS GFLOP/s",
               "fraction", "cpu fraction");
   for (const size_t batch_size : options.batches) {
-    lmc::inference::TokenBatch batch;
-    std::vector<int32_t> ids(options.tokens);
-    for (size_t b = 0; b < batch_size; ++b) {
-      for (size_t i = 0; i < ids.size(); ++i) {
-        ids[i] = static_cast<int32_t>(1000 + (b * 7919 + i * 104729) % 28000);
-      }
-      ids.front() = 2;
-      ids.back() = 3;
-      batch.Add(ids);
-    }
+    const lmc::inference::TokenBatch batch = SyntheticBatch(batch_size, options.tokens);
     // The encoder sets OpenBLAS to one thread when created; the reference sets its own.
     std::unique_ptr<lmc::inference::BertEncoder> encoder = lmc::inference::CreateCpuBertEncoder(
         **model, {.threads = threads, .tile_rows = options.tile, .kernels = kernels});
@@ -170,37 +200,26 @@ int Run(const Options& options) {
       std::fprintf(stderr, "lmc-bert-bench: %s\n", s.ToString().c_str());
       return 1;
     }
-    size_t runs = 0;
-    const Clock::time_point start = Clock::now();
-    const double start_cpu = ProcessCpuSeconds();
-    while (runs < 2 || Since(start) < options.seconds) {
-      static_cast<void>(encoder->Encode(batch, out));
-      ++runs;
-    }
-    const double encode_seconds = Since(start) / static_cast<double>(runs);
-    const double encode_cpu = (ProcessCpuSeconds() - start_cpu) / static_cast<double>(runs);
+    const PerCall encode =
+        TimeCalls(options.seconds, [&] { static_cast<void>(encoder->Encode(batch, out)); });
     encoder.reset();
+    const double flops = Flops(config, batch_size, options.tokens);
+    const double texts_per_second = static_cast<double>(batch_size) / encode.seconds;
     if (!options.reference) {
-      std::printf("%6zu %10.1f %10.1f\n", batch_size,
-                  static_cast<double>(batch_size) / encode_seconds,
-                  Flops(config, batch_size, options.tokens) / encode_seconds / 1e9);
+      std::printf("%6zu %10.1f %10.1f\n", batch_size, texts_per_second,
+                  flops / encode.seconds / 1e9);
       continue;
     }
-    double blas_seconds = OpenBlasSeconds(config, batch_size, options.tokens, threads);  // warm
-    blas_seconds = 0;
-    size_t blas_runs = 0;
-    const Clock::time_point blas_start = Clock::now();
-    const double blas_start_cpu = ProcessCpuSeconds();
-    while (blas_runs < 2 || Since(blas_start) < options.seconds) {
+    static_cast<void>(OpenBlasSeconds(config, batch_size, options.tokens, threads));  // warm
+    double blas_seconds = 0;
+    const PerCall blas = TimeCalls(options.seconds, [&] {
       blas_seconds += OpenBlasSeconds(config, batch_size, options.tokens, threads);
-      ++blas_runs;
-    }
-    blas_seconds /= static_cast<double>(blas_runs);
-    const double blas_cpu = (ProcessCpuSeconds() - blas_start_cpu) / static_cast<double>(blas_runs);
-    const double flops = Flops(config, batch_size, options.tokens);
-    std::printf("%6zu %10.1f %10.1f %16.1f %9.3f %13.3f\n", batch_size,
-                static_cast<double>(batch_size) / encode_seconds, flops / encode_seconds / 1e9,
-                flops / blas_seconds / 1e9, blas_seconds / encode_seconds, blas_cpu / encode_cpu);
+    });
+    // The reference's own timing of its GEMMs per call (OpenBlasSeconds), not its set-up.
+    blas_seconds /= static_cast<double>(blas.runs);
+    std::printf("%6zu %10.1f %10.1f %16.1f %9.3f %13.3f\n", batch_size, texts_per_second,
+                flops / encode.seconds / 1e9, flops / blas_seconds / 1e9,
+                blas_seconds / encode.seconds, blas.cpu / encode.cpu);
     std::fflush(stdout);
   }
   return 0;

@@ -178,6 +178,69 @@ std::string CheckAgainstTorch(const InferenceBenchOptions& options,
   return out.substr(at, out.find('\n', at) - at);
 }
 
+// lmc's encoder in process (texts/s and CPU us per text) and the PyTorch peer's texts/s, per
+// batch size, over the repetitions.
+struct InProcessSamples {
+  std::map<size_t, std::vector<double>> lmc, lmc_cpu, torch;
+  std::string torch_version;
+};
+
+void MeasureInProcess(inference::BertEncoder& encoder,
+                      std::map<size_t, inference::TokenBatch>& texts, InProcessSamples& samples) {
+  std::vector<float> embeddings;
+  for (size_t batch : kBatches) {
+    const Forward forward =
+        MeasureForward(batch, [&] { (void)encoder.Encode(texts[batch], embeddings); });
+    samples.lmc[batch].push_back(forward.rows_per_second);
+    samples.lmc_cpu[batch].push_back(forward.cpu_us_per_row);
+  }
+}
+
+void PrintEndToEnd(std::map<int, BertRow>& rows) {
+  std::printf("one-text invocations through the runtime (texts/s):\n");
+  std::printf("%-4s %-20s %-16s %-20s %-20s %-20s %-20s\n", "N", "batched inv/s", "mean batch",
+              "C texts/s @batch", "F echo inv/s", "limit inv/s", "fraction");
+  for (int n : kConcurrencies) {
+    const BertRow& row = rows[n];
+    std::printf("%-4d %-20s %-16s %-20s %-20s %-20s %-20s\n", n,
+                Show(SpreadOf(row.batched), 1).c_str(), Show(SpreadOf(row.mean_batch), 1).c_str(),
+                Show(SpreadOf(row.c), 1).c_str(), Show(SpreadOf(row.f)).c_str(),
+                Show(SpreadOf(row.limit), 1).c_str(), Show(SpreadOf(row.fraction), 3).c_str());
+  }
+  std::printf("CPU per invocation, bootstrap + emulator (us):\n");
+  std::printf("%-4s %-20s %-28s %-20s\n", "N", "batched", "C per text + F echo", "CPU fraction");
+  for (int n : kConcurrencies) {
+    const BertRow& row = rows[n];
+    std::printf("%-4d %-20s %-28s %-20s\n", n, Show(SpreadOf(row.batched_cpu)).c_str(),
+                Show(SpreadOf(row.ideal_cpu)).c_str(), Show(SpreadOf(row.cpu_fraction), 3).c_str());
+  }
+}
+
+void PrintInProcess(const InferenceBenchOptions& options, InProcessSamples& samples,
+                    std::map<int, BertRow>& rows) {
+  std::printf("in process vs PyTorch, same weights, same batch of %zu-token texts:\n", kTokens);
+  std::printf("%-6s %-20s %-18s %-20s %-12s %-20s %-12s\n", "batch", "lmc texts/s",
+              "lmc CPU us/text", "torch texts/s", "lmc/torch", "lmc e2e at N=batch", "e2e/torch");
+  for (size_t batch : kBatches) {
+    const Spread lmc = SpreadOf(samples.lmc[batch]);
+    const Spread torch = SpreadOf(samples.torch[batch]);
+    const Spread e2e = SpreadOf(rows[static_cast<int>(batch)].batched);
+    std::printf("%-6zu %-20s %-18s %-20s %-12s %-20s %-12s\n", batch, Show(lmc, 1).c_str(),
+                Show(SpreadOf(samples.lmc_cpu[batch])).c_str(), Show(torch, 1).c_str(),
+                Show({lmc.median / torch.median, NAN, NAN}, 2).c_str(), Show(e2e, 1).c_str(),
+                Show({e2e.median / torch.median, NAN, NAN}, 2).c_str());
+  }
+  if (options.torch.empty()) return;
+  bool ran = false;
+  for (const auto& [batch, rates] : samples.torch) ran |= !rates.empty();
+  if (!ran) {
+    std::printf("PyTorch peer: did not run (%s %s): %s\n", options.python.c_str(),
+                options.torch.c_str(), samples.torch_version.c_str());
+  } else {
+    std::printf("(torch %s)\n", samples.torch_version.c_str());
+  }
+}
+
 }  // namespace
 
 int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path& dir) {
@@ -202,8 +265,6 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
     std::fprintf(stderr, "no %zu-token text from the vocabulary\n", kTokens);
     return 1;
   }
-  std::map<int, BertRow> rows;
-  int failed = 0;
 
   std::printf(
       "\nbert MiniLM-sized (6 layers, hidden 384, 12 heads, intermediate 1536; random "
@@ -215,69 +276,27 @@ int BenchBert(const InferenceBenchOptions& options, const std::filesystem::path&
     std::printf("same embeddings as PyTorch: %s\n",
                 CheckAgainstTorch(options, dir, *encoder, RandomTexts(3, vocab, 99)).c_str());
   }
-  std::map<size_t, std::vector<double>> ours;
-  std::map<size_t, std::vector<double>> ours_cpu;
-  std::map<size_t, std::vector<double>> theirs;
-  std::string version;
-  std::vector<float> embeddings;
-  const auto measure = [&] {
-    for (size_t batch : kBatches) {
-      const Forward forward =
-          MeasureForward(batch, [&] { (void)encoder->Encode(texts[batch], embeddings); });
-      ours[batch].push_back(forward.rows_per_second);
-      ours_cpu[batch].push_back(forward.cpu_us_per_row);
-    }
-  };
+  std::map<int, BertRow> rows;
+  InProcessSamples samples;
+  int failed = 0;
   for (int rep = 0; rep < options.repeat; ++rep) {
     for (int n : kConcurrencies) {
       if (!MeasureEndToEnd(options, dir / "bert", n, events, *encoder, vocab, rows[n])) failed = 1;
     }
     // lmc in process, PyTorch, lmc again: the two share the same minutes.
-    measure();
+    MeasureInProcess(*encoder, texts, samples);
     if (!options.torch.empty()) {
       const std::vector<std::string> args = {"--bert", (dir / "bert").string(), "--tokens",
                                              std::to_string(kTokens)};
-      for (const auto& [batch, rate] : RunTorchPeer(options, args, "bert", &version)) {
-        theirs[batch].push_back(rate);
+      for (const auto& [batch, rate] :
+           RunTorchPeer(options, args, "bert", &samples.torch_version)) {
+        samples.torch[batch].push_back(rate);
       }
-      measure();
+      MeasureInProcess(*encoder, texts, samples);
     }
   }
-  std::printf("one-text invocations through the runtime (texts/s):\n");
-  std::printf("%-4s %-20s %-16s %-20s %-20s %-20s %-20s\n", "N", "batched inv/s", "mean batch",
-              "C texts/s @batch", "F echo inv/s", "limit inv/s", "fraction");
-  for (int n : kConcurrencies) {
-    const BertRow& row = rows[n];
-    std::printf("%-4d %-20s %-16s %-20s %-20s %-20s %-20s\n", n,
-                Show(SpreadOf(row.batched), 1).c_str(), Show(SpreadOf(row.mean_batch), 1).c_str(),
-                Show(SpreadOf(row.c), 1).c_str(), Show(SpreadOf(row.f)).c_str(),
-                Show(SpreadOf(row.limit), 1).c_str(), Show(SpreadOf(row.fraction), 3).c_str());
-  }
-  std::printf("CPU per invocation, bootstrap + emulator (us):\n");
-  std::printf("%-4s %-20s %-28s %-20s\n", "N", "batched", "C per text + F echo", "CPU fraction");
-  for (int n : kConcurrencies) {
-    const BertRow& row = rows[n];
-    std::printf("%-4d %-20s %-28s %-20s\n", n, Show(SpreadOf(row.batched_cpu)).c_str(),
-                Show(SpreadOf(row.ideal_cpu)).c_str(), Show(SpreadOf(row.cpu_fraction), 3).c_str());
-  }
-  std::printf("in process vs PyTorch, same weights, same batch of %zu-token texts:\n", kTokens);
-  std::printf("%-6s %-20s %-18s %-20s %-12s %-20s %-12s\n", "batch", "lmc texts/s",
-              "lmc CPU us/text", "torch texts/s", "lmc/torch", "lmc e2e at N=batch", "e2e/torch");
-  for (size_t batch : kBatches) {
-    const Spread lmc = SpreadOf(ours[batch]);
-    const Spread torch = SpreadOf(theirs[batch]);
-    const Spread e2e = SpreadOf(rows[static_cast<int>(batch)].batched);
-    std::printf("%-6zu %-20s %-18s %-20s %-12s %-20s %-12s\n", batch, Show(lmc, 1).c_str(),
-                Show(SpreadOf(ours_cpu[batch])).c_str(), Show(torch, 1).c_str(),
-                Show({lmc.median / torch.median, NAN, NAN}, 2).c_str(), Show(e2e, 1).c_str(),
-                Show({e2e.median / torch.median, NAN, NAN}, 2).c_str());
-  }
-  if (!options.torch.empty() && theirs.empty()) {
-    std::printf("PyTorch peer: did not run (%s %s): %s\n", options.python.c_str(),
-                options.torch.c_str(), version.c_str());
-  } else if (!options.torch.empty()) {
-    std::printf("(torch %s)\n", version.c_str());
-  }
+  PrintEndToEnd(rows);
+  PrintInProcess(options, samples, rows);
   return failed;
 }
 

@@ -93,71 +93,79 @@ double MeanBatch(const RuntimeRate& run) {
   return mean;
 }
 
-int BenchMlp(const InferenceBenchOptions& options, const MlpModel& model) {
-  absl::StatusOr<std::unique_ptr<inference::Model>> loaded = inference::Model::Load(model.path);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
-    return 1;
-  }
-  std::unique_ptr<inference::Backend> cpu = inference::CreateCpuBackend(**loaded);
-  const auto width = static_cast<size_t>(model.widths.front());
-  std::vector<float> inputs(256 * width);
-  TestRandom random(7);
-  for (float& v : inputs) v = random.Next();
-  const std::vector<std::string> events = SingleRowEvents(model.widths.front());
+// The forward pass's inputs: 256 random rows of the model's width, cycled.
+struct MlpInputs {
+  inference::Backend* cpu = nullptr;
+  std::vector<float> rows;
+  size_t width = 0;
+};
 
-  std::map<int, MlpRow> rows;
-  std::map<size_t, std::vector<double>> lmc_rate;
-  std::map<size_t, std::vector<double>> torch_rate;
+// N = `n` batched, echo and unbatched, one sample each into `row`, against the forward pass in
+// process at the batch reached.
+bool MeasureMlpRow(const InferenceBenchOptions& options, const MlpModel& model, int n,
+                   const std::vector<std::string>& events, const MlpInputs& in, MlpRow& row) {
+  const RuntimeRate batched = RunInference(options, model, n, true, events);
+  const RuntimeRate echo = RunEcho(options, n, events);
+  const RuntimeRate single = RunInference(options, model, n, false, events);
+  if (!batched.ok || !echo.ok || !single.ok) {
+    std::fprintf(stderr, "%s N=%d failed: %s %s %s\n", model.name.c_str(), n, batched.error.c_str(),
+                 echo.error.c_str(), single.error.c_str());
+    return false;
+  }
+  const double mean = MeanBatch(batched);
+  const size_t batch = std::max<size_t>(1, static_cast<size_t>(std::lround(mean)));
+  const Forward forward = ForwardOf(*in.cpu, in.rows, in.width, std::min<size_t>(batch, 256));
+  const double c = forward.rows_per_second;
+  const double limit = 1 / (1 / c + 1 / echo.per_second);
+  const double batched_cpu = batched.cpu_us_per_invocation + batched.driver_cpu_us_per_invocation;
+  const double ideal_cpu =
+      forward.cpu_us_per_row + echo.cpu_us_per_invocation + echo.driver_cpu_us_per_invocation;
+  row.batched.push_back(batched.per_second);
+  row.mean_batch.push_back(mean);
+  row.batched_cpu.push_back(batched_cpu);
+  row.ideal_cpu.push_back(ideal_cpu);
+  row.cpu_fraction.push_back(ideal_cpu / batched_cpu);
+  row.c.push_back(c);
+  row.f.push_back(echo.per_second);
+  row.limit.push_back(limit);
+  row.fraction.push_back(batched.per_second / limit);
+  row.single.push_back(single.per_second);
+  return true;
+}
+
+// Rows/s in process per batch size, lmc's and the PyTorch peer's, over the repetitions.
+struct PeerSamples {
+  std::map<size_t, std::vector<double>> lmc, torch;
   std::string torch_version;
-  int failed = 0;
-  for (int rep = 0; rep < options.repeat; ++rep) {
-    for (int n : kConcurrencies) {
-      MlpRow& row = rows[n];
-      const RuntimeRate batched = RunInference(options, model, n, true, events);
-      const RuntimeRate echo = RunEcho(options, n, events);
-      const RuntimeRate single = RunInference(options, model, n, false, events);
-      if (!batched.ok || !echo.ok || !single.ok) {
-        std::fprintf(stderr, "%s N=%d failed: %s %s %s\n", model.name.c_str(), n,
-                     batched.error.c_str(), echo.error.c_str(), single.error.c_str());
-        failed = 1;
-        continue;
-      }
-      const double mean = MeanBatch(batched);
-      const size_t batch = std::max<size_t>(1, static_cast<size_t>(std::lround(mean)));
-      const Forward forward = ForwardOf(*cpu, inputs, width, std::min<size_t>(batch, 256));
-      const double c = forward.rows_per_second;
-      const double limit = 1 / (1 / c + 1 / echo.per_second);
-      const double batched_cpu =
-          batched.cpu_us_per_invocation + batched.driver_cpu_us_per_invocation;
-      const double ideal_cpu =
-          forward.cpu_us_per_row + echo.cpu_us_per_invocation + echo.driver_cpu_us_per_invocation;
-      row.batched.push_back(batched.per_second);
-      row.mean_batch.push_back(mean);
-      row.batched_cpu.push_back(batched_cpu);
-      row.ideal_cpu.push_back(ideal_cpu);
-      row.cpu_fraction.push_back(ideal_cpu / batched_cpu);
-      row.c.push_back(c);
-      row.f.push_back(echo.per_second);
-      row.limit.push_back(limit);
-      row.fraction.push_back(batched.per_second / limit);
-      row.single.push_back(single.per_second);
-    }
-    if (!options.torch.empty()) {
-      // lmc in process, PyTorch, lmc again: the two share the same minutes.
-      for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
-        lmc_rate[batch].push_back(ForwardOf(*cpu, inputs, width, batch).rows_per_second);
-      }
-      for (const auto& [batch, rate] :
-           RunTorchPeer(options, {"--mlp", model.path.string()}, "mlp", &torch_version)) {
-        torch_rate[batch].push_back(rate);
-      }
-      for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
-        lmc_rate[batch].push_back(ForwardOf(*cpu, inputs, width, batch).rows_per_second);
-      }
-    }
-  }
+};
 
+// lmc in process, PyTorch, lmc again: the two share the same minutes.
+void MeasureAgainstTorch(const InferenceBenchOptions& options, const MlpModel& model,
+                         const MlpInputs& in, PeerSamples& peer) {
+  const auto measure_lmc = [&] {
+    for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
+      peer.lmc[batch].push_back(ForwardOf(*in.cpu, in.rows, in.width, batch).rows_per_second);
+    }
+  };
+  measure_lmc();
+  for (const auto& [batch, rate] :
+       RunTorchPeer(options, {"--mlp", model.path.string()}, "mlp", &peer.torch_version)) {
+    peer.torch[batch].push_back(rate);
+  }
+  measure_lmc();
+}
+
+// N=64 / N=16 of the unbatched rate, per repetition.
+std::vector<double> UnbatchedRatios(std::map<int, MlpRow>& rows) {
+  std::vector<double> ratio;
+  for (size_t i = 0; i < std::min(rows[16].single.size(), rows[64].single.size()); ++i) {
+    ratio.push_back(rows[64].single[i] / rows[16].single[i]);
+  }
+  return ratio;
+}
+
+void PrintMlpTables(const InferenceBenchOptions& options, const MlpModel& model,
+                    std::map<int, MlpRow>& rows) {
   std::string shape;
   for (int64_t w : model.widths) absl::StrAppend(&shape, shape.empty() ? "" : "-", w);
   std::printf("\nmlp %s (%s, gelu, softmax), single-row invocations, CPU (OpenBLAS); %d run%s\n",
@@ -181,34 +189,55 @@ int BenchMlp(const InferenceBenchOptions& options, const MlpModel& model) {
   std::printf("LMC_BATCH_MAX_ROWS=1 inv/s: N=1 %s, N=16 %s, N=64 %s; N=64 / N=16 = %s\n",
               Show(SpreadOf(rows[1].single)).c_str(), Show(SpreadOf(rows[16].single)).c_str(),
               Show(SpreadOf(rows[64].single)).c_str(),
-              Show(SpreadOf([&] {
-                     std::vector<double> ratio;
-                     for (size_t i = 0;
-                          i < std::min(rows[16].single.size(), rows[64].single.size()); ++i) {
-                       ratio.push_back(rows[64].single[i] / rows[16].single[i]);
-                     }
-                     return ratio;
-                   }()),
-                   3)
-                  .c_str());
-  if (options.torch.empty()) return failed;
-  if (torch_rate.empty()) {
+              Show(SpreadOf(UnbatchedRatios(rows)), 3).c_str());
+}
+
+void PrintTorchTable(const InferenceBenchOptions& options, const PeerSamples& peer,
+                     std::map<int, MlpRow>& rows) {
+  if (peer.torch.empty()) {
     std::printf("PyTorch peer: did not run (%s %s): %s\n", options.python.c_str(),
-                options.torch.c_str(), torch_version.c_str());
-    return failed;
+                options.torch.c_str(), peer.torch_version.c_str());
+    return;
   }
   std::printf("vs PyTorch (%s), rows/s in process, same weights, same batch:\n",
-              torch_version.c_str());
+              peer.torch_version.c_str());
   std::printf("%-6s %-22s %-22s %-18s %-22s %-18s\n", "batch", "lmc forward", "torch forward",
               "lmc/torch", "lmc e2e at N=batch", "e2e/torch");
   for (size_t batch : {size_t{1}, size_t{16}, size_t{64}}) {
-    const Spread ours = SpreadOf(lmc_rate[batch]);
-    const Spread theirs = SpreadOf(torch_rate[batch]);
+    const Spread ours = SpreadOf(peer.lmc.at(batch));
+    const Spread theirs =
+        SpreadOf(peer.torch.count(batch) ? peer.torch.at(batch) : std::vector<double>{});
     const Spread e2e = SpreadOf(rows[static_cast<int>(batch)].batched);
     std::printf("%-6zu %-22s %-22s %-18s %-22s %-18s\n", batch, Show(ours).c_str(),
                 Show(theirs).c_str(), Show({ours.median / theirs.median, NAN, NAN}, 2).c_str(),
                 Show(e2e).c_str(), Show({e2e.median / theirs.median, NAN, NAN}, 2).c_str());
   }
+}
+
+int BenchMlp(const InferenceBenchOptions& options, const MlpModel& model) {
+  absl::StatusOr<std::unique_ptr<inference::Model>> loaded = inference::Model::Load(model.path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<inference::Backend> cpu = inference::CreateCpuBackend(**loaded);
+  MlpInputs in{cpu.get(), {}, static_cast<size_t>(model.widths.front())};
+  in.rows.resize(256 * in.width);
+  TestRandom random(7);
+  for (float& v : in.rows) v = random.Next();
+  const std::vector<std::string> events = SingleRowEvents(model.widths.front());
+
+  std::map<int, MlpRow> rows;
+  PeerSamples peer;
+  int failed = 0;
+  for (int rep = 0; rep < options.repeat; ++rep) {
+    for (int n : kConcurrencies) {
+      if (!MeasureMlpRow(options, model, n, events, in, rows[n])) failed = 1;
+    }
+    if (!options.torch.empty()) MeasureAgainstTorch(options, model, in, peer);
+  }
+  PrintMlpTables(options, model, rows);
+  if (!options.torch.empty()) PrintTorchTable(options, peer, rows);
   return failed;
 }
 
