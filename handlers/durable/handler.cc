@@ -83,7 +83,7 @@ class InvocationRunner {
 };
 
 lmc::Result InvocationRunner::Run(const Event& event, const Context& context) const {
-  absl::StatusOr<InvocationInput> input = ParseInvocationInput(event.bytes());
+  absl::StatusOr<InvocationInput> input = ParseInvocationInput(event);
   if (!input.ok()) {
     context.logger().Error(absl::StrCat(
         "not a durable execution invocation (is the function configured as durable?): ",

@@ -1,6 +1,5 @@
 #include "handlers/durable/wire_json.h"
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,116 +10,25 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "handlers/durable/internal/operation_reader.h"
+#include "lmc/event.h"
 #include "lmc/json.h"
 #include "lmc/json_reader.h"
 #include "lmc/status_macros.h"
 #include "lmc/strings.h"
+#include "simdjson.h"
 
 namespace lmc::durable {
 namespace {
 
-// The documents as lmc's JSON reader sees them: every field in its wire spelling, enums and
-// timestamps still raw. Converted into the public types (with their own checks) afterwards.
+// The documents without operations, as lmc's JSON reader sees them: every field in its wire
+// spelling, enums still raw. Converted into the public types (with their own checks)
+// afterwards. The three that carry operations are read by internal/operation_reader.h.
 
-struct ErrorWire {
-  std::optional<std::string> type;
-  std::optional<std::string> message;
-  std::optional<std::string> data;
-  std::optional<std::vector<std::string>> stack_trace;
-};
-void DescribeJson(JsonFields& fields, ErrorWire& error) {
-  fields.Optional("ErrorType", error.type);
-  fields.Optional("ErrorMessage", error.message);
-  fields.Optional("ErrorData", error.data);
-  fields.Optional("StackTrace", error.stack_trace);
-}
+using internal::ErrorWire;
+using internal::FromWire;
 
-// Every details object (ExecutionDetails, StepDetails, ...) read with one shape: each names a
-// subset of these fields.
-struct DetailsWire {
-  std::optional<std::string> input_payload;
-  std::optional<std::string> result;
-  std::optional<ErrorWire> error;
-  std::optional<bool> replay_children;
-  std::optional<int64_t> attempt;
-  std::optional<double> next_attempt_timestamp;
-  std::optional<double> scheduled_end_timestamp;
-  std::optional<std::string> callback_id;
-};
-void DescribeJson(JsonFields& fields, DetailsWire& details) {
-  fields.Optional("InputPayload", details.input_payload);
-  fields.Optional("Result", details.result);
-  fields.Optional("Error", details.error);
-  fields.Optional("ReplayChildren", details.replay_children);
-  fields.Optional("Attempt", details.attempt);
-  fields.Optional("NextAttemptTimestamp", details.next_attempt_timestamp);
-  fields.Optional("ScheduledEndTimestamp", details.scheduled_end_timestamp);
-  fields.Optional("CallbackId", details.callback_id);
-}
-
-struct OperationWire {
-  std::string id;
-  std::optional<std::string> parent_id;
-  std::optional<std::string> name;
-  std::string type;
-  std::optional<std::string> sub_type;
-  std::string status;
-  std::optional<double> start_timestamp;
-  std::optional<double> end_timestamp;
-  std::optional<DetailsWire> execution_details;
-  std::optional<DetailsWire> context_details;
-  std::optional<DetailsWire> step_details;
-  std::optional<DetailsWire> wait_details;
-  std::optional<DetailsWire> callback_details;
-  std::optional<DetailsWire> chained_invoke_details;
-};
-void DescribeJson(JsonFields& fields, OperationWire& op) {
-  fields.Required("Id", op.id);
-  fields.Optional("ParentId", op.parent_id);
-  fields.Optional("Name", op.name);
-  fields.Required("Type", op.type);
-  fields.Optional("SubType", op.sub_type);
-  fields.Required("Status", op.status);
-  fields.Optional("StartTimestamp", op.start_timestamp);
-  fields.Optional("EndTimestamp", op.end_timestamp);
-  fields.Optional("ExecutionDetails", op.execution_details);
-  fields.Optional("ContextDetails", op.context_details);
-  fields.Optional("StepDetails", op.step_details);
-  fields.Optional("WaitDetails", op.wait_details);
-  fields.Optional("CallbackDetails", op.callback_details);
-  fields.Optional("ChainedInvokeDetails", op.chained_invoke_details);
-}
-
-struct OperationsWire {
-  std::optional<std::vector<OperationWire>> operations;
-  std::optional<std::string> next_marker;
-};
-void DescribeJson(JsonFields& fields, OperationsWire& state) {
-  fields.Optional("Operations", state.operations);
-  fields.Optional("NextMarker", state.next_marker);
-}
-
-struct InvocationWire {
-  std::string durable_execution_arn;
-  std::string checkpoint_token;
-  std::optional<OperationsWire> initial_execution_state;
-};
-void DescribeJson(JsonFields& fields, InvocationWire& input) {
-  fields.Required("DurableExecutionArn", input.durable_execution_arn);
-  fields.Required("CheckpointToken", input.checkpoint_token);
-  fields.Optional("InitialExecutionState", input.initial_execution_state);
-}
-
-struct CheckpointResponseWire {
-  std::optional<std::string> checkpoint_token;
-  std::optional<OperationsWire> new_execution_state;
-};
-void DescribeJson(JsonFields& fields, CheckpointResponseWire& response) {
-  fields.Optional("CheckpointToken", response.checkpoint_token);
-  fields.Optional("NewExecutionState", response.new_execution_state);
-}
-
-// The option objects of an update, read with one shape like the details above.
+// The option objects of an update, all read with one shape: each names a subset of these.
 struct OptionsWire {
   std::optional<bool> replay_children;
   std::optional<int64_t> next_attempt_delay_seconds;
@@ -208,88 +116,6 @@ absl::Status UnknownWord(std::string_view where, std::string_view kind, std::str
       absl::StrCat(AsAbsl(where), ": unknown ", AsAbsl(kind), " \"", AsAbsl(word), "\""));
 }
 
-int64_t ToMillis(double value, TimestampUnit unit) {
-  return static_cast<int64_t>(std::llround(unit == TimestampUnit::kSeconds ? value * 1000 : value));
-}
-
-std::optional<int64_t> ToMillis(const std::optional<double>& value, TimestampUnit unit) {
-  if (!value.has_value()) return std::nullopt;
-  return ToMillis(*value, unit);
-}
-
-ErrorObject FromWire(ErrorWire wire) {
-  ErrorObject error;
-  error.type = std::move(wire.type);
-  error.message = std::move(wire.message);
-  error.data = std::move(wire.data);
-  if (wire.stack_trace.has_value()) error.stack_trace = std::move(*wire.stack_trace);
-  return error;
-}
-
-// The details object of `type` (the others are ignored).
-std::optional<DetailsWire>& DetailsOf(OperationWire& wire, OperationType type) {
-  switch (type) {
-    case OperationType::kExecution:
-      return wire.execution_details;
-    case OperationType::kContext:
-      return wire.context_details;
-    case OperationType::kStep:
-      return wire.step_details;
-    case OperationType::kWait:
-      return wire.wait_details;
-    case OperationType::kCallback:
-      return wire.callback_details;
-    case OperationType::kChainedInvoke:
-      return wire.chained_invoke_details;
-  }
-  return wire.step_details;
-}
-
-absl::StatusOr<Operation> FromWire(OperationWire wire, TimestampUnit unit, std::string_view where) {
-  Operation op;
-  std::optional<OperationType> type = ParseOperationType(wire.type);
-  if (!type.has_value()) {
-    return UnknownWord(absl::StrCat(AsAbsl(where), ".Type"), "operation type", wire.type);
-  }
-  std::optional<OperationStatus> status = ParseOperationStatus(wire.status);
-  if (!status.has_value()) {
-    return UnknownWord(absl::StrCat(AsAbsl(where), ".Status"), "operation status", wire.status);
-  }
-  if (wire.id.empty()) return absl::InvalidArgumentError(absl::StrCat(AsAbsl(where), ".Id: empty"));
-  op.id = std::move(wire.id);
-  op.parent_id = std::move(wire.parent_id);
-  op.name = std::move(wire.name);
-  op.type = *type;
-  op.sub_type = wire.sub_type.value_or("");
-  op.status = *status;
-  op.start_ms = ToMillis(wire.start_timestamp, unit);
-  op.end_ms = ToMillis(wire.end_timestamp, unit);
-  if (std::optional<DetailsWire>& details = DetailsOf(wire, *type); details.has_value()) {
-    op.input_payload = std::move(details->input_payload);
-    op.result = std::move(details->result);
-    if (details->error.has_value()) op.error = FromWire(std::move(*details->error));
-    op.replay_children = details->replay_children.value_or(false);
-    op.attempt = static_cast<int>(details->attempt.value_or(0));
-    op.next_attempt_ms = ToMillis(details->next_attempt_timestamp, unit);
-    op.scheduled_end_ms = ToMillis(details->scheduled_end_timestamp, unit);
-    op.callback_id = std::move(details->callback_id);
-  }
-  return op;
-}
-
-absl::StatusOr<std::vector<Operation>> FromWire(std::optional<std::vector<OperationWire>> wire,
-                                                TimestampUnit unit, std::string_view where) {
-  std::vector<Operation> operations;
-  if (!wire.has_value()) return operations;
-  operations.reserve(wire->size());
-  for (size_t i = 0; i < wire->size(); ++i) {
-    LMC_ASSIGN_OR_RETURN(Operation op, FromWire(std::move((*wire)[i]), unit,
-                                                absl::StrCat(AsAbsl(where), "[", i, "]")));
-    operations.push_back(std::move(op));
-  }
-  return operations;
-}
-
 absl::StatusOr<OperationUpdate> FromWire(UpdateWire wire, std::string_view where) {
   OperationUpdate update;
   std::optional<OperationType> type = ParseOperationType(wire.type);
@@ -329,22 +155,13 @@ absl::StatusOr<OperationUpdate> FromWire(UpdateWire wire, std::string_view where
 }  // namespace
 
 absl::StatusOr<InvocationInput> ParseInvocationInput(std::string_view json) {
-  LMC_ASSIGN_OR_RETURN(InvocationWire wire, Read<InvocationWire>(json, "durable invocation event"));
-  InvocationInput input;
-  input.durable_execution_arn = std::move(wire.durable_execution_arn);
-  input.checkpoint_token = std::move(wire.checkpoint_token);
-  if (input.durable_execution_arn.empty() || input.checkpoint_token.empty()) {
-    return absl::InvalidArgumentError(
-        "durable invocation event: DurableExecutionArn and CheckpointToken must not be empty");
-  }
-  if (wire.initial_execution_state.has_value()) {
-    LMC_ASSIGN_OR_RETURN(
-        input.operations,
-        FromWire(std::move(wire.initial_execution_state->operations), TimestampUnit::kMilliseconds,
-                 "durable invocation event: InitialExecutionState.Operations"));
-    input.next_marker = wire.initial_execution_state->next_marker.value_or("");
-  }
-  return input;
+  simdjson::padded_string padded(json.data(), json.size());
+  simdjson::ondemand::parser parser;
+  return internal::ReadInvocationInput(parser.iterate(padded));
+}
+
+absl::StatusOr<InvocationInput> ParseInvocationInput(const Event& event) {
+  return internal::ReadInvocationInput(event.Json());
 }
 
 absl::StatusOr<CheckpointRequest> ParseCheckpointRequest(std::string_view json) {
@@ -365,31 +182,15 @@ absl::StatusOr<CheckpointRequest> ParseCheckpointRequest(std::string_view json) 
 }
 
 absl::StatusOr<CheckpointResponse> ParseCheckpointResponse(std::string_view json) {
-  LMC_ASSIGN_OR_RETURN(CheckpointResponseWire wire,
-                       Read<CheckpointResponseWire>(json, "checkpoint answer"));
-  CheckpointResponse response;
-  response.checkpoint_token = std::move(wire.checkpoint_token);
-  if (response.checkpoint_token.has_value() && response.checkpoint_token->empty()) {
-    return absl::InvalidArgumentError("checkpoint answer: CheckpointToken is empty");
-  }
-  if (wire.new_execution_state.has_value()) {
-    LMC_ASSIGN_OR_RETURN(
-        response.operations,
-        FromWire(std::move(wire.new_execution_state->operations), TimestampUnit::kSeconds,
-                 "checkpoint answer: NewExecutionState.Operations"));
-    response.next_marker = wire.new_execution_state->next_marker.value_or("");
-  }
-  return response;
+  simdjson::padded_string padded(json.data(), json.size());
+  simdjson::ondemand::parser parser;
+  return internal::ReadCheckpointResponse(parser.iterate(padded));
 }
 
 absl::StatusOr<StateResponse> ParseStateResponse(std::string_view json) {
-  LMC_ASSIGN_OR_RETURN(OperationsWire wire, Read<OperationsWire>(json, "state answer"));
-  StateResponse response;
-  LMC_ASSIGN_OR_RETURN(
-      response.operations,
-      FromWire(std::move(wire.operations), TimestampUnit::kSeconds, "state answer: Operations"));
-  response.next_marker = wire.next_marker.value_or("");
-  return response;
+  simdjson::padded_string padded(json.data(), json.size());
+  simdjson::ondemand::parser parser;
+  return internal::ReadStateResponse(parser.iterate(padded));
 }
 
 absl::StatusOr<ErrorObject> ParseErrorObject(std::string_view json) {

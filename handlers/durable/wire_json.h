@@ -1,8 +1,9 @@
 // File: handlers/durable/wire_json.h
 //
 // The JSON codec of the durable-execution wire types (handlers/durable/operation.h), read with
-// lmc's JSON reader and written with lmc::JsonWriter, in the exact field names of the Lambda
-// API model (PROTOCOL.md). Both directions of every message are here, so the SDK, its test
+// lmc's JSON reader (the operation log with a one-pass reader of its own, under the same rules:
+// internal/operation_reader.h) and written with lmc::JsonWriter, in the exact field names of the
+// Lambda API model (PROTOCOL.md). Both directions of every message are here, so the SDK, its test
 // fakes and the local emulator share one codec: the invocation event, the handler's answer, the
 // checkpoint request and answer, the state answer and an ErrorObject.
 //
@@ -13,7 +14,7 @@
 // Example:
 //
 //   absl::StatusOr<lmc::durable::InvocationInput> input =
-//       lmc::durable::ParseInvocationInput(event.bytes());
+//       lmc::durable::ParseInvocationInput(event);
 //   if (!input.ok()) return lmc::Error::FromStatus(input.status());
 //   std::string body = lmc::durable::CheckpointRequestJson(request);
 #pragma once
@@ -24,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "handlers/durable/operation.h"
+#include "lmc/event.h"
 #include "lmc/json.h"
 
 namespace lmc::durable {
@@ -32,8 +34,11 @@ namespace lmc::durable {
 // the REST answers in epoch seconds (numbers, possibly fractional), as rest-json does.
 enum class TimestampUnit { kMilliseconds, kSeconds };
 
-// The invocation event (milliseconds).
+// The invocation event (milliseconds). The Event form reads the event where the runtime holds
+// it, with the invocation's parser (no copy); like Event::Json(), it invalidates documents from
+// an earlier Json() of the same handler call.
 absl::StatusOr<InvocationInput> ParseInvocationInput(std::string_view json);
+absl::StatusOr<InvocationInput> ParseInvocationInput(const Event& event);
 std::string InvocationInputJson(const InvocationInput& input);
 
 // CheckpointDurableExecution's body (the ARN travels in the path, so `durable_execution_arn`

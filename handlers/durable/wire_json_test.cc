@@ -1,13 +1,17 @@
 #include "handlers/durable/wire_json.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "handlers/durable/json_codec.h"
 #include "handlers/durable/operation.h"
+#include "lmc/strings.h"
+#include "lmc/testing/owned_event.h"
 
 namespace lmc::durable {
 namespace {
@@ -84,6 +88,91 @@ TEST(WireJson, ParsesTheInvocationEventWithMillisecondTimestamps) {
   EXPECT_EQ(input->operations[1].result, "0");
   // Only the details object of the operation's own type counts.
   EXPECT_EQ(input->operations[1].scheduled_end_ms, std::nullopt);
+}
+
+TEST(WireJson, OnlyTheOperationsOwnDetailsCountWhateverTheKeyOrder) {
+  const std::string event = R"({"DurableExecutionArn":"a","CheckpointToken":"t",
+    "InitialExecutionState":{"Operations":[
+      {"WaitDetails":{"ScheduledEndTimestamp":5},"StepDetails":{"Attempt":2,"Result":"1"},
+       "CallbackDetails":{"CallbackId":"cb"},"Id":"a","Type":"STEP","Status":"SUCCEEDED",
+       "ContextDetails":{"Result":"other","ReplayChildren":true}},
+      {"Id":"b","Type":"WAIT","Status":"STARTED","StepDetails":{"Attempt":3,"Result":"2"}},
+      {"Id":"c","CallbackDetails":null,"Type":"CALLBACK","Status":"STARTED",
+       "ExecutionDetails":{"InputPayload":"{}"}}]}})";
+  for (const bool from_event : {false, true}) {
+    testing::OwnedEvent owned(event);
+    absl::StatusOr<InvocationInput> input =
+        from_event ? ParseInvocationInput(owned.event()) : ParseInvocationInput(event);
+    ASSERT_TRUE(input.ok()) << input.status();
+    ASSERT_EQ(input->operations.size(), 3u);
+    const Operation& step = input->operations[0];
+    EXPECT_EQ(step.result, "1");
+    EXPECT_EQ(step.attempt, 2);
+    EXPECT_EQ(step.scheduled_end_ms, std::nullopt);
+    EXPECT_EQ(step.callback_id, std::nullopt);
+    EXPECT_FALSE(step.replay_children);
+    Operation bare_wait;
+    bare_wait.id = "b";
+    bare_wait.type = OperationType::kWait;
+    EXPECT_EQ(input->operations[1], bare_wait);
+    EXPECT_EQ(input->operations[2].input_payload, std::nullopt);
+    EXPECT_EQ(input->operations[2].callback_id, std::nullopt);
+  }
+}
+
+TEST(WireJson, OperationLogErrorsNameTheFieldAsLmcsReaderDoes) {
+  const auto event_error = [](std::string_view operations) {
+    const std::string event = absl::StrCat(
+        R"({"DurableExecutionArn":"a","CheckpointToken":"t","InitialExecutionState":{"Operations":)",
+        lmc::AsAbsl(operations), "}}");
+    testing::OwnedEvent owned(event);
+    std::string from_text(ParseInvocationInput(event).status().message());
+    EXPECT_EQ(std::string(ParseInvocationInput(owned.event()).status().message()), from_text);
+    return from_text;
+  };
+  const std::string where = "durable invocation event: field \"InitialExecutionState.Operations";
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"STARTED"},{"Type":"STEP"}])"),
+            where + R"([1].Id": required but missing)");
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"STARTED","Status":"READY"}])"),
+            where + R"([0].Status": appears more than once)");
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"STARTED","Name":7}])"),
+            where + R"([0].Name": expected a string, got a number)");
+  EXPECT_EQ(event_error(R"({"Id":"1"})"), where + R"(": expected an array, got an object)");
+  EXPECT_EQ(event_error(R"([[]])"), where + R"([0]": expected an object, got an array)");
+  // A details object of another type does not count, but must still be well-formed.
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"STARTED",
+                            "WaitDetails":{"ScheduledEndTimestamp":"soon"}}])"),
+            where + R"([0].WaitDetails.ScheduledEndTimestamp": expected a number, got a string)");
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"STARTED",
+                            "StepDetails":{"Error":{"ErrorType":1}}}])"),
+            where + R"([0].StepDetails.Error.ErrorType": expected a string, got a number)");
+  // Words and empty ids are judged after the whole document was read, as before: the second
+  // operation's JSON problem is the one reported.
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEP","Status":"DONE"},{"Id":2}])"),
+            where + R"([1].Id": expected a string, got a number)");
+  EXPECT_EQ(event_error(R"([{"Id":"","Type":"STEP","Status":"STARTED"}])"),
+            "durable invocation event: InitialExecutionState.Operations[0].Id: empty");
+  EXPECT_EQ(event_error(R"([{"Id":"1","Type":"STEPS","Status":"STARTED"}])"),
+            "durable invocation event: InitialExecutionState.Operations[0].Type: unknown "
+            "operation type \"STEPS\"");
+  EXPECT_EQ(ParseInvocationInput("[1]").status().message(),
+            "durable invocation event: the document: expected an object, got an array");
+  EXPECT_EQ(ParseInvocationInput(R"({"DurableExecutionArn":"a","CheckpointToken":"t"} {})")
+                .status()
+                .message(),
+            "durable invocation event: the document: unexpected content after the object");
+  EXPECT_EQ(ParseInvocationInput(R"({"DurableExecutionArn":"a","CheckpointToken":"t"} 1)")
+                .status()
+                .message(),
+            "durable invocation event: the document: not valid JSON");
+  EXPECT_EQ(ParseStateResponse(R"({"Operations":[{"Id":"1","Type":1}]})").status().message(),
+            R"(state answer: field "Operations[0].Type": expected a string, got a number)");
+  EXPECT_EQ(
+      ParseCheckpointResponse(R"({"CheckpointToken":"t","NewExecutionState":{
+                "Operations":[{"Id":"1","Type":"STEP","Status":"STARTED"}],"NextMarker":5}})")
+          .status()
+          .message(),
+      R"(checkpoint answer: field "NewExecutionState.NextMarker": expected a string, got a number)");
 }
 
 TEST(WireJson, EveryOperationTypeRoundTripsInBothTimestampUnits) {
