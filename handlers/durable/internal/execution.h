@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "handlers/durable/checkpoint_service.h"
 #include "handlers/durable/internal/checkpointer.h"
@@ -55,8 +55,8 @@ class Execution {
   Execution(const Execution&) = delete;
   Execution& operator=(const Execution&) = delete;
 
-  // Fills the log from the event's operations and pages the rest from `next_marker`.
-  // InvalidArgument when the log has no EXECUTION operation or repeats an id.
+  // Fills the log from the event's operations (taken as they are, not copied) and pages the rest
+  // from `next_marker`. InvalidArgument when the log has no EXECUTION operation or repeats an id.
   absl::Status Load(std::vector<Operation>&& operations, std::string next_marker);
 
   // The logged operation with wire Id `id` (a copy: the log changes under concurrent branches).
@@ -76,14 +76,31 @@ class Execution {
   std::optional<FatalError> fatal() const;
 
  private:
-  // Replaces each operation's entry (by Id).
+  // Hashes and compares the entries of `index_` (positions in `log_`) by their operation's Id,
+  // and looks them up by an Id (`std::string_view`).
+  struct ById {
+    using is_transparent = void;
+    size_t operator()(uint32_t position) const;
+    size_t operator()(std::string_view id) const;
+    bool operator()(uint32_t a, uint32_t b) const;
+    bool operator()(uint32_t position, std::string_view id) const;
+    bool operator()(std::string_view id, uint32_t position) const;
+    const std::vector<Operation>* log;
+  };
+
+  // Replaces each operation's entry (by Id), or appends it.
   void Apply(std::vector<Operation> operations);
+  // The entry with wire Id `id`, or null.
+  const Operation* Lookup(std::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string arn_;
   const Clock& clock_;
   const Logger logger_;
   mutable Mutex mu_;
-  absl::flat_hash_map<std::string, Operation> operations_ ABSL_GUARDED_BY(mu_);
+  // The log in the order it arrived (the event's vector itself, so loading it moves nothing),
+  // and its index by Id: positions, so that neither copies an Id nor minds `log_` growing.
+  std::vector<Operation> log_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint32_t, ById, ById> index_ ABSL_GUARDED_BY(mu_);
   std::optional<FatalError> fatal_ ABSL_GUARDED_BY(mu_);
   Checkpointer checkpointer_;
 };
