@@ -74,7 +74,9 @@ DurableContext::DurableContext(internal::Execution& execution, const DurableCont
       own_id_(std::move(own_id)),
       logger_(*this, logger) {
   // Replaying while the log holds this context's next operation (PROTOCOL.md §8).
-  replaying_ = execution.Has(internal::HashId(internal::StepId(prefix_, 1)));
+  std::string first = IdAt(1);
+  replaying_ = execution.Has(first);
+  KeepId(1, std::move(first));
 }
 
 void DurableContext::CheckAlive() const {
@@ -109,7 +111,7 @@ DurableContext::Slot DurableContext::BeginAt(int position, OperationType type,
                                              std::string_view sub_type, std::string_view name) {
   Slot slot;
   slot.step_id = internal::StepId(prefix_, position);
-  slot.id = internal::HashId(slot.step_id);
+  slot.id = IdAt(position);
   slot.logged = execution_->Find(slot.id);
   if (slot.logged.has_value()) Validate(slot, type, sub_type, name);
   return slot;
@@ -243,7 +245,26 @@ void DurableContext::Done() {
     MutexLock lock(&mu_);
     next = counter_ + 1;
   }
-  if (!execution_->Has(internal::HashId(internal::StepId(prefix_, next)))) replaying_ = false;
+  std::string id = IdAt(next);
+  if (!execution_->Has(id)) replaying_ = false;
+  KeepId(next, std::move(id));
+}
+
+std::string DurableContext::IdAt(int position) const {
+  {
+    MutexLock lock(&mu_);
+    if (kept_position_ == position) {
+      kept_position_ = 0;
+      return std::move(kept_id_);
+    }
+  }
+  return internal::HashId(internal::StepId(prefix_, position));
+}
+
+void DurableContext::KeepId(int position, std::string id) const {
+  MutexLock lock(&mu_);
+  kept_position_ = position;
+  kept_id_ = std::move(id);
 }
 
 std::string DurableContext::RunStep(std::string_view name, const EncodedBody& body,

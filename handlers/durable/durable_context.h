@@ -379,6 +379,10 @@ class DurableContext {
   [[noreturn]] void FailFatal(ErrorObject error, bool retry_invocation) const;
   [[noreturn]] void FailDecode(const absl::Status& status, std::string_view what) const;
   void Done();  // an operation completed: refreshes replaying()
+  // The wire Id of this context's `position`-th operation. Done() looks one operation ahead and
+  // the next Begin() wants the same Id, so the last one computed is kept for its taker.
+  std::string IdAt(int position) const;
+  void KeepId(int position, std::string id) const;
   bool IsAbandoned() const;
   ChildOutcome RunChildAt(const Slot& slot, std::string_view name, std::string_view sub_type,
                           const ChildBody& body, const Summarizer* summarize, const Serdes* serdes);
@@ -424,6 +428,8 @@ class DurableContext {
   const std::optional<std::string> own_id_;  // its wire Id: the ParentId of its operations
   mutable Mutex mu_;
   int counter_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable int kept_position_ ABSL_GUARDED_BY(mu_) = 0;  // 0: none kept
+  mutable std::string kept_id_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> replaying_{false};
   std::atomic<bool> suspended_{false};
   std::atomic<bool> abandoned_{false};
