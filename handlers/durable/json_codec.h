@@ -108,10 +108,11 @@ void DescribeJson(JsonFields& fields, Box<T>& box) {
   fields.Required("v", box.value);
 }
 
-// `json` as the member of {"v": ...}, and the reader's errors reworded to name the value, not
-// "v".
-std::string BoxJson(std::string_view json);
-absl::Status RewordBoxError(const absl::Status& status);
+// Reads `json` as the member of {"v": ...} into `fields` (a Box's), and the reader's errors
+// reworded to name the value, not "v". Thread-safe: each thread reuses a parser and buffer of
+// its own for values up to 64 KiB (one is decoded per replayed operation), larger ones get
+// their own, so no thread keeps a large buffer.
+absl::Status ReadBoxed(std::string_view json, JsonFields& fields);
 
 }  // namespace json_codec_internal
 
@@ -135,10 +136,13 @@ absl::StatusOr<T> DecodeJson(std::string_view json) {
   if constexpr (std::is_same_v<T, Json>) {
     return Json{json.empty() ? std::string("null") : std::string(json)};
   } else {
-    absl::StatusOr<json_codec_internal::Box<T>> box =
-        ReadJsonText<json_codec_internal::Box<T>>(json_codec_internal::BoxJson(json));
-    if (!box.ok()) return json_codec_internal::RewordBoxError(box.status());
-    return std::move(box->value);
+    json_codec_internal::Box<T> box;
+    JsonFields fields;
+    DescribeJson(fields, box);
+    if (absl::Status status = json_codec_internal::ReadBoxed(json, fields); !status.ok()) {
+      return status;
+    }
+    return std::move(box.value);
   }
 }
 
