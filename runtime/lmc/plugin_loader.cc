@@ -1,6 +1,8 @@
 #include "lmc/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 
 #include <exception>
 #include <system_error>
@@ -27,6 +29,24 @@ bool NamesSharedLibrary(std::string_view file) {
 
 std::string HexVersion(uint32_t version) { return absl::StrCat("0x", absl::Hex(version)); }
 
+// Whether the main program has a program interpreter (PT_INTERP): a statically linked executable
+// has none. There, glibc's dlopen() would bring a second C library and C++ runtime into the
+// process, and the plugin could not resolve lmc's symbols (a static executable exports none):
+// the load fails or hangs, so Load() refuses it first. dl_iterate_phdr visits the main program
+// first; its answer alone decides.
+bool MainProgramIsDynamic() {
+  bool has_interpreter = false;
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t /*size*/, void* data) -> int {
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          if (info->dlpi_phdr[i].p_type == PT_INTERP) *static_cast<bool*>(data) = true;
+        }
+        return 1;
+      },
+      &has_interpreter);
+  return has_interpreter;
+}
+
 }  // namespace
 
 std::optional<PluginHandlerName> ParsePluginHandler(std::string_view handler_setting) {
@@ -48,6 +68,15 @@ std::variant<std::unique_ptr<Plugin>, Error> Plugin::Load(std::string_view handl
   if (!name.has_value()) {
     return Error("Runtime.NoSuchHandler", absl::StrCat("\"", std::string(handler_setting),
                                                        "\" is not of the form libname.so:handler"));
+  }
+  if (!MainProgramIsDynamic()) {
+    return Error("Runtime.PluginUnsupported",
+                 absl::StrCat("this bootstrap is statically linked and cannot load the handler "
+                              "plugin ",
+                              name->file,
+                              ": a plugin shares the C++ runtime of the bootstrap that loads it; "
+                              "serve plugins with lmc's layer (its dynamically linked "
+                              "/opt/bootstrap) and a function.zip that holds only the plugin"));
   }
   std::unique_ptr<Plugin> plugin(new Plugin());
   plugin->path_ = std::filesystem::path(name->file).is_absolute()

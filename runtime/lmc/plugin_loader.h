@@ -13,6 +13,8 @@
 //   }
 //
 // Errors are Lambda init errors (errorType, errorMessage), one type per cause:
+//   Runtime.PluginUnsupported    this bootstrap is statically linked (a static function.zip):
+//                                plugins need a dynamically linked one, the layer's
 //   Runtime.PluginNotFound       the file does not exist under LAMBDA_TASK_ROOT
 //   Runtime.PluginLoadFailed     dlopen refused it (not an ELF for this machine, missing library
 //                                or symbol it needs; dlerror()'s text is in the message)

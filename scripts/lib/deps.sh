@@ -29,11 +29,13 @@ readonly LMC_TEST_PACKAGES=(
 # What packaging/package needs (zips, ELF reading, PT_INTERP/RPATH rewriting), and what the
 # package stage adds: the arm64 cross compiler and qemu, debootstrap for the bullseye root,
 # buildah for the images, python3-yaml for the template validation
-# (packaging/templates/check installs Debian's npm only when no npm is on PATH).
+# (packaging/templates/check installs Debian's npm only when no npm is on PATH), dpkg-dev for
+# dpkg-source (scripts/setup-simdjson-source unpacks Debian's simdjson source package for the
+# static bootstrap).
 readonly LMC_PACKAGE_PACKAGES=(zip unzip patchelf binutils)
 readonly LMC_PACKAGE_TEST_PACKAGES=(
   "${LMC_PACKAGE_PACKAGES[@]}" g++-aarch64-linux-gnu qemu-user-static debootstrap buildah
-  python3-yaml
+  python3-yaml dpkg-dev
 )
 # What the benchmarks' peers add (scripts/bench-inference): PyTorch on the CPU for
 # bench/torch_peer.py. Tooling only: never needed to build lmc or to run its tests.
