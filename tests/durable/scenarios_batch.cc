@@ -1,7 +1,7 @@
-// Conformance scenarios of the parallel suite (8-1 .. 8-22) and the map suite (9-1 .. 9-20).
-// Both run their branches as child contexts (ParallelBranch / MapIteration) under one CONTEXT
-// (Parallel / Map); most requirements use max-concurrency 1 so the order of events is fixed.
-// See scenarios.h.
+// Conformance scenarios of the parallel suite (8-1 .. 8-22): branches run as ParallelBranch child
+// contexts under one Parallel CONTEXT, or (8-12, FLAT nesting) log their operations directly
+// under it; most requirements use max-concurrency 1 so the order of events is fixed. The map
+// suite is in scenarios_map.cc. See scenarios.h.
 
 #include <chrono>
 #include <string>
@@ -243,6 +243,32 @@ void AddParallelOthers(std::vector<Scenario>& out) {
                      },
                  .result = R"(["r0","r1","r2"])",
                  .history = {{2, "ContextStarted", Parent("Parallel")}}});
+  // 8-12: FLAT nesting: no ParallelBranch context; each branch's step is logged directly under
+  // the Parallel context.
+  out.push_back(
+      {.id = "8-12",
+       .input = "null",
+       .workflow =
+           [](DurableContext& ctx, const Json&) {
+             return ResultsArray(ctx.Parallel<std::string>(
+                 "flat",
+                 {[](DurableContext& b) { return b.Step("", [] { return std::string("fa"); }); },
+                  [](DurableContext& b) { return b.Step("", [] { return std::string("fb"); }); }},
+                 {.max_concurrency = 1, .nesting = durable::NestingType::kFlat}));
+           },
+       .result = R"(["fa","fb"])",
+       .history = {
+           {2, "ContextStarted", {.sub_type = "Parallel", .id = "$P", .parent = "-"}},
+           {3, "StepStarted", {.sub_type = "Step", .id = "$S1", .parent = "$P"}},
+           {4,
+            "StepSucceeded",
+            {.sub_type = "Step", .id = "$S1", .parent = "$P", .check = ResultIs(R"("fa")")}},
+           {5, "StepStarted", {.sub_type = "Step", .id = "$S2", .parent = "$P"}},
+           {6,
+            "StepSucceeded",
+            {.sub_type = "Step", .id = "$S2", .parent = "$P", .check = ResultIs(R"("fb")")}},
+           {7, "ContextSucceeded", {.sub_type = "Parallel", .id = "$P", .parent = "-"}},
+           {8, "InvocationCompleted"}}});
   out.push_back(
       {.id = "8-14",
        .input = "null",

@@ -1,24 +1,32 @@
 // Conformance scenarios of the map suite (9-1 .. 9-20): each item runs in a MapIteration child
-// context under one Map CONTEXT; most requirements use max-concurrency 1 so the order of events
-// is fixed. See scenarios.h.
+// context under one Map CONTEXT, or (9-12, FLAT nesting) logs its operations directly under it;
+// most requirements use max-concurrency 1 so the order of events is fixed. See scenarios.h.
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tests/durable/scenarios.h"
 
 namespace lmc::durable_testing {
 namespace {
 
+using durable::BatchItem;
+using durable::BatchItemStatus;
 using durable::BatchResult;
 using durable::CompletionConfig;
 using durable::DurableContext;
 using durable::Failure;
 using durable::Json;
 using durable::MapOptions;
+using durable::SerdesContext;
 using durable_service::ExecutionStatus;
 using durable_service::HistoryEvent;
 using std::chrono::seconds;
@@ -224,6 +232,36 @@ void AddMapOthers(std::vector<Scenario>& out) {
                      },
                  .result = R"(["r0","r1","r2"])",
                  .history = {{2, "ContextStarted", Parent()}}});
+  // 9-12: FLAT nesting: no MapIteration context; each item's step is logged directly under the
+  // Map context.
+  out.push_back(
+      {.id = "9-12",
+       .input = "null",
+       .workflow =
+           [](DurableContext& ctx, const Json&) {
+             const std::vector<std::string> items = {"fa", "fb"};
+             return Encode(ctx.Map(
+                                  "flat", items,
+                                  [](DurableContext& it, const std::string& item) {
+                                    return it.Step("", [&] { return item; });
+                                  },
+                                  MapOptions<std::string>{.max_concurrency = 1,
+                                                          .nesting = durable::NestingType::kFlat})
+                               .Results());
+           },
+       .result = R"(["fa","fb"])",
+       .history = {
+           {2, "ContextStarted", {.sub_type = "Map", .id = "$M", .parent = "-"}},
+           {3, "StepStarted", {.sub_type = "Step", .id = "$S0", .parent = "$M"}},
+           {4,
+            "StepSucceeded",
+            {.sub_type = "Step", .id = "$S0", .parent = "$M", .check = ResultIs(R"("fa")")}},
+           {5, "StepStarted", {.sub_type = "Step", .id = "$S1", .parent = "$M"}},
+           {6,
+            "StepSucceeded",
+            {.sub_type = "Step", .id = "$S1", .parent = "$M", .check = ResultIs(R"("fb")")}},
+           {7, "ContextSucceeded", {.sub_type = "Map", .id = "$M", .parent = "-"}},
+           {8, "InvocationCompleted"}}});
   out.push_back({.id = "9-13",
                  .input = "[1,2]",
                  .workflow =
@@ -357,6 +395,70 @@ void AddMapOthers(std::vector<Scenario>& out) {
       {.tolerated_failure_count = 1}));
 }
 
+// The operation-level serdes of 9-19 and 9-20: the whole batch of strings as "OPSERDE:" and its
+// results joined by commas (not JSON), read back into a batch whose items all succeeded.
+durable::Serdes JoinedResults() {
+  return durable::TypedBatchSerdes<std::string>(
+      [](const BatchResult<std::string>& batch, const SerdesContext&) {
+        return "OPSERDE:" + absl::StrJoin(batch.Results(), ",");
+      },
+      [](std::string_view payload, const SerdesContext&) {
+        constexpr std::string_view kPrefix = "OPSERDE:";
+        if (payload.substr(0, kPrefix.size()) != kPrefix) {
+          throw std::invalid_argument("not an OPSERDE payload");
+        }
+        std::vector<BatchItem<std::string>> items;
+        for (absl::string_view value :
+             absl::StrSplit(absl::string_view(payload.data() + kPrefix.size(),
+                                              payload.size() - kPrefix.size()),
+                            ',')) {
+          items.push_back({items.size(), BatchItemStatus::kSucceeded, std::string(value), {}});
+        }
+        return BatchResult<std::string>(std::move(items), durable::CompletionReason::kAllCompleted);
+      });
+}
+
+// Map over {"x","y"} uppercasing each item (default per-item payloads), the whole result logged
+// through JoinedResults(); `then_wait`: a 1 s wait after the map, so the result is read back from
+// the log by a replay. Each item body prints "body-run <id> item".
+Scenario JoinedResultsMap(std::string id, bool then_wait) {
+  Scenario s{.id = id,
+             .input = "null",
+             .workflow =
+                 [=](DurableContext& ctx, const Json&) {
+                   const std::vector<std::string> items = {"x", "y"};
+                   BatchResult<std::string> r = ctx.Map(
+                       then_wait ? "op-serde-replay" : "op-serde", items,
+                       [&](DurableContext&, const std::string& item) {
+                         MarkRun(id + " item");
+                         return absl::AsciiStrToUpper(item);
+                       },
+                       MapOptions<std::string>{.max_concurrency = 1, .serdes = JoinedResults()});
+                   if (then_wait) ctx.Wait("", seconds(1));
+                   return Encode(r.Results());
+                 },
+             .result = R"(["X","Y"])",
+             .history = Iterations({true, true}),
+             // Items run once: a replay reads the whole result back through the serdes.
+             .check = LinesExactly({{"body-run " + id + " item", 2}})};
+  const int end = s.history.back().event_id;
+  s.history[s.history.size() - 2].fields.check = ResultIs("OPSERDE:X,Y");
+  if (then_wait) {
+    s.history.pop_back();
+    s.history.push_back({end, "WaitStarted", {.id = "$W", .parent = "-", .check = DurationIs(1)}});
+    s.history.push_back({end + 1, "InvocationCompleted"});
+    s.history.push_back(
+        {end + 2, "WaitSucceeded", {.id = "$W", .parent = "-", .check = DurationIs(1)}});
+    s.history.push_back({end + 3, "InvocationCompleted"});
+  }
+  return s;
+}
+
+void AddMapSerdes(std::vector<Scenario>& out) {
+  out.push_back(JoinedResultsMap("9-19", false));
+  out.push_back(JoinedResultsMap("9-20", true));
+}
+
 }  // namespace
 
 std::vector<Scenario> MapScenarios() {
@@ -364,6 +466,7 @@ std::vector<Scenario> MapScenarios() {
   AddMapBasics(out);
   AddMapPolicies(out);
   AddMapOthers(out);
+  AddMapSerdes(out);
   return out;
 }
 
