@@ -78,19 +78,13 @@ ExtraReply FromStatus(const absl::Status& s) {
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decoding; in a query string '+' is a space (as AWS reads it), in a path it is itself.
 std::string Decode(std::string_view s, bool query) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
+        HexDigitValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
       i += 2;
     } else if (query && s[i] == '+') {
       out.push_back(' ');
@@ -124,7 +118,8 @@ const std::string* FindHeader(const emulator::Fields& fields, std::string_view l
 }
 
 bool IsHex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return HexValue(c) >= 0; });
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return HexDigitValue(c) >= 0; });
 }
 
 // The value of `key=` in a SigV4 Authorization header ("..., SignedHeaders=a;b, ...").
