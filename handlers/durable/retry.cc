@@ -6,7 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "absl/random/random.h"
+#include "absl/random/distributions.h"
+#include "handlers/durable/internal/thread_random.h"
 #include "handlers/durable/operation.h"
 
 namespace lmc::durable {
@@ -16,9 +17,8 @@ namespace {
 std::chrono::seconds Jittered(std::chrono::seconds delay, Jitter jitter) {
   double seconds = static_cast<double>(delay.count());
   if (jitter != Jitter::kNone) {
-    absl::BitGen random;
     const double low = jitter == Jitter::kFull ? 0.0 : seconds / 2;
-    seconds = absl::Uniform(absl::IntervalClosed, random, low, seconds);
+    seconds = absl::Uniform(absl::IntervalClosed, internal::ThreadRandom(), low, seconds);
   }
   return std::chrono::seconds(std::max<int64_t>(1, std::llround(seconds)));
 }

@@ -9,10 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/random/random.h"
+#include "absl/random/distributions.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "handlers/durable/internal/thread_random.h"
 #include "lmc/mutex.h"
 #include "lmc/status_macros.h"
 
@@ -25,10 +26,9 @@ bool IsTransient(const absl::Status& status) {
 
 // 32 random hex digits: the ClientToken of one batch (kept across its retries).
 std::string NewClientToken() {
-  absl::BitGen random;
   static constexpr char kHex[] = "0123456789abcdef";
   std::string token(32, '0');
-  for (char& c : token) c = kHex[absl::Uniform(random, 0, 16)];
+  for (char& c : token) c = kHex[absl::Uniform(ThreadRandom(), 0, 16)];
   return token;
 }
 
@@ -146,7 +146,6 @@ absl::Status Checkpointer::WaitFor(uint64_t seq) {
 
 template <typename Call>
 auto Checkpointer::WithRetries(const Call& call) -> decltype(call()) {
-  absl::BitGen random;
   std::chrono::milliseconds backoff = options_.retry_base;
   for (int attempt = 1;; ++attempt) {
     auto result = call();
@@ -155,7 +154,7 @@ auto Checkpointer::WithRetries(const Call& call) -> decltype(call()) {
     }
     // Full jitter, as lmc's Runtime API client does: spreads the retries of many executions.
     const auto sleep = std::chrono::milliseconds(
-        absl::Uniform<int64_t>(absl::IntervalClosed, random, 0, backoff.count()));
+        absl::Uniform<int64_t>(absl::IntervalClosed, ThreadRandom(), 0, backoff.count()));
     std::this_thread::sleep_for(sleep);
     backoff = std::min(backoff * 2, options_.retry_max);
   }
