@@ -10,7 +10,8 @@
 //     lmc::WriteJson); a WriteJson(lmc::JsonWriter&, const T&) found next to it, when there is
 //     one, writes instead;
 //   - lmc::durable::Json: JSON text passed through untouched (any JSON value).
-// A value with no JSON form (a function returning void) is written as `null`.
+// A value with no JSON form (a function returning void) is written as `null`. Writing is
+// lmc::WriteJsonText()'s, so a value reads and writes here exactly as in the rest of lmc.
 //
 // Example:
 //
@@ -48,54 +49,10 @@ struct Json {
   bool operator==(const Json&) const = default;
 };
 
+// Json is written verbatim wherever lmc writes a value (a step result, a field, an element).
+inline void WriteJson(JsonWriter& json, const Json& value) { json.Raw(value.text); }
+
 namespace json_codec_internal {
-
-// A struct with a WriteJson(JsonWriter&, const T&) found by ADL: its own, or lmc::WriteJson for
-// one with a DescribeJson() (found through JsonWriter).
-template <typename T>
-concept HasWriteJson = requires(JsonWriter& json, const T& value) {
-  WriteJson(json, value);
-};
-
-inline void WriteValue(JsonWriter& json, bool value) { json.Bool(value); }
-// Every other arithmetic type (int, long long, size_t, float, ...).
-template <typename T>
-requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) void WriteValue(JsonWriter& json,
-                                                                              T value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    json.Double(static_cast<double>(value));
-  } else if constexpr (std::is_signed_v<T>) {
-    json.Int(static_cast<int64_t>(value));
-  } else {
-    json.Uint(static_cast<uint64_t>(value));
-  }
-}
-inline void WriteValue(JsonWriter& json, std::string_view value) { json.String(value); }
-inline void WriteValue(JsonWriter& json, const std::string& value) { json.String(value); }
-inline void WriteValue(JsonWriter& json, const char* value) { json.String(value); }
-inline void WriteValue(JsonWriter& json, const Json& value) { json.Raw(value.text); }
-template <typename T>
-void WriteValue(JsonWriter& json, const std::optional<T>& value);
-template <typename T>
-void WriteValue(JsonWriter& json, const std::vector<T>& values);
-template <HasWriteJson T>
-void WriteValue(JsonWriter& json, const T& value) {
-  WriteJson(json, value);
-}
-template <typename T>
-void WriteValue(JsonWriter& json, const std::optional<T>& value) {
-  if (value.has_value()) {
-    WriteValue(json, *value);
-  } else {
-    json.Null();
-  }
-}
-template <typename T>
-void WriteValue(JsonWriter& json, const std::vector<T>& values) {
-  json.BeginArray();
-  for (const T& value : values) WriteValue(json, value);
-  json.EndArray();
-}
 
 // Any type lmc's reader reads, wrapped as the member of an object so that scalars, arrays and
 // structs all go through ReadJsonText().
@@ -121,10 +78,7 @@ absl::Status ReadBoxed(std::string_view json, JsonFields& fields);
 // The JSON text of `value`. Thread-safe (pure).
 template <typename T>
 std::string EncodeJson(const T& value) {
-  std::string out;
-  JsonWriter json(&out);
-  json_codec_internal::WriteValue(json, value);
-  return out;
+  return WriteJsonText(value);
 }
 
 // DecodeJson()

@@ -213,18 +213,38 @@ absl::Status ReadDocument(simdjson::simdjson_result<simdjson::ondemand::document
 
 // Writing: one overload per supported type, declared before the templates that use them.
 inline void WriteValue(JsonWriter& json, bool value) { json.Bool(value); }
-inline void WriteValue(JsonWriter& json, int value) { json.Int(value); }
-inline void WriteValue(JsonWriter& json, int64_t value) { json.Int(value); }
-inline void WriteValue(JsonWriter& json, uint64_t value) { json.Uint(value); }
-inline void WriteValue(JsonWriter& json, double value) { json.Double(value); }
+// Every other arithmetic type (int, long long, size_t, float, ...).
+template <typename T>
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) void WriteValue(JsonWriter& json,
+                                                                              T value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    json.Double(static_cast<double>(value));
+  } else if constexpr (std::is_signed_v<T>) {
+    json.Int(static_cast<int64_t>(value));
+  } else {
+    json.Uint(static_cast<uint64_t>(value));
+  }
+}
 inline void WriteValue(JsonWriter& json, std::string_view value) { json.String(value); }
 inline void WriteValue(JsonWriter& json, const std::string& value) { json.String(value); }
+inline void WriteValue(JsonWriter& json, const char* value) { json.String(value); }
 template <typename T>
 void WriteValue(JsonWriter& json, const std::optional<T>& value);
 template <typename T>
 void WriteValue(JsonWriter& json, const std::vector<T>& values);
-template <Described T>
-void WriteValue(JsonWriter& json, const T& value);
+
+// A type with a WriteJson(JsonWriter&, const T&) found by argument-dependent lookup: one of its
+// own, or lmc::WriteJson (below) for a struct with a DescribeJson(). Looking the writer up by
+// name is what lets a struct's own WriteJson() take precedence wherever the struct is written,
+// as a field or an element too.
+template <typename T>
+concept HasWriteJson = requires(JsonWriter& json, const T& value) {
+  WriteJson(json, value);
+};
+template <HasWriteJson T>
+void WriteValue(JsonWriter& json, const T& value) {
+  WriteJson(json, value);
+}
 
 template <typename T>
 void WriteValue(JsonWriter& json, const std::optional<T>& value) {
@@ -240,8 +260,17 @@ void WriteValue(JsonWriter& json, const std::vector<T>& values) {
   for (const T& value : values) WriteValue(json, value);
   json.EndArray();
 }
+
+// A value WriteJsonText() can write: a scalar, a string, an optional or vector of writable
+// values, or a type with a WriteJson().
+template <typename T>
+concept Writable = requires(JsonWriter& json, const T& value) {
+  WriteValue(json, value);
+};
+
+// The fields of a described struct, as one JSON object.
 template <Described T>
-void WriteValue(JsonWriter& json, const T& value) {
+void WriteDescribed(JsonWriter& json, const T& value) {
   json.BeginObject();
   JsonFields fields(json);
   // A writing JsonFields only reads the members: DescribeJson's non-const reference is never
@@ -311,18 +340,23 @@ absl::StatusOr<T> ReadJson(const Event& event) {
 // Writes `value`, a struct with a DescribeJson(), to `json` as one JSON object (see the file
 // comment). Found by argument-dependent lookup through JsonWriter, so code that writes values
 // with an unqualified WriteJson(json, value) gets it for every described struct; a WriteJson()
-// of the struct's own (a non-template overload) still takes precedence.
+// of the struct's own (a non-template overload) takes precedence, there and wherever lmc writes
+// the struct (a field, an element, WriteJsonText()).
 template <json_internal::Described T>
 void WriteJson(JsonWriter& json, const T& value) {
-  json_internal::WriteValue(json, value);
+  json_internal::WriteDescribed(json, value);
 }
 
-// The JSON text of `value`.
-template <json_internal::Described T>
+// WriteJsonText()
+//
+// The JSON text of `value`: a described struct (or one with its own WriteJson()), or any value
+// such a struct may hold (bool, any arithmetic type, a string, std::optional<T>: null when
+// empty, std::vector<T>). Thread-safe (pure).
+template <json_internal::Writable T>
 std::string WriteJsonText(const T& value) {
   std::string out;
   JsonWriter json(&out);
-  WriteJson(json, value);
+  json_internal::WriteValue(json, value);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lmc/handler.h"
 #include "lmc/json.h"
@@ -231,6 +232,44 @@ TEST(WriteJson, AppendsToAWriterLikeAnyOtherValue) {
   WriteJson(json, Checked{2});
   json.EndArray();
   EXPECT_EQ(out, R"([{"value":1},{"value":2}])");
+}
+
+// A struct with a writer of its own beside its DescribeJson(): a fixed-point amount.
+struct Money {
+  int64_t cents = 0;
+};
+void DescribeJson(JsonFields& fields, Money& money) { fields.Required("cents", money.cents); }
+void WriteJson(JsonWriter& json, const Money& money) {
+  json.Raw(
+      absl::StrCat("\"", money.cents / 100, ".", money.cents % 100 / 10, money.cents % 10, "\""));
+}
+struct Invoice {
+  Money total;
+  std::vector<Money> lines;
+};
+void DescribeJson(JsonFields& fields, Invoice& invoice) {
+  fields.Required("total", invoice.total);
+  fields.Optional("lines", invoice.lines);
+}
+
+TEST(WriteJson, AStructsOwnWriterWinsAsAFieldAndAsAnElement) {
+  const Invoice invoice{{1205}, {{1200}, {5}}};
+  EXPECT_EQ(WriteJsonText(invoice), R"({"total":"12.05","lines":["12.00","0.05"]})");
+  EXPECT_EQ(WriteJsonText(Money{7}), R"("0.07")");
+}
+
+TEST(WriteJsonText, WritesScalarsStringsAndContainersOfThem) {
+  EXPECT_EQ(WriteJsonText(42), "42");
+  EXPECT_EQ(WriteJsonText(static_cast<unsigned short>(7)), "7");
+  EXPECT_EQ(WriteJsonText(-3LL), "-3");
+  EXPECT_EQ(WriteJsonText(size_t{18}), "18");
+  EXPECT_EQ(WriteJsonText(0.5f), "0.5");
+  EXPECT_EQ(WriteJsonText(false), "false");
+  EXPECT_EQ(WriteJsonText("a\"b"), R"("a\"b")");
+  EXPECT_EQ(WriteJsonText(std::optional<int>()), "null");
+  EXPECT_EQ(WriteJsonText(std::vector<std::optional<std::string>>{"x", std::nullopt}),
+            R"(["x",null])");
+  EXPECT_EQ(WriteJsonText(std::vector<Item>{{"a", 2}}), R"([{"sku":"a","count":2}])");
 }
 
 }  // namespace
