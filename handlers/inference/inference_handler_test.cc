@@ -133,6 +133,8 @@ TEST_F(InferenceHandlerTest, MlpRejectsBadInputSayingWhatIsWrong) {
   ExpectInvalid(R"({"inputs":[7]})", "inputs[0] is not an array of numbers");
   ExpectInvalid(R"({"inputs":[[1,2,3]],"top_k":0})", "\"top_k\" must be >= 1");
   ExpectInvalid(R"({"inputs":[[1,2,3]],"top_k":1.5})", "\"top_k\" must be an integer");
+  ExpectInvalid(R"({"inputs":[[1,2,3]],"inputs":[[4,5,6]]})", "\"inputs\" appears twice");
+  ExpectInvalid(R"({"inputs":[[1,2,1e39]]})", "inputs[0][2] is 1e+39, beyond a float's range");
 }
 
 TEST_F(InferenceHandlerTest, EmbeddingSearchAnswersIdsAndScores) {

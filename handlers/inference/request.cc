@@ -1,11 +1,11 @@
 #include "handlers/inference/request.h"
 
-#include <charconv>
 #include <cmath>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "handlers/inference/top_k.h"
+#include "lmc/json.h"
 #include "lmc/strings.h"
 
 namespace lmc::inference {
@@ -36,13 +36,19 @@ absl::Status ReadRows(simdjson::ondemand::value value, std::string_view name, si
     if (row_result.get_array().get(row) != simdjson::SUCCESS) {
       return Bad(absl::StrCat(AsAbsl(name), "[", index, "] is not an array of numbers"));
     }
+    if (index == 0) request.rows.reserve(width);  // later rows grow it geometrically
     size_t count = 0;
     for (simdjson::simdjson_result<simdjson::ondemand::value> element : row) {
       double number = 0;
-      if (element.get_double().get(number) != simdjson::SUCCESS || !std::isfinite(number)) {
+      if (element.get_double().get(number) != simdjson::SUCCESS) {
         return Bad(absl::StrCat(AsAbsl(name), "[", index, "][", count, "] is not a number"));
       }
-      if (count < width) request.rows.push_back(static_cast<float>(number));
+      const auto single = static_cast<float>(number);
+      if (!std::isfinite(single)) {
+        return Bad(absl::StrCat(AsAbsl(name), "[", index, "][", count, "] is ", number,
+                                ", beyond a float's range"));
+      }
+      if (count < width) request.rows.push_back(single);
       ++count;
     }
     if (count == 0) return Bad(absl::StrCat(AsAbsl(name), "[", index, "] is empty"));
@@ -58,36 +64,17 @@ absl::Status ReadRows(simdjson::ondemand::value value, std::string_view name, si
   return absl::OkStatus();
 }
 
-void AppendFloat(std::string& out, float value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, written.ptr);
-}
-
-void AppendUint(std::string& out, uint32_t value) {
-  char buffer[16];
-  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, written.ptr);
-}
-
 }  // namespace
 
-absl::StatusOr<ParsedRequest> ParseRequest(const Event& event, ModelKind kind, size_t width) {
-  const std::string_view rows_key = kind == ModelKind::kMlp ? "inputs" : "queries";
-  const std::string_view k_key = kind == ModelKind::kMlp ? "top_k" : "k";
+absl::Status ForEachEventMember(
+    const Event& event,
+    absl::FunctionRef<absl::Status(std::string_view key, simdjson::ondemand::value value)> member) {
   simdjson::ondemand::document document;
   simdjson::ondemand::object object;
   if (event.Json().get(document) != simdjson::SUCCESS ||
       document.get_object().get(object) != simdjson::SUCCESS) {
     return Bad("the event must be a JSON object");
   }
-  ParsedRequest request;
-  bool have_rows = false;
-  bool have_k = false;
   for (simdjson::simdjson_result<simdjson::ondemand::field> field : object) {
     std::string_view key;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
@@ -95,18 +82,33 @@ absl::StatusOr<ParsedRequest> ParseRequest(const Event& event, ModelKind kind, s
     }
     simdjson::ondemand::value value;
     if (field.value().get(value) != simdjson::SUCCESS) return Bad("the event is not valid JSON");
-    if (key == rows_key) {
-      if (absl::Status status = ReadRows(value, rows_key, width, request); !status.ok()) {
-        return status;
-      }
-      have_rows = true;
-    } else if (key == k_key) {
-      absl::StatusOr<size_t> k = ReadK(value, k_key);
-      if (!k.ok()) return k.status();
-      request.k = *k;
-      have_k = true;
-    }
+    if (absl::Status status = member(key, value); !status.ok()) return status;
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ParsedRequest> ParseRequest(const Event& event, ModelKind kind, size_t width) {
+  const std::string_view rows_key = kind == ModelKind::kMlp ? "inputs" : "queries";
+  const std::string_view k_key = kind == ModelKind::kMlp ? "top_k" : "k";
+  ParsedRequest request;
+  bool have_rows = false;
+  bool have_k = false;
+  const absl::Status read = ForEachEventMember(
+      event, [&](std::string_view key, simdjson::ondemand::value value) -> absl::Status {
+        if (key == rows_key) {
+          if (have_rows) return Bad(absl::StrCat("\"", AsAbsl(rows_key), "\" appears twice"));
+          have_rows = true;
+          return ReadRows(value, rows_key, width, request);
+        }
+        if (key == k_key) {
+          absl::StatusOr<size_t> k = ReadK(value, k_key);
+          if (!k.ok()) return k.status();
+          request.k = *k;
+          have_k = true;
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return read;
   if (!have_rows) {
     return Bad(absl::StrCat("the event has no \"", AsAbsl(rows_key), "\" (an array of rows of ",
                             width, " numbers)"));
@@ -130,50 +132,40 @@ absl::StatusOr<ParsedRequest> ParseRequest(const Event& event, ModelKind kind, s
 std::string FormatResponse(ModelKind kind, const ParsedRequest& request, const BatchOutput& out) {
   std::string body;
   body.reserve(out.values.size() * 12 + 32);
+  JsonWriter json(&body);
+  json.BeginObject();
   if (kind == ModelKind::kMlp) {
-    body += "{\"outputs\":[";
+    json.Key("outputs").BeginArray();
     for (size_t r = 0; r < request.num_rows; ++r) {
-      body += r == 0 ? "[" : ",[";
-      for (size_t j = 0; j < out.width; ++j) {
-        if (j > 0) body += ',';
-        AppendFloat(body, out.values[r * out.width + j]);
-      }
-      body += ']';
+      json.BeginArray();
+      for (size_t j = 0; j < out.width; ++j) json.Float(out.values[r * out.width + j]);
+      json.EndArray();
     }
-    body += ']';
+    json.EndArray();
     if (request.k > 0) {
       const size_t k = std::min(request.k, out.width);
       std::vector<uint32_t> ids(k);
-      body += ",\"top_k\":[";
+      json.Key("top_k").BeginArray();
       for (size_t r = 0; r < request.num_rows; ++r) {
         TopK(out.values.data() + r * out.width, out.width, k, ids.data(), nullptr);
-        body += r == 0 ? "[" : ",[";
-        for (size_t j = 0; j < k; ++j) {
-          if (j > 0) body += ',';
-          AppendUint(body, ids[j]);
-        }
-        body += ']';
+        json.BeginArray();
+        for (const uint32_t id : ids) json.Uint(id);
+        json.EndArray();
       }
-      body += ']';
+      json.EndArray();
     }
-    body += '}';
-    return body;
+  } else {
+    json.Key("results").BeginArray();
+    for (size_t q = 0; q < request.num_rows; ++q) {
+      json.BeginObject().Key("ids").BeginArray();
+      for (size_t j = 0; j < out.width; ++j) json.Uint(out.ids[q * out.width + j]);
+      json.EndArray().Key("scores").BeginArray();
+      for (size_t j = 0; j < out.width; ++j) json.Float(out.values[q * out.width + j]);
+      json.EndArray().EndObject();
+    }
+    json.EndArray();
   }
-  body += "{\"results\":[";
-  for (size_t q = 0; q < request.num_rows; ++q) {
-    body += q == 0 ? "{\"ids\":[" : ",{\"ids\":[";
-    for (size_t j = 0; j < out.width; ++j) {
-      if (j > 0) body += ',';
-      AppendUint(body, out.ids[q * out.width + j]);
-    }
-    body += "],\"scores\":[";
-    for (size_t j = 0; j < out.width; ++j) {
-      if (j > 0) body += ',';
-      AppendFloat(body, out.values[q * out.width + j]);
-    }
-    body += "]}";
-  }
-  body += "]}";
+  json.EndObject();
   return body;
 }
 

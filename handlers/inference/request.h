@@ -15,7 +15,10 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "handlers/inference/backend.h"
 #include "handlers/inference/model.h"
@@ -39,6 +42,16 @@ struct ParsedRequest {
 // `width`, or holds a non-number; an all-zero query; a "top_k"/"k" that is not an integer >= 1
 // (or a missing "k"). Must be called on the invocation's thread (Event::Json()).
 absl::StatusOr<ParsedRequest> ParseRequest(const Event& event, ModelKind kind, size_t width);
+
+// ForEachEventMember()
+//
+// The shape every inference event shares (the row models' and the sentence model's): a JSON
+// object, each member of which is handed to `member` in order, its key unescaped. Returns the
+// first error `member` returns, or InvalidArgument ("the event must be a JSON object", "the event
+// is not valid JSON"). Must be called on the invocation's thread (Event::Json()).
+absl::Status ForEachEventMember(
+    const Event& event,
+    absl::FunctionRef<absl::Status(std::string_view key, simdjson::ondemand::value value)> member);
 
 // The answer for `request` given its rows of output (see BatchOutput). For an MLP with
 // request.k > 0, adds "top_k" (min(k, width) indices per row). Numbers are written in the

@@ -161,11 +161,15 @@ JsonWriter& JsonWriter::Uint(uint64_t value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Double(double value) {
-  Separate();
+namespace {
+
+// The shortest form of `value` that parses back to exactly it (as a T), null when it is not
+// finite (JSON has neither NaN nor infinity).
+template <typename T>
+void AppendShortest(std::string& out, T value) {
   if (!std::isfinite(value)) {
-    out_->append("null");
-    return *this;
+    out.append("null");
+    return;
   }
   // std::to_chars without a precision writes the shortest form that round-trips exactly. It
   // prefers plain digits when they are as short, which for large integral values means an
@@ -173,11 +177,24 @@ JsonWriter& JsonWriter::Double(double value) {
   // those are written in exponent form instead.
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  if (std::fabs(value) >= 1e15 &&
+  if (std::fabs(value) >= static_cast<T>(1e15) &&
       std::string_view(buf, end - buf).find_first_of(".e") == std::string_view::npos) {
     end = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific).ptr;
   }
-  out_->append(buf, end);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  AppendShortest(*out_, value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Float(float value) {
+  Separate();
+  AppendShortest(*out_, value);
   return *this;
 }
 

@@ -123,6 +123,9 @@ class JsonWriter {
   // (1e+15), so readers that limit integers to 64 bits still read them. JSON has no NaN or
   // infinity: those are written as null.
   JsonWriter& Double(double value);
+  // The same for a float: the shortest form that parses back to exactly `value` as a float (9
+  // significant digits at most: 0.1f is written 0.1, not 0.10000000149011612).
+  JsonWriter& Float(float value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
   // Writes `json` verbatim as one value. The caller guarantees it is valid JSON.

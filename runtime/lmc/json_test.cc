@@ -1,5 +1,6 @@
 #include "lmc/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -134,6 +135,31 @@ TEST(JsonWriter, NonFiniteDoublesBecomeNull) {
       .Double(-std::numeric_limits<double>::infinity())
       .EndArray();
   EXPECT_EQ(out, "[null,null,null]");
+}
+
+TEST(JsonWriter, FloatsUseTheShortestFormThatReadsBackAsTheSameFloat) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray().Float(0.1f).Float(-2.0f).Float(3.4028235e38f).Float(1e-45f).Float(1e15f);
+  w.Float(std::numeric_limits<float>::quiet_NaN()).Float(-std::numeric_limits<float>::infinity());
+  w.EndArray();
+  EXPECT_EQ(out, "[0.1,-2,3.4028235e+38,1e-45,1e+15,null,null]");
+  std::mt19937 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    const uint32_t bits = rng();
+    float value;
+    std::memcpy(&value, &bits, sizeof(value));
+    if (!std::isfinite(value)) continue;
+    std::string text;
+    JsonWriter(&text).Float(value);
+    float back = 0;
+    const std::from_chars_result read =
+        std::from_chars(text.data(), text.data() + text.size(), back);
+    ASSERT_EQ(read.ec, std::errc()) << text;
+    uint32_t back_bits;
+    std::memcpy(&back_bits, &back, sizeof(back));
+    EXPECT_EQ(back_bits, bits) << text;
+  }
 }
 
 TEST(JsonWriter, EscapesKeysAndNestsObjectsInArrays) {
