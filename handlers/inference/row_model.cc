@@ -9,12 +9,6 @@
 #include "lmc/strings.h"
 
 namespace lmc::inference {
-namespace {
-
-constexpr char kModelLoadFailed[] = "Inference.ModelLoadFailed";
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<RowModel>> RowModel::Create(const InferenceConfig& config,
                                                            size_t max_callers, const Logger& logger,
                                                            const Clock& clock) {
@@ -29,12 +23,8 @@ absl::StatusOr<std::unique_ptr<RowModel>> RowModel::Create(const InferenceConfig
     absl::StatusOr<std::unique_ptr<Backend>> cuda = CreateCudaBackend(*served->model_);
     if (cuda.ok()) {
       served->backend_ = *std::move(cuda);
-    } else if (config.device == Device::kCuda) {
-      return InitError(kModelLoadFailed,
-                       absl::StrCat("LMC_INFERENCE_DEVICE=cuda but ", cuda.status().message()),
-                       absl::StatusCode::kUnavailable);
-    } else {
-      logger.Info(absl::StrCat("inference: using the CPU (", cuda.status().message(), ")"));
+    } else if (absl::Status cpu = FallBackToCpu(config.device, cuda.status(), logger); !cpu.ok()) {
+      return cpu;
     }
   }
   if (served->backend_ == nullptr) served->backend_ = CreateCpuBackend(*served->model_);

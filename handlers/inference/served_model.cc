@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace lmc::inference {
 
 batching::BatcherOptions BatcherOptionsFor(const InferenceConfig& config, size_t max_callers) {
@@ -10,6 +12,16 @@ batching::BatcherOptions BatcherOptionsFor(const InferenceConfig& config, size_t
                                   .max_callers = std::max<size_t>(max_callers, 1),
                                   .metrics_interval = config.metrics_interval,
                                   .name = "inference batcher"};
+}
+
+absl::Status FallBackToCpu(Device device, const absl::Status& why, const Logger& logger) {
+  if (device == Device::kCuda) {
+    return InitError(kModelLoadFailed,
+                     absl::StrCat("LMC_INFERENCE_DEVICE=cuda but ", why.message()),
+                     absl::StatusCode::kUnavailable);
+  }
+  logger.Info(absl::StrCat("inference: using the CPU (", why.message(), ")"));
+  return absl::OkStatus();
 }
 
 Error BatchFailure(const absl::Status& status) {

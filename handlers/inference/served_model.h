@@ -8,7 +8,8 @@
 // row_model.h.
 //
 // The rules every kind shares live here: its batcher's options from the LMC_BATCH_* variables
-// (BatcherOptionsFor) and the error an invocation gets when batching fails (BatchFailure).
+// (BatcherOptionsFor), what LMC_INFERENCE_DEVICE does when CUDA cannot serve (FallBackToCpu) and
+// the error an invocation gets when batching fails (BatchFailure).
 //
 // Example (a kind's Handle()):
 //
@@ -52,6 +53,16 @@ class ServedModel {
 // unit), max_wait, metrics interval, `max_callers` (the runtime's concurrency, at least 1), and
 // the metrics line's name "inference batcher".
 batching::BatcherOptions BatcherOptionsFor(const InferenceConfig& config, size_t max_callers);
+
+// The errorType of every init failure of a model.
+inline constexpr char kModelLoadFailed[] = "Inference.ModelLoadFailed";
+
+// FallBackToCpu()
+//
+// What a kind does when its CUDA implementation could not be created (`why`): with
+// LMC_INFERENCE_DEVICE=cuda, an InitError (Inference.ModelLoadFailed, Unavailable) saying so;
+// with auto, OK after an init log line saying why the CPU serves.
+absl::Status FallBackToCpu(Device device, const absl::Status& why, const Logger& logger);
 
 // The error for a failed Submit(): Inference.Timeout when the deadline passed while queued,
 // else Inference.DeviceError; the message is the status's.
