@@ -17,7 +17,7 @@
 #
 # Roots (staged under <build>/layers/; each path keeps a runtime/, handlers/, ... component so
 # .clang-tidy's HeaderFilterRegex still matches headers reached through them):
-#   leaves         lmc/{json,log_level,strings,status_macros,mutex,clock,http_status}.h
+#   leaves         lmc/{json,log_level,strings,status_macros,mutex,clock,http_status,thread_random}.h
 #   base           lmc/base/ (with base/http/)
 #   transport      lmc/transport/ (with transport/internal/)
 #   surface        the public lmc/*.h but the ones below
@@ -31,7 +31,8 @@
 # lmc's own source tree (PROJECT_SOURCE_DIR is a consumer's in functions it calls).
 set(LMC_SOURCE_DIR ${PROJECT_SOURCE_DIR} CACHE INTERNAL "lmc's source tree")
 set(LMC_LAYER_STAGE_DIR ${CMAKE_BINARY_DIR}/layers)
-set(LMC_LEAF_HEADERS json.h log_level.h strings.h status_macros.h mutex.h clock.h http_status.h)
+set(LMC_LEAF_HEADERS json.h log_level.h strings.h status_macros.h mutex.h clock.h http_status.h
+    thread_random.h)
 set(LMC_ENTRY_HEADERS runtime.h lmc.h)
 
 # The roots each layer may include. Tests of a layer may also use lmc/testing/, tools/ (the

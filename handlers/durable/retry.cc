@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "absl/random/distributions.h"
-#include "handlers/durable/internal/thread_random.h"
 #include "handlers/durable/operation.h"
+#include "lmc/thread_random.h"
 
 namespace lmc::durable {
 namespace {
@@ -18,7 +18,7 @@ std::chrono::seconds Jittered(std::chrono::seconds delay, Jitter jitter) {
   double seconds = static_cast<double>(delay.count());
   if (jitter != Jitter::kNone) {
     const double low = jitter == Jitter::kFull ? 0.0 : seconds / 2;
-    seconds = absl::Uniform(absl::IntervalClosed, internal::ThreadRandom(), low, seconds);
+    seconds = absl::Uniform(absl::IntervalClosed, ThreadRandom(), low, seconds);
   }
   return std::chrono::seconds(std::max<int64_t>(1, std::llround(seconds)));
 }

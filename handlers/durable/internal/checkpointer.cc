@@ -13,9 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "handlers/durable/internal/thread_random.h"
 #include "lmc/mutex.h"
 #include "lmc/status_macros.h"
+#include "lmc/thread_random.h"
 
 namespace lmc::durable::internal {
 namespace {

@@ -1,9 +1,8 @@
 #include "lmc/base/backoff.h"
 
 #include <algorithm>
-#include <memory>
 
-#include "absl/random/random.h"
+#include "lmc/thread_random.h"
 
 namespace lmc {
 
@@ -13,8 +12,7 @@ Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds ma
       random_(std::move(random)) {}
 
 Backoff::RandomFn Backoff::DefaultRandom() {
-  auto gen = std::make_shared<absl::BitGen>();
-  return [gen] { return absl::Uniform<uint64_t>(*gen); };
+  return [] { return static_cast<uint64_t>(ThreadRandom()()); };
 }
 
 std::chrono::milliseconds Backoff::NextDelay() {

@@ -30,7 +30,8 @@ class Backoff {
   // `initial` and `max` must be positive and initial <= max.
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max, RandomFn random);
 
-  // A RandomFn backed by its own absl::BitGen, seeded from the OS.
+  // A RandomFn drawing from the calling thread's own generator (lmc/thread_random.h), so one
+  // Backoff may be used from any thread, one at a time.
   static RandomFn DefaultRandom();
 
   // Returns the delay before the next attempt and counts the attempt.

@@ -40,7 +40,7 @@ struct DispatchSettings {
   // Backoff between failed /next calls (and failed POST attempts).
   std::chrono::milliseconds backoff_initial{10};
   std::chrono::milliseconds backoff_max{1000};
-  // Returns uniformly random 64-bit values for jitter; empty: a seeded absl::BitGen.
+  // Returns uniformly random 64-bit values for jitter; empty: Backoff::DefaultRandom().
   Backoff::RandomFn random;
   // Consecutive 500 replies to /next after which the runtime gives up (documented as fatal).
   int max_consecutive_fatal = 5;
