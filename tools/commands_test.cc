@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/command_run.h"
 #include "tools/emulator/subprocess.h"
 
 namespace lmc::emulator {
@@ -24,31 +25,8 @@ constexpr char kEmulator[] = LMC_EMULATOR_PATH;
 constexpr char kFakeBootstrap[] = LMC_FAKE_BOOTSTRAP_PATH;
 constexpr absl::Duration kWait = absl::Seconds(60);  // a bound for hung commands, not a sleep
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a command to completion. `stdin_path` feeds its standard input.
-Result RunCommand(std::vector<std::string> argv, const std::string& stdin_path = "",
-                  std::vector<std::string> env = {}) {
-  Subprocess::Options options;
-  options.argv = std::move(argv);
-  options.inherit_env = true;
-  options.env = std::move(env);
-  options.stdin_path = stdin_path;
-  auto started = Subprocess::Start(std::move(options));
-  EXPECT_TRUE(started.ok()) << started.status();
-  if (!started.ok()) return {};
-  Subprocess& p = **started;
-  EXPECT_TRUE(p.WaitForExit(kWait)) << "command did not finish";
-  Result r;
-  r.code = p.exit_status().exited ? p.exit_status().code : 128 + p.exit_status().signal;
-  r.out = p.stdout_text();
-  r.err = p.stderr_text();
-  return r;
-}
+using integration::RunCommand;
+using Result = integration::CommandResult;
 
 std::vector<std::string> Invoke(std::vector<std::string> args) {
   std::vector<std::string> argv = {kInvoke, "--bootstrap", kFakeBootstrap};

@@ -11,46 +11,20 @@
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "tests/durable/scenarios.h"
+#include "tests/support/command_run.h"
 #include "tools/emulator/subprocess.h"
 
 namespace lmc::durable_testing {
 namespace {
 
 using emulator::Subprocess;
+using integration::RunCommand;
+using Result = integration::CommandResult;
 using ::testing::HasSubstr;
 
 constexpr char kDurable[] = LMC_DURABLE_PATH;
 constexpr char kBootstrap[] = LMC_CONFORMANCE_BOOTSTRAP;
 constexpr absl::Duration kWait = absl::Seconds(60);  // a bound for hung commands, not a sleep
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::unique_ptr<Subprocess> Start(std::vector<std::string> argv) {
-  Subprocess::Options options;
-  options.argv = std::move(argv);
-  options.inherit_env = true;
-  auto started = Subprocess::Start(std::move(options));
-  EXPECT_TRUE(started.ok()) << started.status();
-  return started.ok() ? *std::move(started) : nullptr;
-}
-
-Result Finish(Subprocess& p) {
-  EXPECT_TRUE(p.WaitForExit(kWait)) << "command did not finish";
-  Result r;
-  r.code = p.exit_status().exited ? p.exit_status().code : 128 + p.exit_status().signal;
-  r.out = p.stdout_text();
-  r.err = p.stderr_text();
-  return r;
-}
-
-Result RunCommand(std::vector<std::string> argv) {
-  std::unique_ptr<Subprocess> p = Start(std::move(argv));
-  return p == nullptr ? Result{} : Finish(*p);
-}
 
 // lmc-durable over the conformance bootstrap's `conformance` handler, running `scenario`.
 std::vector<std::string> Durable(const std::string& scenario, const std::string& input,
@@ -112,7 +86,8 @@ std::string AnnouncedId(const std::string& out, const std::string& name) {
 }
 
 TEST(LmcDurable, ServeWaitsForACallbackAnsweredBySecondCommand) {
-  std::unique_ptr<Subprocess> serve = Start(Durable("4-2", R"("approval")", {"--serve"}));
+  std::unique_ptr<Subprocess> serve =
+      integration::StartCommand(Durable("4-2", R"("approval")", {"--serve"}));
   ASSERT_NE(serve, nullptr);
   ASSERT_TRUE(serve->WaitForOutput("callback approval started", kWait)) << serve->stderr_text();
   const std::string out = serve->stdout_text();
@@ -133,7 +108,7 @@ TEST(LmcDurable, ServeWaitsForACallbackAnsweredBySecondCommand) {
   ASSERT_TRUE(serve->WaitForOutput("every execution ended", kWait)) << serve->stdout_text();
   EXPECT_THAT(serve->stdout_text(), HasSubstr("ExecutionSucceeded     = \"yes\""));
   ASSERT_TRUE(serve->Signal(SIGINT).ok());
-  const Result r = Finish(*serve);
+  const Result r = integration::FinishCommand(*serve);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("1 of 1 executions succeeded"));
   // An answer to a closed callback is refused.
