@@ -330,9 +330,7 @@ void Execution::Stop(const ErrorObject& error, absl::Time real_now) {
   Complete(ExecutionStatus::kStopped, std::nullopt, error, Now(real_now));
 }
 
-absl::Status Execution::CompleteCallback(const std::string& op_id, OperationLog::Completion how,
-                                         std::optional<std::string> result,
-                                         std::optional<ErrorObject> error, absl::Time real_now) {
+absl::Status Execution::CheckCallbackOpen(const std::string& op_id) const {
   const Operation* op = log_.Find(op_id);
   if (op == nullptr || op->type != OperationType::kCallback) {
     return absl::InvalidArgumentError("Invalid callback id.");
@@ -343,6 +341,13 @@ absl::Status Execution::CompleteCallback(const std::string& op_id, OperationLog:
   if (op->status != OperationStatus::kStarted || !running()) {
     return absl::InvalidArgumentError("The callback is already completed.");
   }
+  return absl::OkStatus();
+}
+
+absl::Status Execution::CompleteCallback(const std::string& op_id, OperationLog::Completion how,
+                                         std::optional<std::string> result,
+                                         std::optional<ErrorObject> error, absl::Time real_now) {
+  if (absl::Status open = CheckCallbackOpen(op_id); !open.ok()) return open;
   log_.CompleteCallback(op_id, how, std::move(result), std::move(error), Now(real_now));
   callbacks_.erase(op_id);
   needs_invocation_ = true;
@@ -350,16 +355,7 @@ absl::Status Execution::CompleteCallback(const std::string& op_id, OperationLog:
 }
 
 absl::Status Execution::Heartbeat(const std::string& op_id, absl::Time real_now) {
-  const Operation* op = log_.Find(op_id);
-  if (op == nullptr || op->type != OperationType::kCallback) {
-    return absl::InvalidArgumentError("Invalid callback id.");
-  }
-  if (op->status == OperationStatus::kTimedOut) {
-    return absl::FailedPreconditionError("The callback timed out.");
-  }
-  if (op->status != OperationStatus::kStarted || !running()) {
-    return absl::InvalidArgumentError("The callback is already completed.");
-  }
+  if (absl::Status open = CheckCallbackOpen(op_id); !open.ok()) return open;
   CallbackState& st = callbacks_[op_id];
   if (st.heartbeat_seconds > 0) {
     st.heartbeat_due = Now(real_now) + absl::Seconds(st.heartbeat_seconds);

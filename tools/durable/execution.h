@@ -191,6 +191,9 @@ class Execution {
   const OperationLog& log() const { return log_; }
 
  private:
+  // OK when `op_id` names a callback still waiting for its answer; otherwise the error
+  // CompleteCallback() and Heartbeat() give.
+  absl::Status CheckCallbackOpen(const std::string& op_id) const;
   struct Timer {
     enum class Kind { kLog, kCallbackTimeout, kCallbackHeartbeat, kScripted, kInvocationRetry };
     Kind kind = Kind::kLog;

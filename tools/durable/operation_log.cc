@@ -262,28 +262,25 @@ const char* Suffix(OperationLog::Completion how) {
 bool OperationLog::CompleteCallback(const std::string& op_id, Completion how,
                                     std::optional<std::string> result,
                                     std::optional<ErrorObject> error, absl::Time now) {
-  Entry* e = FindEntry(op_id);
-  if (e == nullptr || e->op.type != OperationType::kCallback ||
-      e->op.status != OperationStatus::kStarted || how == Completion::kStopped) {
-    return false;
-  }
-  e->op.status = StatusOf(how);
-  e->op.end_timestamp = now;
-  e->op.result = result;
-  e->op.error = error;
-  Touch(*e);
-  HistoryEvent& event = Record(std::string("Callback") + Suffix(how), now, e->op);
-  event.details.result = std::move(result);
-  event.details.error = std::move(error);
-  return true;
+  // A callback is never stopped: only its execution is.
+  if (how == Completion::kStopped) return false;
+  return CompleteStarted(op_id, OperationType::kCallback, "Callback", how, std::move(result),
+                         std::move(error), now);
 }
 
 bool OperationLog::CompleteChainedInvoke(const std::string& op_id, Completion how,
                                          std::optional<std::string> result,
                                          std::optional<ErrorObject> error, absl::Time now) {
+  return CompleteStarted(op_id, OperationType::kChainedInvoke, "ChainedInvoke", how,
+                         std::move(result), std::move(error), now);
+}
+
+bool OperationLog::CompleteStarted(const std::string& op_id, OperationType type,
+                                   std::string_view event_prefix, Completion how,
+                                   std::optional<std::string> result,
+                                   std::optional<ErrorObject> error, absl::Time now) {
   Entry* e = FindEntry(op_id);
-  if (e == nullptr || e->op.type != OperationType::kChainedInvoke ||
-      e->op.status != OperationStatus::kStarted) {
+  if (e == nullptr || e->op.type != type || e->op.status != OperationStatus::kStarted) {
     return false;
   }
   e->op.status = StatusOf(how);
@@ -291,7 +288,7 @@ bool OperationLog::CompleteChainedInvoke(const std::string& op_id, Completion ho
   e->op.result = result;
   e->op.error = error;
   Touch(*e);
-  HistoryEvent& event = Record(std::string("ChainedInvoke") + Suffix(how), now, e->op);
+  HistoryEvent& event = Record(std::string(event_prefix) + Suffix(how), now, e->op);
   event.details.result = std::move(result);
   event.details.error = std::move(error);
   return true;

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -150,6 +151,10 @@ class OperationLog {
   };
 
   Entry* FindEntry(const std::string& op_id);
+  // STARTED -> `how` for an operation of `type`, recording "<event_prefix><how>".
+  bool CompleteStarted(const std::string& op_id, OperationType type, std::string_view event_prefix,
+                       Completion how, std::optional<std::string> result,
+                       std::optional<ErrorObject> error, absl::Time now);
   void Touch(Entry& e) { e.touched = ++seq_; }
   Entry& Create(const OperationUpdate& u, absl::Time now);
   absl::Status ValidateOne(const OperationUpdate& u, const Operation* current,

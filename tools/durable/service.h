@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -124,6 +125,9 @@ struct ServiceStats {
 
 class DurableService {
  public:
+  // A request's query string, decoded: its key=value pairs in order.
+  using QueryPairs = std::vector<std::pair<std::string, std::string>>;
+
   explicit DurableService(ServiceOptions options = {});
   // Stops the scheduler and every server; running executions are left as they are.
   ~DurableService();
@@ -252,10 +256,10 @@ class DurableService {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::ExtraReply Checkpoint(const std::string& arn, std::string_view body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  emulator::ExtraReply GetState(const std::string& arn, std::string_view query)
+  emulator::ExtraReply GetState(const std::string& arn, const QueryPairs& query)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::ExtraReply GetExecution(const std::string& arn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  emulator::ExtraReply GetHistory(const std::string& arn, std::string_view query)
+  emulator::ExtraReply GetHistory(const std::string& arn, const QueryPairs& query)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::ExtraReply StopExecution(const std::string& arn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   emulator::ExtraReply Callback(const std::string& callback_id, std::string_view action,

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "handlers/events/url_decode.h"
 #include "lmc/json.h"
 #include "lmc/strings.h"
 #include "tools/durable/service.h"
@@ -78,34 +79,34 @@ ExtraReply FromStatus(const absl::Status& s) {
   }
 }
 
-// Percent-decoding; in a query string '+' is a space (as AWS reads it), in a path it is itself.
-std::string Decode(std::string_view s, bool query) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
-        HexDigitValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
-      i += 2;
-    } else if (query && s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// The decoded value of `name` in a query string, if present.
-std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {
+// The decoded key=value pairs of a query string, in order. Percent-decoding is
+// lmc::events::UrlDecode's: '+' is a space (as AWS reads a query string), and a '%' not followed
+// by two hex digits is InvalidArgument.
+absl::StatusOr<DurableService::QueryPairs> ParseQuery(std::string_view query) {
+  DurableService::QueryPairs pairs;
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
-    if (Decode(pair.substr(0, eq), true) == name) {
-      return eq == std::string_view::npos ? std::string() : Decode(pair.substr(eq + 1), true);
+    absl::StatusOr<std::string> key = events::UrlDecode(pair.substr(0, eq), true);
+    absl::StatusOr<std::string> value = events::UrlDecode(
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key.ok() || !value.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Malformed percent-encoding in the query string: ", AsAbsl(pair)));
     }
+    pairs.emplace_back(*std::move(key), *std::move(value));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
+  }
+  return pairs;
+}
+
+// The first value of `name` in the query, if present.
+std::optional<std::string> QueryValue(const DurableService::QueryPairs& query,
+                                      std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) return value;
   }
   return std::nullopt;
 }
@@ -227,7 +228,8 @@ std::optional<ExtraReply> DurableService::HandleApi(const ExtraRequest& request)
   std::string_view rest = path.substr(executions ? kExecutions.size() : kCallbacks.size());
   // {label}[/action]: the label is one percent-encoded segment (an ARN's '/' must be %2F).
   const size_t slash = rest.find('/');
-  const std::string label = Decode(rest.substr(0, slash), false);
+  const absl::StatusOr<std::string> label = events::UrlDecode(rest.substr(0, slash), false);
+  const absl::StatusOr<QueryPairs> pairs = ParseQuery(query);
   const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   const std::string_view method = request.method;
   auto route = [&](std::string_view m, std::string_view a) { return method == m && action == a; };
@@ -244,25 +246,30 @@ std::optional<ExtraReply> DurableService::HandleApi(const ExtraRequest& request)
                             route("GET", "") || route("GET", "history") || route("POST", "stop"))
                          : (method == "POST" &&
                             (action == "succeed" || action == "fail" || action == "heartbeat"));
-  if (!known || label.empty()) {
+  if (!known || (label.ok() && label->empty())) {
     return ApiError(404, "UnknownOperationException",
                     absl::StrCat("No operation for ", AsAbsl(method), " ", AsAbsl(path)));
   }
+  if (!label.ok()) {
+    return ApiError(400, "InvalidParameterValueException",
+                    absl::StrCat("Malformed percent-encoding in the path: ", AsAbsl(path)));
+  }
+  if (!pairs.ok()) return FromStatus(pairs.status());
   {
     MutexLock lock(&mu_);
     if (std::optional<ExtraReply> denied = CheckSignature(request)) return denied;
     if (std::optional<ExtraReply> fault = TakeFault(api)) return fault;
     if (executions) {
-      ExtraReply r = route("POST", "checkpoint") ? Checkpoint(label, request.body)
-                     : route("GET", "state")     ? GetState(label, query)
-                     : route("GET", "history")   ? GetHistory(label, query)
-                     : route("POST", "stop")     ? StopExecution(label)
-                                                 : GetExecution(label);
+      ExtraReply r = route("POST", "checkpoint") ? Checkpoint(*label, request.body)
+                     : route("GET", "state")     ? GetState(*label, *pairs)
+                     : route("GET", "history")   ? GetHistory(*label, *pairs)
+                     : route("POST", "stop")     ? StopExecution(*label)
+                                                 : GetExecution(*label);
       if (r.status >= 400) ++stats_.rejected_calls;
       return r;
     }
   }
-  ExtraReply r = Callback(label, action, request.body);
+  ExtraReply r = Callback(*label, action, request.body);
   if (r.status >= 400) {
     MutexLock lock(&mu_);
     ++stats_.rejected_calls;
@@ -289,7 +296,7 @@ ExtraReply DurableService::Checkpoint(const std::string& arn, std::string_view b
   return Json(*std::move(answer));
 }
 
-ExtraReply DurableService::GetState(const std::string& arn, std::string_view query) {
+ExtraReply DurableService::GetState(const std::string& arn, const QueryPairs& query) {
   auto it = executions_.find(arn);
   if (it == executions_.end()) {
     return ApiError(400, "InvalidParameterValueException",
@@ -341,7 +348,7 @@ ExtraReply DurableService::GetExecution(const std::string& arn) {
   return Json(std::move(body));
 }
 
-ExtraReply DurableService::GetHistory(const std::string& arn, std::string_view query) {
+ExtraReply DurableService::GetHistory(const std::string& arn, const QueryPairs& query) {
   auto it = executions_.find(arn);
   if (it == executions_.end()) {
     return ApiError(404, "ResourceNotFoundException", absl::StrCat("Execution not found: ", arn));

@@ -223,6 +223,25 @@ TEST_F(ExternalCallbackTest, CallbacksAreAnsweredThroughTheCallbackApiWithPercen
   EXPECT_EQ(s->history[3].details.result, "\"approved\"");
 }
 
+TEST_F(DurableServiceTest, MalformedPercentEncodingInThePathOrQueryIsRefusedWith400) {
+  const std::string arn = Start();
+  FakeSdk::Invocation inv = sdk_->Next();
+  const std::string state = absl::StrCat("/2025-12-01/durable-executions/", UrlEncode(arn),
+                                         "/state?CheckpointToken=", UrlEncode(inv.token));
+  EXPECT_EQ(sdk_->Call("GET", state, "").status, 200);
+  for (const std::string& target :
+       {std::string("/2025-12-01/durable-executions/arn%zz/state?CheckpointToken=t"),
+        std::string("/2025-12-01/durable-execution-callbacks/id%2/succeed"),
+        absl::StrCat(state, "&Marker=%4")}) {
+    const std::string method = target.find("callbacks") != std::string::npos ? "POST" : "GET";
+    FakeSdk::Reply reply = sdk_->Call(method, target, "");
+    EXPECT_EQ(reply.status, 400) << target;
+    EXPECT_EQ(reply.Header("x-amzn-errortype"), "InvalidParameterValueException") << target;
+    EXPECT_THAT(reply.body, HasSubstr("Malformed percent-encoding")) << target;
+  }
+  EXPECT_EQ(sdk_->Checkpoint(arn, inv.token, "[]").status, 200);  // nothing was consumed
+}
+
 TEST_F(DurableServiceTest, ACallbackTimeoutFiresBeforeALongerWaitInItsTrueOrder) {
   const std::string arn = Start();
   FakeSdk::Invocation inv = sdk_->Next();
