@@ -13,8 +13,14 @@
 #include <vector>
 
 #include "handlers/inference/cuda_plugin_abi.h"
+#include "handlers/inference/cuda_support.cuh"
 
 namespace {
+
+using lmc::inference::cuda_internal::Check;
+using lmc::inference::cuda_internal::CheckBlas;
+using lmc::inference::cuda_internal::DeviceBuffer;
+using lmc::inference::cuda_internal::SetError;
 
 constexpr int kThreads = 256;
 // Above this K the top-K runs on the host (K rounds of a block-wide arg-max stop paying off).
@@ -27,22 +33,6 @@ struct Layer {
   float* bias = nullptr;
 };
 
-// A device buffer that grows to the largest size asked for.
-struct Buffer {
-  void* data = nullptr;
-  size_t bytes = 0;
-  cudaError_t Reserve(size_t want) {
-    if (want <= bytes) return cudaSuccess;
-    if (data != nullptr) cudaFree(data);
-    data = nullptr;
-    bytes = 0;
-    const cudaError_t status = cudaMalloc(&data, want);
-    if (status == cudaSuccess) bytes = want;
-    return status;
-  }
-  float* f() const { return static_cast<float*>(data); }
-};
-
 struct Backend {
   int kind = 0;
   int activation = 0;
@@ -53,27 +43,9 @@ struct Backend {
   float* embeddings = nullptr;
   cublasHandle_t blas = nullptr;
   cudaStream_t stream = nullptr;
-  Buffer input, a, b, scores, top_values, top_ids;
+  DeviceBuffer input, a, b, scores, top_values, top_ids;
   std::vector<float> host_scores;
 };
-
-void SetError(char* error, size_t size, const char* what, const char* detail) {
-  if (error != nullptr && size > 0) std::snprintf(error, size, "%s: %s", what, detail);
-}
-
-bool Check(cudaError_t status, const char* what, char* error, size_t size) {
-  if (status == cudaSuccess) return true;
-  SetError(error, size, what, cudaGetErrorString(status));
-  return false;
-}
-
-bool CheckBlas(cublasStatus_t status, const char* what, char* error, size_t size) {
-  if (status == CUBLAS_STATUS_SUCCESS) return true;
-  char code[32];
-  std::snprintf(code, sizeof(code), "cuBLAS status %d", static_cast<int>(status));
-  SetError(error, size, what, code);
-  return false;
-}
 
 __global__ void BiasActivation(float* values, const float* bias, size_t rows, size_t width,
                                int activation) {
@@ -180,7 +152,7 @@ void Destroy(Backend* backend) {
     cudaFree(layer.bias);
   }
   cudaFree(backend->embeddings);
-  for (Buffer* buffer : {&backend->input, &backend->a, &backend->b, &backend->scores,
+  for (DeviceBuffer* buffer : {&backend->input, &backend->a, &backend->b, &backend->scores,
                          &backend->top_values, &backend->top_ids}) {
     cudaFree(buffer->data);
   }
@@ -194,6 +166,104 @@ bool Upload(const float* host, size_t count, float** device, char* error, size_t
                error, size) &&
          Check(cudaMemcpy(*device, host, count * sizeof(float), cudaMemcpyHostToDevice),
                "cudaMemcpy", error, size);
+}
+
+// The MLP's layers over `num_rows` rows already in backend->input; `values` gets the output.
+int RunMlp(Backend* backend, size_t num_rows, float* values, size_t* width, char* error,
+           size_t error_size) {
+  const float one = 1.0F;
+  const float zero = 0.0F;
+  const float* input = backend->input.f();
+  float* output = nullptr;
+  for (size_t i = 0; i < backend->layers.size(); ++i) {
+    const Layer& layer = backend->layers[i];
+    DeviceBuffer& target = i % 2 == 0 ? backend->a : backend->b;
+    if (!Check(target.Reserve(num_rows * layer.out * sizeof(float)), "cudaMalloc", error,
+               error_size)) {
+      return -1;
+    }
+    output = target.f();
+    // Row-major out[B, o] = in[B, i] W^T is column-major out^T = W in^T.
+    if (!CheckBlas(
+            cublasSgemm(backend->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(layer.out),
+                        static_cast<int>(num_rows), static_cast<int>(layer.in), &one,
+                        layer.weight, static_cast<int>(layer.in), input,
+                        static_cast<int>(layer.in), &zero, output, static_cast<int>(layer.out)),
+            "cublasSgemm", error, error_size)) {
+      return -1;
+    }
+    const bool last = i + 1 == backend->layers.size();
+    BiasActivation<<<Blocks(num_rows * layer.out), kThreads, 0, backend->stream>>>(
+        output, layer.bias, num_rows, layer.out, last ? -1 : backend->activation);
+    if (last && backend->head == 1) {
+      Softmax<<<static_cast<unsigned>(num_rows), kThreads, 0, backend->stream>>>(output,
+                                                                                 layer.out);
+    }
+    input = output;
+  }
+  const size_t out_width = backend->layers.back().out;
+  if (!Check(cudaMemcpyAsync(values, output, num_rows * out_width * sizeof(float),
+                             cudaMemcpyDeviceToHost, backend->stream),
+             "cudaMemcpyAsync", error, error_size) ||
+      !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
+    return -1;
+  }
+  *width = out_width;
+  return 0;
+}
+
+// The embedding search: scores of every query in backend->input against every stored row, then
+// the top `k` of each (on the device up to kMaxDeviceK, else on the host).
+int RunSearch(Backend* backend, size_t num_rows, size_t k, float* values, uint32_t* ids,
+              size_t* width, char* error, size_t error_size) {
+  const float one = 1.0F;
+  const float zero = 0.0F;
+  const size_t n = backend->rows;
+  k = std::min(std::max<size_t>(k, 1), n);
+  if (!Check(backend->scores.Reserve(num_rows * n * sizeof(float)), "cudaMalloc", error,
+             error_size) ||
+      !CheckBlas(cublasSgemm(backend->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n),
+                             static_cast<int>(num_rows), static_cast<int>(backend->dim), &one,
+                             backend->embeddings, static_cast<int>(backend->dim),
+                             backend->input.f(), static_cast<int>(backend->dim), &zero,
+                             backend->scores.f(), static_cast<int>(n)),
+                 "cublasSgemm", error, error_size)) {
+    return -1;
+  }
+  if (k <= kMaxDeviceK) {
+    if (!Check(backend->top_values.Reserve(num_rows * k * sizeof(float)), "cudaMalloc", error,
+               error_size) ||
+        !Check(backend->top_ids.Reserve(num_rows * k * sizeof(uint32_t)), "cudaMalloc", error,
+               error_size)) {
+      return -1;
+    }
+    TopK<<<static_cast<unsigned>(num_rows), kThreads, 0, backend->stream>>>(
+        backend->scores.f(), n, k, backend->top_values.f(),
+        static_cast<uint32_t*>(backend->top_ids.data));
+    if (!Check(cudaMemcpyAsync(values, backend->top_values.data, num_rows * k * sizeof(float),
+                               cudaMemcpyDeviceToHost, backend->stream),
+               "cudaMemcpyAsync", error, error_size) ||
+        !Check(cudaMemcpyAsync(ids, backend->top_ids.data, num_rows * k * sizeof(uint32_t),
+                               cudaMemcpyDeviceToHost, backend->stream),
+               "cudaMemcpyAsync", error, error_size) ||
+        !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
+      return -1;
+    }
+  } else {
+    backend->host_scores.resize(num_rows * n);
+    if (!Check(
+            cudaMemcpyAsync(backend->host_scores.data(), backend->scores.data,
+                            num_rows * n * sizeof(float), cudaMemcpyDeviceToHost, backend->stream),
+            "cudaMemcpyAsync", error, error_size) ||
+        !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
+      return -1;
+    }
+    for (size_t q = 0; q < num_rows; ++q) {
+      HostTopK(backend->host_scores.data() + q * n, n, k, values + q * k, ids + q * k);
+    }
+  }
+  *width = k;
+  return 0;
 }
 
 }  // namespace
@@ -251,8 +321,6 @@ __attribute__((visibility("default"))) int lmc_cuda_run(void* opaque, const floa
                                                         uint32_t* ids, size_t* width, char* error,
                                                         size_t error_size) {
   auto* backend = static_cast<Backend*>(opaque);
-  const float one = 1.0F;
-  const float zero = 0.0F;
   const size_t in_width = backend->kind == 0 ? backend->layers.front().in : backend->dim;
   if (!Check(backend->input.Reserve(num_rows * in_width * sizeof(float)), "cudaMalloc", error,
              error_size) ||
@@ -261,92 +329,8 @@ __attribute__((visibility("default"))) int lmc_cuda_run(void* opaque, const floa
              "cudaMemcpyAsync", error, error_size)) {
     return -1;
   }
-  if (backend->kind == 0) {
-    const float* input = backend->input.f();
-    float* output = nullptr;
-    for (size_t i = 0; i < backend->layers.size(); ++i) {
-      const Layer& layer = backend->layers[i];
-      Buffer& target = i % 2 == 0 ? backend->a : backend->b;
-      if (!Check(target.Reserve(num_rows * layer.out * sizeof(float)), "cudaMalloc", error,
-                 error_size)) {
-        return -1;
-      }
-      output = target.f();
-      // Row-major out[B, o] = in[B, i] W^T is column-major out^T = W in^T.
-      if (!CheckBlas(
-              cublasSgemm(backend->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(layer.out),
-                          static_cast<int>(num_rows), static_cast<int>(layer.in), &one,
-                          layer.weight, static_cast<int>(layer.in), input,
-                          static_cast<int>(layer.in), &zero, output, static_cast<int>(layer.out)),
-              "cublasSgemm", error, error_size)) {
-        return -1;
-      }
-      const bool last = i + 1 == backend->layers.size();
-      BiasActivation<<<Blocks(num_rows * layer.out), kThreads, 0, backend->stream>>>(
-          output, layer.bias, num_rows, layer.out, last ? -1 : backend->activation);
-      if (last && backend->head == 1) {
-        Softmax<<<static_cast<unsigned>(num_rows), kThreads, 0, backend->stream>>>(output,
-                                                                                   layer.out);
-      }
-      input = output;
-    }
-    const size_t out_width = backend->layers.back().out;
-    if (!Check(cudaMemcpyAsync(values, output, num_rows * out_width * sizeof(float),
-                               cudaMemcpyDeviceToHost, backend->stream),
-               "cudaMemcpyAsync", error, error_size) ||
-        !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
-      return -1;
-    }
-    *width = out_width;
-    return 0;
-  }
-
-  const size_t n = backend->rows;
-  k = std::min(std::max<size_t>(k, 1), n);
-  if (!Check(backend->scores.Reserve(num_rows * n * sizeof(float)), "cudaMalloc", error,
-             error_size) ||
-      !CheckBlas(cublasSgemm(backend->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n),
-                             static_cast<int>(num_rows), static_cast<int>(backend->dim), &one,
-                             backend->embeddings, static_cast<int>(backend->dim),
-                             backend->input.f(), static_cast<int>(backend->dim), &zero,
-                             backend->scores.f(), static_cast<int>(n)),
-                 "cublasSgemm", error, error_size)) {
-    return -1;
-  }
-  if (k <= kMaxDeviceK) {
-    if (!Check(backend->top_values.Reserve(num_rows * k * sizeof(float)), "cudaMalloc", error,
-               error_size) ||
-        !Check(backend->top_ids.Reserve(num_rows * k * sizeof(uint32_t)), "cudaMalloc", error,
-               error_size)) {
-      return -1;
-    }
-    TopK<<<static_cast<unsigned>(num_rows), kThreads, 0, backend->stream>>>(
-        backend->scores.f(), n, k, backend->top_values.f(),
-        static_cast<uint32_t*>(backend->top_ids.data));
-    if (!Check(cudaMemcpyAsync(values, backend->top_values.data, num_rows * k * sizeof(float),
-                               cudaMemcpyDeviceToHost, backend->stream),
-               "cudaMemcpyAsync", error, error_size) ||
-        !Check(cudaMemcpyAsync(ids, backend->top_ids.data, num_rows * k * sizeof(uint32_t),
-                               cudaMemcpyDeviceToHost, backend->stream),
-               "cudaMemcpyAsync", error, error_size) ||
-        !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
-      return -1;
-    }
-  } else {
-    backend->host_scores.resize(num_rows * n);
-    if (!Check(
-            cudaMemcpyAsync(backend->host_scores.data(), backend->scores.data,
-                            num_rows * n * sizeof(float), cudaMemcpyDeviceToHost, backend->stream),
-            "cudaMemcpyAsync", error, error_size) ||
-        !Check(cudaStreamSynchronize(backend->stream), "kernel", error, error_size)) {
-      return -1;
-    }
-    for (size_t q = 0; q < num_rows; ++q) {
-      HostTopK(backend->host_scores.data() + q * n, n, k, values + q * k, ids + q * k);
-    }
-  }
-  *width = k;
-  return 0;
+  if (backend->kind == 0) return RunMlp(backend, num_rows, values, width, error, error_size);
+  return RunSearch(backend, num_rows, k, values, ids, width, error, error_size);
 }
 
 __attribute__((visibility("default"))) void lmc_cuda_destroy(void* backend) {

@@ -18,26 +18,16 @@
 #include <vector>
 
 #include "handlers/inference/cuda_plugin_abi.h"
+#include "handlers/inference/cuda_support.cuh"
 
 namespace {
 
-constexpr int kThreads = 256;
+using lmc::inference::cuda_internal::Check;
+using lmc::inference::cuda_internal::CheckBlas;
+using lmc::inference::cuda_internal::DeviceBuffer;
+using lmc::inference::cuda_internal::SetError;
 
-// A device buffer that grows to the largest size asked for.
-struct DeviceBuffer {
-  void* data = nullptr;
-  size_t bytes = 0;
-  cudaError_t Reserve(size_t want) {
-    if (want <= bytes) return cudaSuccess;
-    if (data != nullptr) cudaFree(data);
-    data = nullptr;
-    bytes = 0;
-    const cudaError_t status = cudaMalloc(&data, want);
-    if (status == cudaSuccess) bytes = want;
-    return status;
-  }
-  float* f() const { return static_cast<float*>(data); }
-};
+constexpr int kThreads = 256;
 
 struct Layer {
   float* qkv_weight = nullptr;
@@ -71,24 +61,6 @@ struct Encoder {
   std::vector<int> host_ids;
   std::vector<int> host_lengths;
 };
-
-void SetError(char* error, size_t size, const char* what, const char* detail) {
-  if (error != nullptr && size > 0) std::snprintf(error, size, "%s: %s", what, detail);
-}
-
-bool Check(cudaError_t status, const char* what, char* error, size_t size) {
-  if (status == cudaSuccess) return true;
-  SetError(error, size, what, cudaGetErrorString(status));
-  return false;
-}
-
-bool CheckBlas(cublasStatus_t status, const char* what, char* error, size_t size) {
-  if (status == CUBLAS_STATUS_SUCCESS) return true;
-  char code[32];
-  std::snprintf(code, sizeof(code), "cuBLAS status %d", static_cast<int>(status));
-  SetError(error, size, what, code);
-  return false;
-}
 
 // The sum of `value` over the block (every thread gets it). `shared` holds kThreads floats.
 __device__ float BlockSum(float value, float* shared) {
