@@ -67,6 +67,16 @@ struct Forward {
 // 0.1 s and three calls (or one call past 1 s): the best rate and the least CPU per row.
 Forward MeasureForward(size_t batch, const std::function<void()>& run);
 
+// The OPENBLAS_* and GOTO_* variables of this process's environment ("NAME=value"), for the
+// bootstraps it measures. OpenBLAS picks its kernels when it loads (OPENBLAS_CORETYPE overrides
+// its CPU detection) and the bootstraps start with a clean environment: without these, the
+// forward pass in this process (C) and in the bootstrap could run different kernels (Haswell's
+// AVX2 against Cooperlake's AVX-512 on one VM), and the fraction of the limit would compare
+// different code.
+std::vector<std::string> OpenBlasEnvironment();
+// The kernel set OpenBLAS chose in this process ("Haswell", "Cooperlake", ...).
+std::string OpenBlasCore();
+
 // Runs the PyTorch peer with `model_args` ("--mlp", path or "--bert", dir, "--tokens", n) at
 // batch 1, 16 and 64: rows/s per batch size, from its lines starting with `kind` ("mlp" or
 // "bert"). `version` gets its version line, or why it did not run (empty result).

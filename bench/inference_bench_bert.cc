@@ -97,10 +97,13 @@ bool MeasureEndToEnd(const InferenceBenchOptions& options, const std::filesystem
                      size_t vocab, BertRow& row) {
   const double seconds = std::max(3 * options.seconds, 3.0);
   const auto warmup = static_cast<uint64_t>(n) * 2 + 4;
+  std::vector<std::string> env = {"_HANDLER=inference",
+                                  absl::StrCat("LMC_MODEL=", model_dir.string()),
+                                  "LMC_INFERENCE_DEVICE=cpu", "LMC_BATCH_METRICS_MS=500"};
+  for (std::string& variable : OpenBlasEnvironment()) env.push_back(std::move(variable));
   const RuntimeRate batched = MeasureRuntimeRate(
       {.binary = options.bootstrap,
-       .env = {"_HANDLER=inference", absl::StrCat("LMC_MODEL=", model_dir.string()),
-               "LMC_INFERENCE_DEVICE=cpu", "LMC_BATCH_METRICS_MS=500"},
+       .env = std::move(env),
        .concurrency = n,
        .events = events,
        .warmup = warmup,

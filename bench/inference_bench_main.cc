@@ -4,7 +4,7 @@
 //
 //   lmc-inference-bench [--bootstrap build-release/handlers/inference/inference-bootstrap]
 //                       [--echo build-release/runtime/bootstrap] [--repeat R] [--quick]
-//                       [--only mlp|bert|search] [--models small,large]
+//                       [--only mlp|bert|search] [--models small,large,tiny]
 //                       [--python /usr/bin/python3] [--torch bench/torch_peer.py | --no-torch]
 //
 // mlp     per MLP (small: 512-1024-1024-10, 2.1 M parameters, 8.4 MB F32, cache-resident;
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: lmc-inference-bench [--bootstrap PATH] [--echo PATH] [--repeat R] "
-                   "[--quick] [--only mlp|bert|search] [--models small,large] [--python PATH] "
+                   "[--quick] [--only mlp|bert|search] [--models small,large,tiny] [--python PATH] "
                    "[--torch SCRIPT | --no-torch]\n");
       return 2;
     }
@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / absl::StrCat("lmc-inference-bench-", ::getpid());
   std::filesystem::create_directories(dir);
+  // The bootstraps get this process's OPENBLAS_* settings, so both sides run the same kernels.
+  std::printf("OpenBLAS kernels: %s, in this process and in the bootstraps\n",
+              lmc::bench::OpenBlasCore().c_str());
   int failed = 0;
   if (options.only.empty() || options.only == "mlp") failed |= lmc::bench::BenchMlps(options, dir);
   if (options.only.empty() || options.only == "bert") failed |= lmc::bench::BenchBert(options, dir);

@@ -1,9 +1,12 @@
+#include <cblas.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -69,6 +72,19 @@ Forward MeasureForward(size_t batch, const std::function<void()>& run) {
   }
   return best;
 }
+
+std::vector<std::string> OpenBlasEnvironment() {
+  std::vector<std::string> out;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.starts_with("OPENBLAS_") || variable.starts_with("GOTO_")) {
+      out.emplace_back(variable);
+    }
+  }
+  return out;
+}
+
+std::string OpenBlasCore() { return openblas_get_corename(); }
 
 std::map<size_t, double> RunTorchPeer(const InferenceBenchOptions& options,
                                       const std::vector<std::string>& model_args,
