@@ -247,9 +247,8 @@ int BenchMlp(const InferenceBenchOptions& options, const MlpModel& model) {
 int BenchMlps(const InferenceBenchOptions& options, const std::filesystem::path& dir) {
   // "tiny" (one 512 -> 10 layer: a forward pass of a few microseconds) is a diagnostic, not a
   // workload: it measures what the inference path costs beyond echo's with the same event.
-  const std::map<std::string, std::vector<int64_t>> shapes = {{"small", {512, 1024, 1024, 10}},
-                                                              {"large", {1024, 4096, 4096, 16}},
-                                                              {"tiny", {512, 10}}};
+  const std::map<std::string, std::vector<int64_t>> shapes = {
+      {"small", {512, 1024, 1024, 10}}, {"large", {1024, 4096, 4096, 16}}, {"tiny", {512, 10}}};
   int failed = 0;
   for (const std::string& name : options.models) {
     const auto shape = shapes.find(name);
