@@ -17,6 +17,8 @@
 
 namespace {
 
+using lmc::inference::cuda_internal::BlockMax;
+using lmc::inference::cuda_internal::BlockSum;
 using lmc::inference::cuda_internal::Check;
 using lmc::inference::cuda_internal::CheckBlas;
 using lmc::inference::cuda_internal::DeviceBuffer;
@@ -66,26 +68,13 @@ __global__ void Softmax(float* values, size_t width) {
   float* row = values + blockIdx.x * width;
   float max = -INFINITY;
   for (size_t j = threadIdx.x; j < width; j += blockDim.x) max = fmaxf(max, row[j]);
-  shared[threadIdx.x] = max;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + s]);
-    __syncthreads();
-  }
-  max = shared[0];
-  __syncthreads();
+  max = BlockMax(max, shared);
   float sum = 0;
   for (size_t j = threadIdx.x; j < width; j += blockDim.x) {
     row[j] = expf(row[j] - max);
     sum += row[j];
   }
-  shared[threadIdx.x] = sum;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-    __syncthreads();
-  }
-  const float scale = 1.0F / shared[0];
+  const float scale = 1.0F / BlockSum(sum, shared);
   for (size_t j = threadIdx.x; j < width; j += blockDim.x) row[j] *= scale;
 }
 

@@ -22,6 +22,8 @@
 
 namespace {
 
+using lmc::inference::cuda_internal::BlockMax;
+using lmc::inference::cuda_internal::BlockSum;
 using lmc::inference::cuda_internal::Check;
 using lmc::inference::cuda_internal::CheckBlas;
 using lmc::inference::cuda_internal::DeviceBuffer;
@@ -61,19 +63,6 @@ struct Encoder {
   std::vector<int> host_ids;
   std::vector<int> host_lengths;
 };
-
-// The sum of `value` over the block (every thread gets it). `shared` holds kThreads floats.
-__device__ float BlockSum(float value, float* shared) {
-  shared[threadIdx.x] = value;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-    __syncthreads();
-  }
-  const float sum = shared[0];
-  __syncthreads();
-  return sum;
-}
 
 // LayerNorm of `row` (width values) in place: two passes (mean, then variance) like the CPU.
 __device__ void NormalizeRow(float* row, const float* gamma, const float* beta, float eps,
@@ -168,14 +157,7 @@ __global__ void MaskedSoftmaxKernel(float* scores, const int* lengths, int heads
   float* row = scores + static_cast<size_t>(blockIdx.x) * length;
   float max = -INFINITY;
   for (int j = threadIdx.x; j < valid; j += blockDim.x) max = fmaxf(max, row[j]);
-  shared[threadIdx.x] = max;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + s]);
-    __syncthreads();
-  }
-  max = shared[0];
-  __syncthreads();
+  max = BlockMax(max, shared);
   float sum = 0;
   for (int j = threadIdx.x; j < length; j += blockDim.x) {
     const float e = j < valid ? expf(row[j] - max) : 0.0F;

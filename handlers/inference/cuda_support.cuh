@@ -1,9 +1,9 @@
 // File: handlers/inference/cuda_support.cuh
 //
 // What the CUDA plugin's two halves (cuda_backend.cu: MLP and embedding search; cuda_bert.cu:
-// the BERT encoder) share: a device buffer that only grows, and the one way a CUDA or cuBLAS
+// the BERT encoder) share: a device buffer that only grows, the one way a CUDA or cuBLAS
 // failure becomes the plugin's error text ("<what>: <detail>" in the caller's buffer, see
-// cuda_plugin_abi.h).
+// cuda_plugin_abi.h), and the block-wide sum and maximum their kernels reduce rows with.
 //
 // Example:
 //
@@ -61,6 +61,33 @@ inline bool CheckBlas(cublasStatus_t status, const char* what, char* error, size
   std::snprintf(code, sizeof(code), "cuBLAS status %d", static_cast<int>(status));
   SetError(error, size, what, code);
   return false;
+}
+
+// The sum of `value` over the block, returned to every thread. `shared` holds blockDim.x floats
+// (a power of two); every thread of the block must call it.
+__device__ inline float BlockSum(float value, float* shared) {
+  shared[threadIdx.x] = value;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+    __syncthreads();
+  }
+  const float sum = shared[0];
+  __syncthreads();
+  return sum;
+}
+
+// The maximum of `value` over the block, on the same terms.
+__device__ inline float BlockMax(float value, float* shared) {
+  shared[threadIdx.x] = value;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + s]);
+    __syncthreads();
+  }
+  const float max = shared[0];
+  __syncthreads();
+  return max;
 }
 
 }  // namespace lmc::inference::cuda_internal
