@@ -8,9 +8,9 @@
 //
 // Exit status: 0 when every event was answered exactly once and the bootstrap ended cleanly
 // (exit code 0, or killed by the SIGTERM lmc-invoke sent); 1 otherwise; 2 for bad usage.
+#include <unistd.h>
+
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -149,9 +149,9 @@ std::optional<std::string> ParseArgs(int argc, char** argv, Config& config) {
 absl::StatusOr<std::vector<std::string>> ReadBodies(const emulator::EventFlags& flags) {
   if (!flags.event_paths.empty()) return emulator::LoadEventFiles(flags.event_paths);
   if (!flags.read_stdin) return std::vector<std::string>();
-  const std::string text((std::istreambuf_iterator<char>(std::cin)),
-                         std::istreambuf_iterator<char>());
-  return emulator::SplitEventLines(text);
+  absl::StatusOr<std::string> text = emulator::ReadAll(STDIN_FILENO);
+  if (!text.ok()) return text.status();
+  return emulator::SplitEventLines(*text);
 }
 
 // Hands the events to the emulator; returns how many there are.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -126,6 +127,21 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
   return bytes;
+}
+
+absl::StatusOr<std::string> ReadAll(int fd) {
+  std::string bytes;
+  char buffer[64 * 1024];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      bytes.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      return bytes;
+    } else if (errno != EINTR) {
+      return absl::DataLossError(absl::StrCat("read: ", std::strerror(errno)));
+    }
+  }
 }
 
 absl::StatusOr<std::vector<std::string>> LoadEventFiles(const std::vector<std::string>& paths) {

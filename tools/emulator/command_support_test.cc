@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -135,6 +136,28 @@ TEST(LoadEventFiles, FilesAndDirectoriesInOrder) {
   fs::create_directories(dir / "empty");
   EXPECT_FALSE(LoadEventFiles({(dir / "empty").string()}).ok());
   fs::remove_all(dir);
+}
+
+TEST(ReadAll, ReadsEverythingUntilEndOfFileInPieces) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::string sent(200 * 1024 + 7, 'x');  // more than one 64 KiB read, and more than a pipe holds
+  for (size_t i = 0; i < sent.size(); i += 1000) sent[i] = '\n';
+  std::thread writer([&] {
+    size_t at = 0;
+    while (at < sent.size()) {
+      const ssize_t n = write(fds[1], sent.data() + at, sent.size() - at);
+      if (n <= 0) break;
+      at += static_cast<size_t>(n);
+    }
+    close(fds[1]);
+  });
+  absl::StatusOr<std::string> read = ReadAll(fds[0]);
+  writer.join();
+  close(fds[0]);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, sent);
+  EXPECT_FALSE(ReadAll(-1).ok());
 }
 
 TEST(SplitEventLines, OneEventPerNonBlankLine) {
