@@ -21,6 +21,9 @@
 
 namespace lmc::bench {
 
+// The concurrencies every table measures (the N = 1, 16, 64).
+inline constexpr int kConcurrencies[] = {1, 16, 64};
+
 // InferenceBenchOptions
 //
 // The command line (see inference_bench_main.cc).

@@ -28,7 +28,6 @@ namespace {
 
 constexpr size_t kTokens = 128;
 constexpr size_t kBatches[] = {1, 16, 64};
-constexpr int kConcurrencies[] = {1, 16, 64};
 
 inference::BertSpec MiniLmSpec() {
   return {.layers = 6,

@@ -20,8 +20,6 @@ namespace {
 
 using inference::TestRandom;
 
-constexpr int kConcurrencies[] = {1, 16, 64};
-
 struct MlpModel {
   std::string name;
   std::vector<int64_t> widths;

@@ -7,6 +7,11 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # Clang checks ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations at compile time.
   list(APPEND LMC_WARNING_FLAGS -Wthread-safety)
 endif()
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # In a unity source every .cc but the first is an included file, and g++ then reports a class
+  # it defines with a member of an anonymous-namespace type as if the class were in a header.
+  list(APPEND LMC_WARNING_FLAGS -Wno-subobject-linkage)
+endif()
 if(LMC_WERROR)
   list(APPEND LMC_WARNING_FLAGS -Werror)
 endif()

@@ -27,8 +27,6 @@ constexpr int64_t kMaxTotalFileBytes = int64_t{1} << 30;
 constexpr int64_t kMaxLogLines = 1000000;
 constexpr int64_t kMaxLogLineSize = 1 << 20;
 
-Error InvalidEvent(std::string_view why) { return Error("InvalidEvent", std::string(why)); }
-
 // What each handler reads from its event (see diagnostic_handlers.h). Fields a handler does not
 // describe are ignored; a described field of the wrong type is an InvalidEvent naming it.
 struct SleepRequest {

@@ -21,8 +21,6 @@ constexpr int64_t kMaxChunkBytes = int64_t{256} << 20;
 constexpr int64_t kMaxTotalBytes = int64_t{1} << 30;
 constexpr int64_t kMaxDelayMs = int64_t{15} * 60 * 1000;
 
-Error InvalidEvent(std::string_view why) { return Error("InvalidEvent", std::string(why)); }
-
 struct StreamFields {
   int64_t chunks = 0;
   int64_t bytes = 0;
@@ -88,6 +86,8 @@ std::optional<Error> ReadStreamFields(const Event& event, StreamFields& out) {
 }
 
 }  // namespace
+
+Error InvalidEvent(std::string_view why) { return Error("InvalidEvent", std::string(why)); }
 
 StreamResult Stream(const Event& event, const Context& context, ResponseStream& stream) {
   StreamFields f;

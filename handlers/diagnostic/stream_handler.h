@@ -24,6 +24,8 @@
 //   handlers.Register("stream", lmc::diagnostic::Stream);
 #pragma once
 
+#include <string_view>
+
 #include "lmc/context.h"
 #include "lmc/event.h"
 #include "lmc/response_stream.h"
@@ -32,5 +34,9 @@ namespace lmc::diagnostic {
 
 // Thread-safe (stateless).
 StreamResult Stream(const Event& event, const Context& context, ResponseStream& stream);
+
+// The error every diagnostic handler gives for an event it cannot use: errorType "InvalidEvent",
+// `why` as the message. Thread-safe.
+Error InvalidEvent(std::string_view why);
 
 }  // namespace lmc::diagnostic

@@ -100,7 +100,7 @@ TEST(WireJson, OnlyTheOperationsOwnDetailsCountWhateverTheKeyOrder) {
       {"Id":"c","CallbackDetails":null,"Type":"CALLBACK","Status":"STARTED",
        "ExecutionDetails":{"InputPayload":"{}"}}]}})";
   for (const bool from_event : {false, true}) {
-    testing::OwnedEvent owned(event);
+    lmc::testing::OwnedEvent owned(event);
     absl::StatusOr<InvocationInput> input =
         from_event ? ParseInvocationInput(owned.event()) : ParseInvocationInput(event);
     ASSERT_TRUE(input.ok()) << input.status();
@@ -125,7 +125,7 @@ TEST(WireJson, OperationLogErrorsNameTheFieldAsLmcsReaderDoes) {
     const std::string event = absl::StrCat(
         R"({"DurableExecutionArn":"a","CheckpointToken":"t","InitialExecutionState":{"Operations":)",
         lmc::AsAbsl(operations), "}}");
-    testing::OwnedEvent owned(event);
+    lmc::testing::OwnedEvent owned(event);
     std::string from_text(ParseInvocationInput(event).status().message());
     EXPECT_EQ(std::string(ParseInvocationInput(owned.event()).status().message()), from_text);
     return from_text;

@@ -28,7 +28,7 @@ std::string V2Event(const std::string& method, const std::string& path,
 }
 
 // Runs `router` buffered on `event`; returns the Lambda response body.
-std::string Call(const Router& router, std::string event) {
+std::string CallForBody(const Router& router, std::string event) {
   lmc::testing::Invocation invocation;
   invocation.event = std::move(event);
   lmc::testing::Outcome outcome = lmc::testing::Invoke(router.AsHandler(), invocation);
@@ -89,34 +89,34 @@ Router ItemsRouter() {
 
 TEST(Router, RoutesByMethodAndTemplatePreferringTheMostSpecific) {
   const Router router = ItemsRouter();
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/items/42"))).body, R"({"id":"42"})");
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/items/new"))).body, "form");
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/items"))).body, R"({"items":[]})");
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/files/a/b.txt"))).body, "a/b.txt");
-  EXPECT_EQ(Decode(Call(router, V2Event("DELETE", "/items/42"))).status, 204);
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/items/42"))).body, R"({"id":"42"})");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/items/new"))).body, "form");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/items"))).body, R"({"items":[]})");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/files/a/b.txt"))).body, "a/b.txt");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("DELETE", "/items/42"))).status, 204);
 }
 
 TEST(Router, UnknownPathsAre404AndOtherMethodsAre405WithAllow) {
   const Router router = ItemsRouter();
-  Answer missing = Decode(Call(router, V2Event("GET", "/nothing")));
+  Answer missing = Decode(CallForBody(router, V2Event("GET", "/nothing")));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, R"({"message":"Not Found"})");
-  Answer wrong = Decode(Call(router, V2Event("PATCH", "/items/42")));
+  Answer wrong = Decode(CallForBody(router, V2Event("PATCH", "/items/42")));
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.allow, "DELETE, GET");
   EXPECT_EQ(wrong.body, R"({"message":"Method Not Allowed"})");
-  EXPECT_EQ(Decode(Call(router, V2Event("PUT", "/items"))).allow, "GET, POST");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("PUT", "/items"))).allow, "GET, POST");
 }
 
 TEST(Router, RouteErrorsBecomeHttpStatusesWithoutLeakingInternals) {
   const Router router = ItemsRouter();
-  Answer not_found = Decode(Call(router, V2Event("GET", "/items/missing")));
+  Answer not_found = Decode(CallForBody(router, V2Event("GET", "/items/missing")));
   EXPECT_EQ(not_found.status, 404);
   EXPECT_EQ(not_found.body, R"({"message":"no such item"})");
-  Answer bad = Decode(Call(router, V2Event("POST", "/items")));
+  Answer bad = Decode(CallForBody(router, V2Event("POST", "/items")));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body, R"({"message":"a body is required"})");
-  Answer boom = Decode(Call(router, V2Event("GET", "/boom")));
+  Answer boom = Decode(CallForBody(router, V2Event("GET", "/boom")));
   EXPECT_EQ(boom.status, 500);
   EXPECT_EQ(boom.body, R"({"message":"Internal Server Error"})");
 }
@@ -149,22 +149,24 @@ TEST(Router, AnswersEverySourceInItsOwnShape) {
 
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  ASSERT_EQ(parser.parse(Call(router, ReadFixture("apigw_v1.json"))).get(doc), simdjson::SUCCESS);
+  ASSERT_EQ(parser.parse(CallForBody(router, ReadFixture("apigw_v1.json"))).get(doc),
+            simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["body"]), R"({"id":"42"})");
   EXPECT_EQ(doc["multiValueHeaders"].error(), simdjson::SUCCESS);  // the 1.0 shape
 
-  ASSERT_EQ(parser.parse(Call(router, ReadFixture("apigw_v2.json"))).get(doc), simdjson::SUCCESS);
+  ASSERT_EQ(parser.parse(CallForBody(router, ReadFixture("apigw_v2.json"))).get(doc),
+            simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["body"]), R"({"name":"widget"})");  // base64 request body
 
-  ASSERT_EQ(parser.parse(Call(router, ReadFixture("function_url.json"))).get(doc),
+  ASSERT_EQ(parser.parse(CallForBody(router, ReadFixture("function_url.json"))).get(doc),
             simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["body"]), R"({"prompt":"tell me a story","tokens":3})");
 
-  ASSERT_EQ(parser.parse(Call(router, ReadFixture("alb.json"))).get(doc), simdjson::SUCCESS);
+  ASSERT_EQ(parser.parse(CallForBody(router, ReadFixture("alb.json"))).get(doc), simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["statusDescription"]), "200 OK");
   EXPECT_EQ(std::string_view(doc["body"]), "[]");
 
-  ASSERT_EQ(parser.parse(Call(router, ReadFixture("alb_multi_value.json"))).get(doc),
+  ASSERT_EQ(parser.parse(CallForBody(router, ReadFixture("alb_multi_value.json"))).get(doc),
             simdjson::SUCCESS);
   EXPECT_EQ(static_cast<int64_t>(doc["statusCode"]), 204);
   EXPECT_EQ(doc["multiValueHeaders"].error(), simdjson::SUCCESS);
@@ -180,7 +182,7 @@ TEST(Router, MalformedBase64BodiesAre400) {
   const std::string event =
       R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"POST"}},)"
       R"("body":"***","isBase64Encoded":true})";
-  Answer answer = Decode(Call(router, event));
+  Answer answer = Decode(CallForBody(router, event));
   EXPECT_EQ(answer.status, 400);
   EXPECT_EQ(answer.body, R"({"message":"body: invalid base64"})");
 }
@@ -251,7 +253,7 @@ TEST(Router, TheSameRoutesAnswerStreamedInvocationsThroughThePrelude) {
   EXPECT_EQ(streamed.writes[3], "2;");
 
   // A streaming route also answers a buffered invocation, as one body.
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/count/3"))).body, "0;1;2;");
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/count/3"))).body, "0;1;2;");
 
   RecordingStream missing = RunStreamed(router, V2Event("GET", "/nope"), &ok);
   EXPECT_NE(missing.All().find(R"("statusCode":404)"), std::string::npos);
@@ -272,7 +274,7 @@ TEST(Router, AStreamingRouteFailingAfterItBeganEndsTheStreamWithAnError) {
   EXPECT_FALSE(ok) << "the runtime must report the error in the trailers";
   EXPECT_EQ(stream.writes.back(), "partial");
   // Buffered, the same failure becomes a clean 500.
-  EXPECT_EQ(Decode(Call(router, V2Event("GET", "/half"))).status, 500);
+  EXPECT_EQ(Decode(CallForBody(router, V2Event("GET", "/half"))).status, 500);
 }
 
 }  // namespace

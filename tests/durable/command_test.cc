@@ -24,7 +24,6 @@ using ::testing::HasSubstr;
 
 constexpr char kDurable[] = LMC_DURABLE_PATH;
 constexpr char kBootstrap[] = LMC_CONFORMANCE_BOOTSTRAP;
-constexpr absl::Duration kWait = absl::Seconds(60);  // a bound for hung commands, not a sleep
 
 // lmc-durable over the conformance bootstrap's `conformance` handler, running `scenario`.
 std::vector<std::string> Durable(const std::string& scenario, const std::string& input,

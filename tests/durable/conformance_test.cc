@@ -23,8 +23,6 @@ using durable_service::LocalRunner;
 using durable_service::RunnerFunction;
 using durable_service::StartOptions;
 
-constexpr absl::Duration kWait = absl::Seconds(60);  // generous: sanitizer builds are slow
-
 class ConformanceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

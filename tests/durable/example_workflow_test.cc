@@ -30,7 +30,6 @@ using durable_service::RunnerFunction;
 using durable_service::StartOptions;
 
 constexpr char kFunction[] = "durable-workflow";
-constexpr absl::Duration kWait = absl::Seconds(60);  // a bound for hangs, not a sleep
 
 std::vector<const HistoryEvent*> Events(const ExecutionSnapshot& s, std::string_view type,
                                         std::string_view name) {

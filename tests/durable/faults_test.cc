@@ -31,8 +31,6 @@ using durable_service::OperationStatus;
 using durable_service::OperationType;
 using durable_service::RunnerFunction;
 
-constexpr absl::Duration kWait = absl::Seconds(60);
-
 // A port nothing listens on (bound, then closed).
 int ClosedPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -30,11 +30,16 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "handlers/durable/durable.h"
 #include "tests/durable/history_matcher.h"
 #include "tools/durable/execution.h"
 
 namespace lmc::durable_testing {
+
+// How long an end-to-end test waits for an execution or a command before failing it as hung: a
+// bound, never a sleep; generous because sanitizer builds are slow.
+inline constexpr absl::Duration kWait = absl::Seconds(60);
 
 // The functions the conformance bootstrap serves (one bootstrap process each).
 inline constexpr char kConformanceFunction[] = "conformance";

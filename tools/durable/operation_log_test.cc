@@ -12,7 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
+const absl::Time kLogT0 = absl::FromUnixSeconds(1767225600);
 
 // Hooks that hand out predictable callback ids and know one durable function.
 class FakeHooks : public OperationLog::Hooks {
@@ -45,12 +45,12 @@ class OperationLogTest : public ::testing::Test {
     Operation op;
     op.id = "exec";
     op.type = OperationType::kExecution;
-    op.start_timestamp = kT0;
+    op.start_timestamp = kLogT0;
     return op;
   }
 
   // Validates and applies; fails the test when validation fails.
-  ApplyEffects Checkpoint(const std::vector<OperationUpdate>& updates, absl::Time now = kT0) {
+  ApplyEffects Checkpoint(const std::vector<OperationUpdate>& updates, absl::Time now = kLogT0) {
     absl::Status s = log_.Validate(updates);
     EXPECT_TRUE(s.ok()) << s;
     return log_.Apply(updates, now, hooks_);
@@ -96,7 +96,7 @@ TEST_F(OperationLogTest, RetryWithErrorIsAFailedAttemptAndMakesTheStepPendingUnt
   const Operation* op = log_.Find("s1");
   EXPECT_EQ(op->status, OperationStatus::kPending);
   EXPECT_EQ(op->attempt, 1);
-  EXPECT_EQ(op->next_attempt_timestamp, kT0 + absl::Seconds(7));
+  EXPECT_EQ(op->next_attempt_timestamp, kLogT0 + absl::Seconds(7));
   const HistoryEvent& failed = history_.events().back();
   EXPECT_EQ(failed.type, "StepFailed");
   EXPECT_EQ(failed.details.next_attempt_delay_seconds, 7);
@@ -106,7 +106,7 @@ TEST_F(OperationLogTest, RetryWithErrorIsAFailedAttemptAndMakesTheStepPendingUnt
   EXPECT_THAT(
       log_.Validate({Update("s1", OperationType::kStep, OperationAction::kStart)}).message(),
       HasSubstr("Invalid current STEP state to start."));
-  EXPECT_TRUE(log_.MakeStepReady("s1", kT0 + absl::Seconds(7)));
+  EXPECT_TRUE(log_.MakeStepReady("s1", kLogT0 + absl::Seconds(7)));
   EXPECT_EQ(log_.Find("s1")->status, OperationStatus::kReady);
   EXPECT_EQ(history_.events().size(), 2u);
   Checkpoint({Update("s1", OperationType::kStep, OperationAction::kStart)});
@@ -141,10 +141,10 @@ TEST_F(OperationLogTest, WaitEndsOnlyThroughTheServiceAndRecordsItsDuration) {
   OperationUpdate wait = Update("w1", OperationType::kWait, OperationAction::kStart);
   wait.wait_seconds = 3600;
   Checkpoint({wait});
-  EXPECT_EQ(log_.Find("w1")->scheduled_end_timestamp, kT0 + absl::Hours(1));
+  EXPECT_EQ(log_.Find("w1")->scheduled_end_timestamp, kLogT0 + absl::Hours(1));
   ASSERT_EQ(log_.Timers().size(), 1u);
-  EXPECT_TRUE(log_.EndWait("w1", kT0 + absl::Hours(1)));
-  EXPECT_FALSE(log_.EndWait("w1", kT0 + absl::Hours(1)));  // already ended
+  EXPECT_TRUE(log_.EndWait("w1", kLogT0 + absl::Hours(1)));
+  EXPECT_FALSE(log_.EndWait("w1", kLogT0 + absl::Hours(1)));  // already ended
   EXPECT_THAT(EventTypes(), ElementsAre("WaitStarted", "WaitSucceeded"));
   EXPECT_EQ(history_.events()[0].details.duration_seconds, 3600);
   EXPECT_EQ(history_.events()[1].details.duration_seconds, 3600);
@@ -238,10 +238,10 @@ TEST_F(OperationLogTest, CallbacksGetTheServicesIdAndTheirTimeoutsInTheStartedEv
   EXPECT_EQ(started.details.timeout_seconds, 5);
   EXPECT_FALSE(started.details.heartbeat_timeout_seconds.has_value());
   EXPECT_TRUE(log_.CompleteCallback("cb1", OperationLog::Completion::kTimedOut, std::nullopt,
-                                    ErrorObject{.error_type = "Callback.Timeout"}, kT0));
+                                    ErrorObject{.error_type = "Callback.Timeout"}, kLogT0));
   EXPECT_EQ(history_.events().back().type, "CallbackTimedOut");
-  EXPECT_FALSE(
-      log_.CompleteCallback("cb1", OperationLog::Completion::kSucceeded, "1", std::nullopt, kT0));
+  EXPECT_FALSE(log_.CompleteCallback("cb1", OperationLog::Completion::kSucceeded, "1", std::nullopt,
+                                     kLogT0));
 }
 
 TEST_F(OperationLogTest, AChainedInvokeOfAnUnknownFunctionFailsRightAfterItStarts) {
@@ -291,7 +291,7 @@ TEST_F(OperationLogTest, ChangedSinceListsOnlyOperationsTouchedAfterThatChange) 
   Checkpoint({wait, Update("s1", OperationType::kStep, OperationAction::kStart)});
   const uint64_t seen = log_.seq();
   EXPECT_TRUE(log_.ChangedSince(seen).empty());
-  log_.EndWait("w1", kT0 + absl::Seconds(1));
+  log_.EndWait("w1", kLogT0 + absl::Seconds(1));
   std::vector<const Operation*> delta = log_.ChangedSince(seen);
   ASSERT_EQ(delta.size(), 1u);
   EXPECT_EQ(delta[0]->id, "w1");
@@ -303,7 +303,7 @@ TEST_F(OperationLogTest, PendingWorkIsWhatCanStillWakeASuspendedExecution) {
   OperationUpdate cb = Update("cb", OperationType::kCallback, OperationAction::kStart);
   Checkpoint({cb});
   EXPECT_TRUE(log_.HasPendingWork());
-  log_.CompleteCallback("cb", OperationLog::Completion::kSucceeded, "1", std::nullopt, kT0);
+  log_.CompleteCallback("cb", OperationLog::Completion::kSucceeded, "1", std::nullopt, kLogT0);
   EXPECT_FALSE(log_.HasPendingWork());
 }
 

@@ -23,8 +23,8 @@ constexpr size_t kMaxRequestId = 128;
 
 // Process-wide because a signal handler gets no context pointer; set before handlers are
 // installed and only read afterwards.
-std::atomic<bool> g_text_format{false};
-std::atomic<int> g_log_fd{STDOUT_FILENO};
+std::atomic<bool> g_crash_text_format{false};
+std::atomic<int> g_crash_log_fd{STDOUT_FILENO};
 std::atomic<bool> g_crashing{false};
 
 // The request id of the invocation running on this thread, for the report. Plain char storage
@@ -52,7 +52,7 @@ void OnCrash(int signal_number, siginfo_t* info, void* /*ucontext*/) {
   if (!g_crashing.exchange(true)) {
     void* frames[kMaxFrames];
     const int depth = ::backtrace(frames, kMaxFrames);
-    const LogFormat format = g_text_format.load() ? LogFormat::kText : LogFormat::kJson;
+    const LogFormat format = g_crash_text_format.load() ? LogFormat::kText : LogFormat::kJson;
     const auto address = reinterpret_cast<uintptr_t>(info != nullptr ? info->si_addr : nullptr);
     char symbol[1024];
     // Return addresses point after the call; -1 lands inside the calling function.
@@ -98,7 +98,7 @@ void OnCrash(int signal_number, siginfo_t* info, void* /*ucontext*/) {
       line.AppendRaw("]");
     }
     line.Finish();
-    line.WriteTo(g_log_fd.load());
+    line.WriteTo(g_crash_log_fd.load());
   }
   // Re-raise with the default action: the process ends as the signal dictates (core dump,
   // exit status 128 + N as seen by a shell).
@@ -121,8 +121,8 @@ struct AltStack {
 }  // namespace
 
 void InstallCrashHandler(int log_fd, LogFormat format) {
-  g_text_format.store(format == LogFormat::kText);
-  g_log_fd.store(log_fd);
+  g_crash_text_format.store(format == LogFormat::kText);
+  g_crash_log_fd.store(log_fd);
   // Warm up: the first backtrace() loads libgcc_s (malloc, locks), which must not happen inside
   // the handler; InitializeSymbolizer reads the executable's path once.
   void* warm[2];

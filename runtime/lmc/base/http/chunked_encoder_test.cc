@@ -40,7 +40,7 @@ TEST(ChunkedEncoder, LastChunkCarriesTrailersAndRefusesValuesThatBreakFraming) {
   EXPECT_EQ(out, "0\r\n\r\n");
 }
 
-class Collect : public ChunkedCallbacks {
+class CollectEncoded : public ChunkedCallbacks {
  public:
   void OnChunkData(std::string_view bytes) override { body.append(bytes); }
   void OnChunkEnd(uint64_t size) override { sizes.push_back(size); }
@@ -57,7 +57,7 @@ TEST(ChunkedEncoder, DecoderReadsBackWhatTheEncoderWrote) {
   AppendChunk(big, wire);
   ASSERT_TRUE(AppendLastChunk({{"T", "v"}}, wire));
   wire += "NEXT";
-  Collect collect;
+  CollectEncoded collect;
   ChunkedDecoder decoder;
   decoder.Reset(&collect);
   EXPECT_EQ(decoder.Feed(wire), wire.size() - 4);
