@@ -129,7 +129,8 @@ struct EventFlags {
 
 // ReadFileToString()
 //
-// The bytes of a file (binary-safe).
+// The bytes of a file (binary-safe), read like ReadAll(). NotFound when it cannot be opened
+// (the message names the file and why), DataLoss when a read fails.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // ReadAll()

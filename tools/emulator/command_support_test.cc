@@ -160,6 +160,25 @@ TEST(ReadAll, ReadsEverythingUntilEndOfFileInPieces) {
   EXPECT_FALSE(ReadAll(-1).ok());
 }
 
+TEST(ReadFileToString, ReadsEveryByteAndNamesAFileItCannotOpen) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "lmc_read_file";
+  fs::create_directories(dir);
+  std::string written(100 * 1024 + 3, 'y');  // more than one 64 KiB read
+  written[5] = '\0';
+  std::ofstream(dir / "data.bin", std::ios::binary) << written;
+  absl::StatusOr<std::string> read = ReadFileToString((dir / "data.bin").string());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, written);
+
+  absl::StatusOr<std::string> missing = ReadFileToString((dir / "absent.json").string());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(
+      std::string(missing.status().message()),
+      ::testing::AllOf(::testing::HasSubstr("absent.json"), ::testing::HasSubstr("No such file")));
+  fs::remove_all(dir);
+}
+
 TEST(SplitEventLines, OneEventPerNonBlankLine) {
   EXPECT_THAT(SplitEventLines("{\"a\":1}\r\n\n{\"b\":2}\n{\"c\":3}"),
               ElementsAre("{\"a\":1}", "{\"b\":2}", "{\"c\":3}"));
