@@ -246,18 +246,26 @@ std::optional<ExtraReply> DurableService::HandleApi(const ExtraRequest& request)
                             route("GET", "") || route("GET", "history") || route("POST", "stop"))
                          : (method == "POST" &&
                             (action == "succeed" || action == "fail" || action == "heartbeat"));
+  // Routing, then authentication, then the operation's own parameters (as AWS answers them);
+  // every 4xx but the signature's 403s (unsigned_calls) and injected faults is a rejected call.
   if (!known || (label.ok() && label->empty())) {
+    MutexLock lock(&mu_);
+    ++stats_.rejected_calls;
     return ApiError(404, "UnknownOperationException",
                     absl::StrCat("No operation for ", AsAbsl(method), " ", AsAbsl(path)));
   }
-  if (!label.ok()) {
-    return ApiError(400, "InvalidParameterValueException",
-                    absl::StrCat("Malformed percent-encoding in the path: ", AsAbsl(path)));
-  }
-  if (!pairs.ok()) return FromStatus(pairs.status());
   {
     MutexLock lock(&mu_);
     if (std::optional<ExtraReply> denied = CheckSignature(request)) return denied;
+    if (!label.ok()) {
+      ++stats_.rejected_calls;
+      return ApiError(400, "InvalidParameterValueException",
+                      absl::StrCat("Malformed percent-encoding in the path: ", AsAbsl(path)));
+    }
+    if (!pairs.ok()) {
+      ++stats_.rejected_calls;
+      return FromStatus(pairs.status());
+    }
     if (std::optional<ExtraReply> fault = TakeFault(api)) return fault;
     if (executions) {
       ExtraReply r = route("POST", "checkpoint") ? Checkpoint(*label, request.body)

@@ -239,6 +239,11 @@ TEST_F(DurableServiceTest, MalformedPercentEncodingInThePathOrQueryIsRefusedWith
     EXPECT_EQ(reply.Header("x-amzn-errortype"), "InvalidParameterValueException") << target;
     EXPECT_THAT(reply.body, HasSubstr("Malformed percent-encoding")) << target;
   }
+  EXPECT_EQ(service_->stats().rejected_calls, 3u);
+  // Authentication comes first: unsigned, the same call is a 403 and no rejected call.
+  EXPECT_EQ(sdk_->Call("GET", "/2025-12-01/durable-executions/arn%zz/state", "", {}).status, 403);
+  EXPECT_EQ(service_->stats().rejected_calls, 3u);
+  EXPECT_EQ(service_->stats().unsigned_calls, 1u);
   EXPECT_EQ(sdk_->Checkpoint(arn, inv.token, "[]").status, 200);  // nothing was consumed
 }
 
