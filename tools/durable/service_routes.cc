@@ -248,41 +248,37 @@ std::optional<ExtraReply> DurableService::HandleApi(const ExtraRequest& request)
                             (action == "succeed" || action == "fail" || action == "heartbeat"));
   // Routing, then authentication, then the operation's own parameters (as AWS answers them);
   // every 4xx but the signature's 403s (unsigned_calls) and injected faults is a rejected call.
-  if (!known || (label.ok() && label->empty())) {
+  const auto counted = [this](ExtraReply r) {
     MutexLock lock(&mu_);
-    ++stats_.rejected_calls;
-    return ApiError(404, "UnknownOperationException",
-                    absl::StrCat("No operation for ", AsAbsl(method), " ", AsAbsl(path)));
+    if (r.status >= 400) ++stats_.rejected_calls;
+    return r;
+  };
+  if (!known || (label.ok() && label->empty())) {
+    return counted(ApiError(404, "UnknownOperationException",
+                            absl::StrCat("No operation for ", AsAbsl(method), " ", AsAbsl(path))));
   }
+  std::optional<ExtraReply> reply;
   {
     MutexLock lock(&mu_);
     if (std::optional<ExtraReply> denied = CheckSignature(request)) return denied;
     if (!label.ok()) {
-      ++stats_.rejected_calls;
-      return ApiError(400, "InvalidParameterValueException",
-                      absl::StrCat("Malformed percent-encoding in the path: ", AsAbsl(path)));
-    }
-    if (!pairs.ok()) {
-      ++stats_.rejected_calls;
-      return FromStatus(pairs.status());
-    }
-    if (std::optional<ExtraReply> fault = TakeFault(api)) return fault;
-    if (executions) {
-      ExtraReply r = route("POST", "checkpoint") ? Checkpoint(*label, request.body)
-                     : route("GET", "state")     ? GetState(*label, *pairs)
-                     : route("GET", "history")   ? GetHistory(*label, *pairs)
-                     : route("POST", "stop")     ? StopExecution(*label)
-                                                 : GetExecution(*label);
-      if (r.status >= 400) ++stats_.rejected_calls;
-      return r;
+      reply = ApiError(400, "InvalidParameterValueException",
+                       absl::StrCat("Malformed percent-encoding in the path: ", AsAbsl(path)));
+    } else if (!pairs.ok()) {
+      reply = FromStatus(pairs.status());
+    } else if (std::optional<ExtraReply> fault = TakeFault(api)) {
+      return fault;
+    } else if (executions) {
+      reply = route("POST", "checkpoint") ? Checkpoint(*label, request.body)
+              : route("GET", "state")     ? GetState(*label, *pairs)
+              : route("GET", "history")   ? GetHistory(*label, *pairs)
+              : route("POST", "stop")     ? StopExecution(*label)
+                                          : GetExecution(*label);
     }
   }
-  ExtraReply r = Callback(*label, action, request.body);
-  if (r.status >= 400) {
-    MutexLock lock(&mu_);
-    ++stats_.rejected_calls;
-  }
-  return r;
+  // Outside the lock: a callback goes through the public Send* calls, which take it.
+  if (!reply.has_value()) reply = Callback(*label, action, request.body);
+  return counted(*std::move(reply));
 }
 
 ExtraReply DurableService::Checkpoint(const std::string& arn, std::string_view body) {
